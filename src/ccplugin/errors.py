@@ -1,0 +1,31 @@
+"""The one expected-error type, and the exit codes every surface shares."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Exit(IntEnum):
+    OK = 0
+    GATE_FAIL = 1
+    USAGE = 2
+    NOT_REVIEWED = 3
+    INTERRUPTED = 130
+
+
+class CCError(Exception):
+    """An expected failure: one line that names the problem and how to fix it.
+
+    ``fix`` is the exact action to take (a command in backticks where there is one);
+    ``exit_code`` is what the command line exits with.
+    """
+
+    def __init__(self, message: str, fix: str = "", exit_code: int = Exit.USAGE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+        self.exit_code = int(exit_code)
+
+    def line(self) -> str:
+        """The one line a user sees."""
+        return f"{self.message}: {self.fix}" if self.fix else self.message

@@ -1,0 +1,31 @@
+"""The only path to stdout and stderr, so tests capture output one way."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def line(text: str = "") -> None:
+    write(text + "\n")
+
+
+def json_out(payload: Any) -> None:
+    line(json.dumps(payload, indent=2, sort_keys=True, default=str))
+
+
+def progress(text: str) -> None:
+    """A progress line on stderr (never mixed into --json stdout)."""
+    sys.stderr.write(f"[cc] {text}\n")
+    sys.stderr.flush()
+
+
+def error(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()

@@ -1,0 +1,148 @@
+"""The one subprocess chokepoint: argv lists, no shell, process identity, group kill."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ccplugin.errors import CCError
+
+
+@dataclass(frozen=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+    @property
+    def out(self) -> str:
+        return self.stdout.decode("utf-8", "surrogateescape")
+
+    @property
+    def err(self) -> str:
+        return self.stderr.decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A process as pid plus its kernel start time, so a recycled pid never matches."""
+
+    pid: int
+    start: int
+
+    def alive(self) -> bool:
+        return start_time(self.pid) == self.start
+
+
+def which(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    path = (env if env is not None else os.environ).get("PATH")
+    return shutil.which(name, path=path)
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    stdin: bytes | None = None,
+) -> Completed:
+    """Run to completion and capture output; a missing executable is a CCError."""
+    try:
+        proc = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as e:
+        raise CCError(f"executable `{argv[0]}` not found", "install it or put it on PATH") from e
+    return Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+
+
+def spawn(
+    argv: Sequence[str],
+    *,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stdout: int | None = subprocess.PIPE,
+    stderr: int | None = subprocess.PIPE,
+) -> subprocess.Popen[bytes]:
+    """Start a process in its own session (so its whole group can be signalled)."""
+    try:
+        return subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    except FileNotFoundError as e:
+        raise CCError(f"executable `{argv[0]}` not found", "install it or put it on PATH") from e
+
+
+def start_time(pid: int) -> int | None:
+    """Kernel start time of ``pid`` in clock ticks (field 22 of /proc/<pid>/stat)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    # fields[0] is field 3 (state); a zombie has finished its work
+    if not fields or fields[0] == "Z":
+        return None
+    return int(fields[19])
+
+
+def identity(pid: int) -> Identity | None:
+    start = start_time(pid)
+    return Identity(pid, start) if start is not None else None
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def kill_group(ident: Identity, grace: float = 5.0) -> bool:
+    """SIGTERM the process group led by ``ident``, then SIGKILL after ``grace``.
+
+    Signals nothing unless the pid still has the stored start time. Returns True when
+    the group is gone (or was never ours to kill).
+    """
+    if not ident.alive():
+        return True
+    try:
+        os.killpg(ident.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if not _group_alive(ident.pid):
+            return True
+        time.sleep(0.05)
+    if ident.alive() or _group_alive(ident.pid):
+        try:
+            os.killpg(ident.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return True
+    time.sleep(0.1)
+    return not _group_alive(ident.pid)
