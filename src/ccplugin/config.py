@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -11,10 +12,30 @@ from typing import Any
 
 from ccplugin.errors import CCError
 
+_SESSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 SEVERITIES = ("critical", "high", "medium", "low")
 FILTER_MODES = ("added", "diff_context", "file", "nofilter")
 ON_ERROR = ("fail", "pass")
 SCOPES = ("auto", "working-tree", "branch")
+
+
+def workspace(cwd: str | Path) -> str:
+    """The realpath of the enclosing work tree (a ``.git`` dir or file), else of ``cwd``.
+
+    Pure filesystem walk, no git process: hooks call this on every prompt.
+    """
+    here = Path(os.path.realpath(cwd))
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists():
+            return str(candidate)
+    return str(here)
+
+
+def owner_session(env: Mapping[str, str] | None = None) -> str | None:
+    """The Codex session that owns new jobs (``CODEX_SESSION_ID``), if it is well formed."""
+    env = os.environ if env is None else env
+    sid = env.get("CODEX_SESSION_ID", "").strip()
+    return sid if _SESSION_RE.fullmatch(sid) else None
 
 
 def state_root(env: Mapping[str, str] | None = None) -> Path:

@@ -10,6 +10,7 @@ class Exit(IntEnum):
     GATE_FAIL = 1
     USAGE = 2
     NOT_REVIEWED = 3
+    NOTHING = 4  # nothing to review: distinct, never a pass
     INTERRUPTED = 130
 
 

@@ -1,0 +1,124 @@
+"""Run one tracked job to its terminal state, in this process (foreground or worker)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ccplugin import proc
+from ccplugin.errors import CCError
+from ccplugin.jobs.store import Job, State, Store
+
+
+@dataclass(frozen=True)
+class JobEnd:
+    """What an executor hands back: the terminal state and what to store with it."""
+
+    state: State
+    result: dict[str, Any] | None
+    error: str | None = None
+    claude_session: str | None = None
+    usage: dict[str, Any] = field(default_factory=dict)
+    cost_usd: float | None = None
+
+
+@dataclass
+class Progress:
+    """Phase updates for the job record (and, in the foreground, for stderr)."""
+
+    store: Store
+    job_id: str
+    echo: Callable[[str], None] | None = None
+    _last: str = ""
+
+    def phase(self, text: str) -> None:
+        if text == self._last:
+            return
+        self._last = text
+        self.store.update(self.job_id, phase=text[:200])
+        self.store.append_log(self.job_id, text)
+        if self.echo:
+            self.echo(text)
+
+
+Executor = Callable[[Job, Store, "Cancel", Progress, Mapping[str, str]], JobEnd]
+
+
+class Cancel:
+    """Set when this process receives SIGTERM (how `ccplugin cancel` reaches a worker)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def __call__(self) -> bool:
+        return self.event.is_set()
+
+
+@contextmanager
+def _sigterm_sets(cancel: Cancel) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda *_: cancel.event.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run(
+    store: Store,
+    job: Job,
+    executor: Executor,
+    env: Mapping[str, str],
+    echo: Callable[[str], None] | None = None,
+) -> Job:
+    """Execute a job already in ``running`` and record how it ended (compare-and-set)."""
+    cancel = Cancel()
+    progress = Progress(store, job.id, echo)
+    with _sigterm_sets(cancel):
+        try:
+            end = executor(job, store, cancel, progress, env)
+        except CCError as e:
+            end = JobEnd(State.FAILED, None, e.line())
+    if cancel() and end.state is not State.COMPLETED:
+        end = JobEnd(State.CANCELLED, end.result, "cancelled by user", end.claude_session, end.usage, end.cost_usd)
+    return _record(store, job, end)
+
+
+def _record(store: Store, job: Job, end: JobEnd) -> Job:
+    fields = {
+        "result": end.result,
+        "error": end.error,
+        "claude_session": end.claude_session,
+        "usage": end.usage,
+        "cost_usd": end.cost_usd,
+        "finished_at": time.time(),
+        "phase": end.state.value,
+    }
+    live = (State.RUNNING, State.CANCELLING)
+    new = State.CANCELLED if end.state is State.CANCELLED else end.state
+    done = store.transition(job.id, live, new, **fields)
+    if done is None:  # a cancel won the race: keep its terminal state, but keep what we learned
+        store.update(job.id, result=end.result, usage=end.usage, cost_usd=end.cost_usd)
+        return store.get(job.id)
+    store.append_log(job.id, f"finished: {new.value}" + (f" ({end.error})" if end.error else ""))
+    return done
+
+
+def own_identity() -> proc.Identity:
+    ident = proc.identity(os.getpid())
+    if ident is None:  # pragma: no cover (/proc is always there on Linux)
+        raise CCError("cannot read this process's start time from /proc", "run on Linux with /proc mounted")
+    return ident
+
+
+def state_root_of(store: Store) -> Path:
+    return store.root

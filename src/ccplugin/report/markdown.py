@@ -1,0 +1,98 @@
+"""The markdown reporter: terminal output and what `$cc:result` shows."""
+
+from __future__ import annotations
+
+from ccplugin.hookspecs import hookimpl
+from ccplugin.review.gate import GateStatus
+from ccplugin.review.model import Finding
+from ccplugin.review.outcome import ReviewOutcome
+
+_TITLES = {"review": "Claude Code Review", "adversarial-review": "Claude Code Adversarial Review"}
+_GATE = {
+    GateStatus.PASS: "PASS",
+    GateStatus.FAIL: "FAIL",
+    GateStatus.ERROR: "ERROR (not reviewed)",
+    GateStatus.NOTHING: "NOTHING TO REVIEW (not a pass)",
+    GateStatus.OFF: "off (report only; pass --fail-on to gate)",
+}
+
+
+@hookimpl
+def ccplugin_report_formats() -> list[str]:
+    return ["markdown"]
+
+
+@hookimpl
+def ccplugin_render(outcome: ReviewOutcome, fmt: str) -> str | None:
+    return render(outcome) if fmt == "markdown" else None
+
+
+def render(o: ReviewOutcome) -> str:
+    lines = [f"# {_TITLES.get(o.mode, 'Claude Code Review')}", ""]
+    lines += [f"Target: {o.target.get('label', '?')}"]
+    if o.focus:
+        lines += [f"Focus: {o.focus}"]
+    lines += [f"Gate: {_GATE[o.gate.status]} — {o.gate.reason}"]
+    if o.review:
+        lines += [f"Verdict: {o.review.verdict}", "", o.review.summary, ""]
+        lines += _findings(o)
+        lines += _bullets("Next steps", list(o.review.next_steps))
+    elif o.error:
+        lines += ["", f"No review was produced: {o.error.line()}", ""]
+    lines += _saw(o)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _findings(o: ReviewOutcome) -> list[str]:
+    if not o.findings:
+        return ["No material findings.", ""]
+    gating = {f.fingerprint for f in o.gate.gating}
+    out = ["## Findings", ""]
+    for f in o.findings:
+        out += _finding(f, f.fingerprint in gating)
+    return out
+
+
+def _finding(f: Finding, gating: bool) -> list[str]:
+    where = f"{f.file}:{f.line_start}" + (f"-{f.line_end}" if f.line_end != f.line_start else "")
+    tags = [f.location.value, f"fp {f.fingerprint}"]
+    if gating:
+        tags.insert(0, "GATING")
+    if f.suppressed:
+        tags.insert(0, f"suppressed: {f.suppressed}")
+    out = [f"- [{f.severity}] {f.title} ({where}) · {' · '.join(tags)}"]
+    out += [f"  {line}" for line in f.body.splitlines()]
+    if f.recommendation:
+        out += [f"  Recommendation: {f.recommendation}"]
+    return [*out, ""]
+
+
+def _bullets(title: str, items: list[str]) -> list[str]:
+    return [f"## {title}", "", *(f"- {i}" for i in items), ""] if items else []
+
+
+def _saw(o: ReviewOutcome) -> list[str]:
+    inp = o.input
+    files = inp.get("files", [])
+    shown = ", ".join(_file_label(f) for f in files[:20]) + (" …" if len(files) > 20 else "")
+    out = ["## What the reviewer saw", ""]
+    out += [f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.get('additions', 0)} −{inp.get('deletions', 0)}"]
+    if files:
+        out += [f"- Files: {shown}"]
+    cost = "cached, no Claude call" if o.cached else _cost(o.cost_usd)
+    effort = f" · effort {o.effort}" if o.effort else ""
+    out += [f"- Model: {o.model}{effort} · {cost}"]
+    if o.job_id:
+        out += [f"- Job: {o.job_id}"]
+    if o.session_id and o.session_persisted:
+        out += [f"- Resume: `claude --resume {o.session_id}`"]
+    return out
+
+
+def _file_label(f: dict[str, object]) -> str:
+    extra = " binary" if f.get("binary") else ""
+    return f"{f.get('path')} ({f.get('status')}{extra})"
+
+
+def _cost(cost: float | None) -> str:
+    return f"cost ${cost:.4f}" if cost is not None else "cost unknown"

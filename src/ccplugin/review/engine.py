@@ -1,0 +1,216 @@
+"""One review, end to end: target → input → prompt → claude → findings → gate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ccplugin import config, plugins
+from ccplugin.claude import env as claude_env
+from ccplugin.claude import models, runner
+from ccplugin.claude.types import Event, Mode, RunResult, RunSpec
+from ccplugin.errors import CCError
+from ccplugin.proc import Identity
+from ccplugin.review import findings, gate, prompts, suppress
+from ccplugin.review.cache import Cache, key
+from ccplugin.review.collect import ReviewInput, collect
+from ccplugin.review.model import ReviewResult
+from ccplugin.review.outcome import ReviewError, ReviewOutcome
+from ccplugin.review.target import Target, resolve_target
+
+MODES = ("review", "adversarial-review")
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    """What the user asked for; ``None`` means "use the settings file or the default"."""
+
+    cwd: str
+    mode: str = "review"
+    scope: str = "auto"
+    base: str | None = None
+    focus: str = ""
+    model: str | None = None
+    effort: str | None = None
+    fail_on: str | None = None
+    filter_mode: str | None = None
+    on_error: str | None = None
+    timeout: float | None = None
+    max_turns: int | None = None
+    budget_bytes: int | None = None
+    use_cache: bool = True
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ReviewRequest:
+        return cls(**{**d, "include": tuple(d.get("include", ())), "exclude": tuple(d.get("exclude", ()))})
+
+
+@dataclass(frozen=True)
+class Prepared:
+    request: ReviewRequest
+    target: Target
+    settings: config.Settings
+    model: str
+    effort: str | None
+    policy: gate.GatePolicy
+
+    @property
+    def title(self) -> str:
+        kind = "Adversarial review" if self.request.mode == "adversarial-review" else "Review"
+        return f"{kind} of {self.target.label}"
+
+
+@dataclass
+class JobContext:
+    """How a running review talks back to its job (progress, cancel, process identity)."""
+
+    env: Mapping[str, str]
+    state_root: Path
+    job_id: str | None = None
+    on_phase: Callable[[str], None] = lambda _phase: None
+    on_spawn: Callable[[Identity], None] = lambda _ident: None
+    cancelled: Callable[[], bool] = lambda: False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare(req: ReviewRequest) -> Prepared:
+    """Validate everything that can be checked before a job exists (bad input → CCError)."""
+    if req.mode not in MODES:
+        raise CCError(f"unknown review mode {req.mode!r}", f"use one of: {', '.join(MODES)}")
+    target = resolve_target(Path(req.cwd), req.scope, req.base)
+    settings = config.load_settings(target.repo_root).override(
+        fail_on=req.fail_on,
+        filter_mode=req.filter_mode,
+        on_error=req.on_error,
+        timeout=req.timeout,
+        max_turns=req.max_turns,
+        budget_bytes=req.budget_bytes,
+        model=req.model,
+        effort=req.effort,
+    )
+    model, effort = models.resolve(settings.model, settings.effort)
+    policy = gate.GatePolicy(settings.fail_on, settings.filter_mode, settings.on_error)
+    return Prepared(req, target, settings, model, effort, policy)
+
+
+def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
+    """Run the review; every Claude failure ends as gate ERROR, never as a pass."""
+    ctx.on_phase("collecting diff")
+    s = prep.settings
+    inp = collect(prep.target, s.include + prep.request.include, s.exclude + prep.request.exclude, s.budget_bytes)
+    base = _outcome(prep, inp, ctx)
+    if inp.input_mode == "nothing":
+        why = f"nothing to review: {prep.target.label} has no changes"
+        return base(gate=gate.nothing(why, prep.policy))
+    cache = Cache(ctx.state_root)
+    k = key(digest=inp.digest(), mode=prep.request.mode, focus=prep.request.focus, model=prep.model, effort=prep.effort)
+    hit = cache.get(k) if (prep.request.use_cache and s.cache) else None
+    if hit is not None:
+        ctx.on_phase("cached")
+        return _finish(prep, base, ReviewResult.from_dict(hit["review"]), hit, cached=True)
+    run = _run_claude(prep, inp, ctx)
+    if not run.ok:
+        return _failed(prep, base, run)
+    assert run.structured is not None  # the runner guarantees structured output on success
+    result = findings.parse(run.structured, inp.hunks)
+    stored = {"review": result.to_dict(), "run": run.to_dict()}
+    cache.put(k, stored)
+    return _finish(prep, base, result, stored, cached=False)
+
+
+def _outcome(prep: Prepared, inp: ReviewInput, ctx: JobContext) -> Callable[..., ReviewOutcome]:
+    def build(**fields: Any) -> ReviewOutcome:
+        return ReviewOutcome(
+            mode=prep.request.mode,
+            target=prep.target.to_dict(),
+            input=inp.to_summary(),
+            model=prep.model,
+            effort=prep.effort,
+            focus=prep.request.focus,
+            job_id=ctx.job_id,
+            prompt_version=prompts.PROMPT_VERSION,
+            **fields,
+        )
+
+    return build
+
+
+def _run_claude(prep: Prepared, inp: ReviewInput, ctx: JobContext) -> RunResult:
+    claude_env.check_sandbox_network(ctx.env)
+    binary = claude_env.find_binary(ctx.env)
+    prompt = prompts.render(
+        prep.request.mode,
+        target_label=prep.target.label,
+        review_input=inp.context,
+        focus=prep.request.focus,
+    )
+    spec = RunSpec(
+        prompt=prompt,
+        cwd=str(prep.target.repo_root),
+        mode=Mode.REVIEW,
+        model=prep.model,
+        effort=prep.effort,
+        max_turns=prep.settings.max_turns,
+        timeout=prep.settings.timeout,
+        json_schema=prompts.schema(),
+        persist_session=True,
+    )
+    ctx.on_phase("reviewing")
+    return runner.run(
+        spec,
+        env=claude_env.claude_env(ctx.env),
+        binary=binary,
+        on_event=lambda e: _phase_of(e, ctx),
+        on_spawn=ctx.on_spawn,
+        cancel_check=ctx.cancelled,
+    )
+
+
+def _phase_of(event: Event, ctx: JobContext) -> None:
+    if event.kind == "tool":
+        ctx.on_phase(f"tool: {event.message}")
+    elif event.kind == "retry":
+        ctx.on_phase(f"retrying: {event.message}")
+    elif event.kind == "result":
+        ctx.on_phase("finalizing")
+
+
+def _failed(prep: Prepared, base: Callable[..., ReviewOutcome], run: RunResult) -> ReviewOutcome:
+    failure = runner.failure_error(run)
+    error = ReviewError(failure.kind.value, failure.message, failure.fix)
+    return base(
+        gate=gate.error(f"could not review: {error.line()}", prep.policy),
+        error=error,
+        session_id=run.session_id,
+        usage=run.usage,
+        cost_usd=run.cost_usd,
+    )
+
+
+def _finish(
+    prep: Prepared,
+    base: Callable[..., ReviewOutcome],
+    result: ReviewResult,
+    stored: dict[str, Any],
+    *,
+    cached: bool,
+) -> ReviewOutcome:
+    waivers = suppress.load(prep.target.repo_root / prep.settings.waivers)
+    result = suppress.apply(plugins.filter_findings(result), waivers)
+    run = stored.get("run", {})
+    return base(
+        gate=gate.decide(result, prep.policy),
+        review=result,
+        session_id=run.get("session_id"),
+        session_persisted=bool(run.get("session_id")),
+        cached=cached,
+        usage={} if cached else run.get("usage", {}),
+        cost_usd=0.0 if cached else run.get("cost_usd"),
+    )

@@ -1,0 +1,50 @@
+"""Structured review output → findings with fingerprints and diff locations."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ccplugin.review.hunks import classify
+from ccplugin.review.model import Finding, Hunk, ReviewResult
+
+_SPACE = re.compile(r"\s+")
+
+
+def fingerprint(file: str, title: str, severity: str) -> str:
+    """Stable across pushes: line numbers move, the file and the claim do not."""
+    norm = _SPACE.sub(" ", title.strip().lower())
+    return hashlib.sha256(f"{file}\0{severity}\0{norm}".encode()).hexdigest()[:16]
+
+
+def parse(structured: Mapping[str, Any], hunks: Mapping[str, tuple[Hunk, ...]]) -> ReviewResult:
+    """Build the result from schema-valid structured output."""
+    findings = tuple(_finding(raw, hunks) for raw in structured.get("findings", []))
+    return ReviewResult(
+        verdict=str(structured["verdict"]),
+        summary=str(structured["summary"]).strip(),
+        findings=findings,
+        next_steps=tuple(str(s) for s in structured.get("next_steps", [])),
+    )
+
+
+def _finding(raw: Mapping[str, Any], hunks: Mapping[str, tuple[Hunk, ...]]) -> Finding:
+    file = str(raw["file"]).strip().removeprefix("./")
+    start = int(raw["line_start"])
+    end = max(start, int(raw["line_end"]))
+    severity = str(raw["severity"])
+    title = str(raw["title"]).strip()
+    return Finding(
+        severity=severity,
+        title=title,
+        body=str(raw["body"]).strip(),
+        file=file,
+        line_start=start,
+        line_end=end,
+        confidence=float(raw["confidence"]),
+        recommendation=str(raw.get("recommendation", "")).strip(),
+        fingerprint=fingerprint(file, title, severity),
+        location=classify(file, start, end, hunks),
+    )

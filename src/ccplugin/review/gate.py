@@ -1,0 +1,92 @@
+"""The gate: PASS / FAIL / ERROR decided in code from structured findings, never from prose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from ccplugin.errors import Exit
+from ccplugin.review.model import SEVERITY_RANK, Finding, Location, ReviewResult
+
+# filter mode → locations whose findings may gate (reviewdog's vocabulary)
+_FILTERS: dict[str, frozenset[Location]] = {
+    "added": frozenset({Location.ADDED}),
+    "diff_context": frozenset({Location.ADDED, Location.CONTEXT}),
+    "file": frozenset({Location.ADDED, Location.CONTEXT, Location.IN_FILE}),
+    "nofilter": frozenset(Location),
+}
+
+
+class GateStatus(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"  # could not review: never a pass
+    NOTHING = "nothing"  # nothing to review: never a pass either
+    OFF = "off"  # review completed, no fail_on threshold: report only
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    fail_on: str | None = None  # None / "none" → report only
+    filter_mode: str = "nofilter"
+    on_error: str = "fail"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fail_on": self.fail_on, "filter_mode": self.filter_mode, "on_error": self.on_error}
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    status: GateStatus
+    reason: str
+    gating: tuple[Finding, ...] = ()
+    policy: GatePolicy = GatePolicy()
+
+    @property
+    def exit_code(self) -> int:
+        if self.status is GateStatus.FAIL:
+            return Exit.GATE_FAIL
+        if self.status is GateStatus.ERROR:
+            return Exit.OK if self.policy.on_error == "pass" else Exit.NOT_REVIEWED
+        if self.status is GateStatus.NOTHING:
+            return Exit.NOTHING
+        return Exit.OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "reason": self.reason,
+            "gating": [f.fingerprint for f in self.gating],
+            "exit_code": self.exit_code,
+            **self.policy.to_dict(),
+        }
+
+
+def gates(finding: Finding, policy: GatePolicy) -> bool:
+    """Whether one finding, on its own, fails the gate under ``policy``."""
+    if policy.fail_on in (None, "none") or finding.suppressed is not None:
+        return False
+    if finding.location not in _FILTERS[policy.filter_mode]:
+        return False
+    return finding.rank <= SEVERITY_RANK[policy.fail_on]
+
+
+def decide(result: ReviewResult, policy: GatePolicy) -> GateOutcome:
+    gating = tuple(f for f in result.worst_first() if gates(f, policy))
+    if policy.fail_on in (None, "none"):
+        return GateOutcome(GateStatus.OFF, "no fail_on threshold: findings reported only", (), policy)
+    if gating:
+        worst = gating[0].severity
+        reason = f"{len(gating)} finding(s) at or above {policy.fail_on} (worst: {worst})"
+        return GateOutcome(GateStatus.FAIL, reason, gating, policy)
+    reason = f"no unsuppressed finding at or above {policy.fail_on} ({policy.filter_mode})"
+    return GateOutcome(GateStatus.PASS, reason, (), policy)
+
+
+def error(reason: str, policy: GatePolicy) -> GateOutcome:
+    return GateOutcome(GateStatus.ERROR, reason, (), policy)
+
+
+def nothing(reason: str, policy: GatePolicy) -> GateOutcome:
+    return GateOutcome(GateStatus.NOTHING, reason, (), policy)

@@ -1,0 +1,94 @@
+"""What one review job produced: the value every reporter renders and the job stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
+from ccplugin.review.model import Finding, ReviewResult
+
+
+@dataclass(frozen=True)
+class ReviewError:
+    kind: str  # a FailureKind value, or "cancelled"
+    message: str
+    fix: str = ""
+
+    def line(self) -> str:
+        return f"{self.message}: {self.fix}" if self.fix else self.message
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    mode: str  # review | adversarial-review
+    gate: GateOutcome
+    target: dict[str, Any]
+    input: dict[str, Any]  # input_mode, files, additions, deletions, diff_bytes
+    model: str
+    effort: str | None
+    review: ReviewResult | None = None
+    error: ReviewError | None = None
+    focus: str = ""
+    job_id: str | None = None
+    session_id: str | None = None
+    session_persisted: bool = False
+    cached: bool = False
+    usage: dict[str, Any] = field(default_factory=dict)
+    cost_usd: float | None = None
+    prompt_version: str = ""
+
+    @property
+    def input_mode(self) -> str:
+        return str(self.input.get("input_mode", "nothing"))
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self.review.worst_first() if self.review else ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "job_id": self.job_id,
+            "gate": self.gate.to_dict(),
+            "verdict": self.review.verdict if self.review else None,
+            "review": self.review.to_dict() if self.review else None,
+            "error": vars(self.error) if self.error else None,
+            "target": self.target,
+            "input": self.input,
+            "input_mode": self.input_mode,
+            "focus": self.focus,
+            "model": self.model,
+            "effort": self.effort,
+            "session_id": self.session_id,
+            "session_persisted": self.session_persisted,
+            "cached": self.cached,
+            "usage": self.usage,
+            "cost_usd": self.cost_usd,
+            "prompt_version": self.prompt_version,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ReviewOutcome:
+        g = d["gate"]
+        policy = GatePolicy(g.get("fail_on"), g.get("filter_mode", "nofilter"), g.get("on_error", "fail"))
+        review = ReviewResult.from_dict(d["review"]) if d.get("review") else None
+        gating = tuple(f for f in (review.findings if review else ()) if f.fingerprint in g["gating"])
+        return cls(
+            mode=d["mode"],
+            gate=GateOutcome(GateStatus(g["status"]), g["reason"], gating, policy),
+            target=d["target"],
+            input=d["input"],
+            model=d["model"],
+            effort=d.get("effort"),
+            review=review,
+            error=ReviewError(**d["error"]) if d.get("error") else None,
+            focus=d.get("focus", ""),
+            job_id=d.get("job_id"),
+            session_id=d.get("session_id"),
+            session_persisted=bool(d.get("session_persisted")),
+            cached=bool(d.get("cached")),
+            usage=d.get("usage") or {},
+            cost_usd=d.get("cost_usd"),
+            prompt_version=d.get("prompt_version", ""),
+        )

@@ -1,0 +1,19 @@
+"""Job kinds and the executors that run them."""
+
+from __future__ import annotations
+
+from ccplugin.errors import CCError
+from ccplugin.jobs.runner import Executor
+from ccplugin.review import job as review_job
+
+EXECUTORS: dict[str, Executor] = {
+    "review": review_job.execute,
+    "adversarial-review": review_job.execute,
+}
+
+
+def executor_for(kind: str) -> Executor:
+    try:
+        return EXECUTORS[kind]
+    except KeyError:
+        raise CCError(f"no executor for job kind {kind!r}", "upgrade ccplugin") from None
