@@ -1,0 +1,68 @@
+"""Pytest fixtures for running the real claude offline against the fake Anthropic API.
+
+Enable with ``pytest -p ccplugin.testing.fixtures`` or ``pytest_plugins =
+["ccplugin.testing.fixtures"]`` in a conftest::
+
+    def test_review(cc_fake_claude, tmp_path):
+        claude = cc_fake_claude([reply("looks fine")])
+        run = claude.run("review this", cwd=tmp_path)
+        assert run.ok and claude.fake.message_requests()[0].summary.turn == 0
+
+``claude.env`` is the environment to run your own command with (it calls the same claude).
+Fixtures that need the claude binary skip the test when none is found (see
+:func:`ccplugin.testing.find_claude_bin`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from ccplugin.testing.env import find_claude_bin, offline_claude_env
+from ccplugin.testing.fake_api import FakeAnthropic
+from ccplugin.testing.runner import OfflineClaude
+from ccplugin.testing.scenario import ScenarioLike
+
+FakeApiFactory = Callable[..., FakeAnthropic]
+FakeClaudeFactory = Callable[..., OfflineClaude]
+
+
+@pytest.fixture
+def cc_claude_bin() -> str:
+    """Path of the claude binary; skips the test when there is none."""
+    binary = find_claude_bin()
+    if binary is None:
+        pytest.skip("claude CLI not found (set CCPLUGIN_CLAUDE_BIN or npm install in tools/)")
+    return binary
+
+
+@pytest.fixture
+def cc_fake_api() -> Iterator[FakeApiFactory]:
+    """``cc_fake_api(scenario, **kwargs)`` starts a FakeAnthropic, stopped after the test."""
+    started: list[FakeAnthropic] = []
+
+    def start(scenario: ScenarioLike, **kwargs: Any) -> FakeAnthropic:
+        fake = FakeAnthropic(scenario, **kwargs).start()
+        started.append(fake)
+        return fake
+
+    yield start
+    for fake in started:
+        fake.stop()
+
+
+@pytest.fixture
+def cc_fake_claude(
+    cc_claude_bin: str, cc_fake_api: FakeApiFactory, tmp_path_factory: pytest.TempPathFactory
+) -> FakeClaudeFactory:
+    """``cc_fake_claude(scenario, retries=0)`` → an :class:`OfflineClaude` (fake, env, run)."""
+
+    def start(scenario: ScenarioLike, *, retries: int = 0) -> OfflineClaude:
+        fake = cc_fake_api(scenario)
+        root = tmp_path_factory.mktemp("cc-offline")
+        env = offline_claude_env(fake, root, claude_bin=cc_claude_bin, retries=retries)
+        return OfflineClaude(fake=fake, env=env, root=root)
+
+    return start

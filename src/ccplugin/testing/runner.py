@@ -1,0 +1,110 @@
+"""Run the real ``claude -p`` offline against a fake API and keep its stream-json events."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ccplugin import proc
+from ccplugin.claude.env import BIN_VAR as CLAUDE_BIN_ENV
+from ccplugin.errors import CCError
+from ccplugin.testing.fake_api import FakeAnthropic
+
+
+@dataclass(frozen=True)
+class ClaudeRun:
+    """One finished ``claude -p --output-format stream-json --verbose`` run."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    events: tuple[dict[str, Any], ...]
+    duration_s: float
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        """The final ``result`` event, if claude printed one."""
+        found = self.of_type("result")
+        return found[-1] if found else None
+
+    @property
+    def ok(self) -> bool:
+        """Exit 0 and a result that is not an error (``subtype`` says success even on errors)."""
+        return self.returncode == 0 and self.result is not None and not self.result.get("is_error")
+
+    @property
+    def session_id(self) -> str | None:
+        for event in self.events:
+            if event.get("session_id"):
+                return str(event["session_id"])
+        return None
+
+    def of_type(self, kind: str, subtype: str | None = None) -> list[dict[str, Any]]:
+        return [
+            e
+            for e in self.events
+            if e.get("type") == kind and (subtype is None or e.get("subtype") == subtype)
+        ]
+
+
+def run_claude(
+    prompt: str,
+    *flags: str,
+    env: Mapping[str, str],
+    cwd: str | Path,
+    claude_bin: str | None = None,
+    timeout: float = 60.0,
+) -> ClaudeRun:
+    """``claude -p --output-format stream-json --verbose FLAGS -- PROMPT`` with stdin closed."""
+    binary = claude_bin or env.get(CLAUDE_BIN_ENV) or "claude"
+    argv = (binary, "-p", "--output-format", "stream-json", "--verbose", *flags, "--", prompt)
+    started = time.monotonic()
+    done = proc.run(argv, cwd=cwd, env=env, timeout=timeout)
+    return ClaudeRun(
+        argv=argv,
+        returncode=done.returncode,
+        stdout=done.out,
+        stderr=done.err,
+        events=tuple(_events(done.out)),
+        duration_s=time.monotonic() - started,
+    )
+
+
+def _events(stdout: str) -> list[dict[str, Any]]:
+    events = []
+    for line in stdout.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    return events
+
+
+@dataclass(frozen=True)
+class OfflineClaude:
+    """A running fake API plus the environment that points the real claude at it."""
+
+    fake: FakeAnthropic
+    env: dict[str, str]
+    root: Path
+
+    @property
+    def claude_bin(self) -> str:
+        binary = self.env.get(CLAUDE_BIN_ENV)
+        if not binary:
+            raise CCError(
+                "no claude binary found", f"set `{CLAUDE_BIN_ENV}` or `npm install` tools/"
+            )
+        return binary
+
+    def run(self, prompt: str, *flags: str, cwd: str | Path, timeout: float = 60.0) -> ClaudeRun:
+        return run_claude(
+            prompt, *flags, env=self.env, cwd=cwd, claude_bin=self.claude_bin, timeout=timeout
+        )
