@@ -32,7 +32,6 @@ from ccplugin.testing import (
     tool_use,
 )
 
-pytest_plugins = ["ccplugin.testing.fixtures", "pytester"]
 
 SCHEMA = {
     "type": "object",
@@ -94,9 +93,7 @@ def test_head_root_ok_and_unknown_route_is_logged_404() -> None:
 
 
 def test_non_streaming_reply_blocks_usage_and_ids() -> None:
-    rule = reply(
-        thinking("hmm"), "first", tool_use("Read", {"file_path": "/x"}), usage={"output_tokens": 7}
-    )
+    rule = reply(thinking("hmm"), "first", tool_use("Read", {"file_path": "/x"}), usage={"output_tokens": 7})
     with FakeAnthropic([rule]) as fake:
         status, msg = message(fake.url, body(("user", "go")))
     assert status == 200
@@ -297,9 +294,7 @@ def test_scenario_dict_round_trip_and_builder_equivalence() -> None:
     )
     data = json.loads(json.dumps(built.to_dict()))
     assert Scenario.from_dict(data) == built
-    assert data["rules"][2]["reply"] == [
-        {"tool_use": {"name": "StructuredOutput", "input": {"verdict": "approve"}}}
-    ]
+    assert data["rules"][2]["reply"] == [{"tool_use": {"name": "StructuredOutput", "input": {"verdict": "approve"}}}]
 
 
 def test_scenario_loads_from_file_list_dict_and_builtin(tmp_path: Path) -> None:
@@ -349,9 +344,7 @@ def test_offline_env_strips_credentials_and_confines_claude(tmp_path: Path) -> N
         "https_proxy": "http://corp:3128",
         "XDG_CONFIG_HOME": "/root/.config",
     }
-    env = offline_claude_env(
-        "http://127.0.0.1:1", tmp_path, claude_bin="/opt/cc/bin/claude", base=base
-    )
+    env = offline_claude_env("http://127.0.0.1:1", tmp_path, claude_bin="/opt/cc/bin/claude", base=base)
     assert env["LANG"] == "C.UTF-8"
     for gone in ("ANTHROPIC_AUTH_TOKEN", "CLAUDECODE", "CLAUDE_CODE_USE_BEDROCK", "OPENAI_API_KEY"):
         assert gone not in env

@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         output.error("ccplugin: interrupted (^C)")
         return Exit.INTERRUPTED
-    except Exception:  # noqa: BLE001 — the one place a bug becomes a notice, not a crash dump
+    except Exception:
         output.error("ccplugin: unexpected error (a bug); please report it with this trace:")
         output.error(traceback.format_exc(limit=8))
         return 70

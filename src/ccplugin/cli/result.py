@@ -26,7 +26,10 @@ def result(*, job_ref: str | None, as_json: bool) -> int:
     store = common.open_store()
     job = store.find(job_ref, common.here()) if job_ref else latest_finished(store)
     if job.state not in TERMINAL:
-        raise CCError(f"job {job.id} is still {job.state.value}", f"wait with `ccplugin status {job.id} --wait`")
+        raise CCError(
+            f"job {job.id} is still {job.state.value}",
+            f"wait with `ccplugin status {job.id} --wait`",
+        )
     store.mark_viewed(job.id)
     return show(job, as_json)
 

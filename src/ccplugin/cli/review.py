@@ -25,8 +25,16 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p.add_argument("--scope", choices=config.SCOPES, default="auto")
     p.add_argument("--model", help="opus | sonnet | haiku | a full model id (default opus)")
     p.add_argument("--effort", help="low | medium | high | xhigh | max (default by model)")
-    p.add_argument("--fail-on", choices=(*config.SEVERITIES, "none"), help="gate: fail at this severity or worse")
-    p.add_argument("--filter-mode", choices=config.FILTER_MODES, help="which findings may gate (by diff location)")
+    p.add_argument(
+        "--fail-on",
+        choices=(*config.SEVERITIES, "none"),
+        help="gate: fail at this severity or worse",
+    )
+    p.add_argument(
+        "--filter-mode",
+        choices=config.FILTER_MODES,
+        help="which findings may gate (by diff location)",
+    )
     p.add_argument("--on-error", choices=config.ON_ERROR, help="exit code policy when the review could not run")
     p.add_argument("--timeout", type=float, help="wall-clock limit for the Claude run, seconds")
     p.add_argument("--max-turns", type=int, help="Claude turn limit")
@@ -99,7 +107,11 @@ def _detach(store: Store, job: Job, as_json: bool) -> int:
 def show(job: Job, as_json: bool) -> int:
     """Print a finished review job and return its exit code (the gate's, or why it has none)."""
     if job.result is None:
-        raise CCError(f"job {job.id} {job.state.value} without a result: {job.error or 'no detail'}", "see `ccplugin status " + job.id + "`", Exit.NOT_REVIEWED)
+        raise CCError(
+            f"job {job.id} {job.state.value} without a result: {job.error or 'no detail'}",
+            "see `ccplugin status " + job.id + "`",
+            Exit.NOT_REVIEWED,
+        )
     outcome = ReviewOutcome.from_dict(job.result)
     output.write(plugins.render(outcome, "json" if as_json else "markdown") + ("\n" if as_json else ""))
     if job.state is State.CANCELLED:

@@ -9,7 +9,7 @@ from typing import Any
 from ccplugin import output
 from ccplugin.cli import common
 from ccplugin.errors import CCError, Exit
-from ccplugin.jobs.store import TERMINAL, Job, Store
+from ccplugin.jobs.store import LIVE, TERMINAL, Job, Store
 
 WAIT_TIMED_OUT = 124
 _LIST_LIMIT = 20
@@ -57,7 +57,9 @@ def wait_for(store: Store, job: Job, timeout: float) -> tuple[Job, bool]:
 def _overview(store: Store, all_jobs: bool, as_json: bool) -> int:
     ws = common.here()
     owner = None if all_jobs else common.owner()
-    jobs = store.list(ws, owner=owner, limit=_LIST_LIMIT)
+    live = store.list(ws, owner=owner, states=LIVE)
+    recent = store.list(ws, owner=owner, limit=_LIST_LIMIT)
+    jobs = live + [j for j in recent if j.state not in LIVE]
     if as_json:
         output.json_out({"workspace": ws, "owner": owner, "jobs": [summary(j) for j in jobs]})
         return Exit.OK
@@ -99,7 +101,12 @@ def _print_job(job: Job, as_json: bool, timed_out: bool) -> None:
         rows.append(("Error", job.error))
     if job.claude_session:
         rows.append(("Claude session", job.claude_session))
-    rows.append(("Next", f"`ccplugin result {job.id}`" if job.state in TERMINAL else f"`ccplugin cancel {job.id}`"))
+    rows.append(
+        (
+            "Next",
+            f"`ccplugin result {job.id}`" if job.state in TERMINAL else f"`ccplugin cancel {job.id}`",
+        )
+    )
     for k, v in rows:
         output.line(f"{k}: {v}")
     if timed_out:

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ccplugin import proc
@@ -89,7 +88,14 @@ def run(
         except CCError as e:
             end = JobEnd(State.FAILED, None, e.line())
     if cancel() and end.state is not State.COMPLETED:
-        end = JobEnd(State.CANCELLED, end.result, "cancelled by user", end.claude_session, end.usage, end.cost_usd)
+        end = JobEnd(
+            State.CANCELLED,
+            end.result,
+            "cancelled by user",
+            end.claude_session,
+            end.usage,
+            end.cost_usd,
+        )
     return _record(store, job, end)
 
 
@@ -106,8 +112,7 @@ def _record(store: Store, job: Job, end: JobEnd) -> Job:
     live = (State.RUNNING, State.CANCELLING)
     new = State.CANCELLED if end.state is State.CANCELLED else end.state
     done = store.transition(job.id, live, new, **fields)
-    if done is None:  # a cancel won the race: keep its terminal state, but keep what we learned
-        store.update(job.id, result=end.result, usage=end.usage, cost_usd=end.cost_usd)
+    if done is None:  # a cancel won the race: its terminal state stands
         return store.get(job.id)
     store.append_log(job.id, f"finished: {new.value}" + (f" ({end.error})" if end.error else ""))
     return done
@@ -118,7 +123,3 @@ def own_identity() -> proc.Identity:
     if ident is None:  # pragma: no cover (/proc is always there on Linux)
         raise CCError("cannot read this process's start time from /proc", "run on Linux with /proc mounted")
     return ident
-
-
-def state_root_of(store: Store) -> Path:
-    return store.root

@@ -93,9 +93,7 @@ def _dead_proxy() -> dict[str, str]:
     return names | {k.lower(): v for k, v in names.items()}
 
 
-def find_claude_bin(
-    env: Mapping[str, str] | None = None, cwd: str | Path | None = None
-) -> str | None:
+def find_claude_bin(env: Mapping[str, str] | None = None, cwd: str | Path | None = None) -> str | None:
     """The claude binary for offline runs.
 
     ``$CCPLUGIN_CLAUDE_BIN``, else ``tools/node_modules/.bin/claude`` in ``cwd`` or a parent

@@ -250,9 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = _parse(raw)
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             self._log(path, query, body, None, None, 400)
-            self._send_json(
-                400, error_body(400, message="body must be a JSON object with messages")
-            )
+            self._send_json(400, error_body(400, message="body must be a JSON object with messages"))
             return
         summary = summarize(body, {k.lower(): v for k, v in self.headers.items()})
         chosen = self.state.choose(summary)
@@ -345,9 +343,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
-    def _send_head(
-        self, status: int, content_type: str, length: int, extra: Mapping[str, str] | None = None
-    ) -> None:
+    def _send_head(self, status: int, content_type: str, length: int, extra: Mapping[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("content-type", content_type)
         self.send_header("content-length", str(length))

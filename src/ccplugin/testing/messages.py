@@ -8,7 +8,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ccplugin.testing.scenario import STRUCTURED_TOOL, Block, Match
+from ccplugin.testing.server import chunks
+from ccplugin.testing.scenario import STRUCTURED_TOOL, Block, fill, json_object
 
 DEFAULT_USAGE = {
     "input_tokens": 10,
@@ -26,9 +27,7 @@ ERROR_TYPES = {
     500: "api_error",
     529: "overloaded_error",
 }
-CWD_PLACEHOLDER = "__CWD__"
 _CWD_LINE = re.compile(r"^[\s-]*(?:Primary w|W)orking directory:\s*(\S.*?)\s*$", re.MULTILINE)
-_CHUNK = 48  # characters per text/json delta, so clients see more than one delta
 
 
 @dataclass(frozen=True)
@@ -52,10 +51,16 @@ class RequestSummary:
     system_text: str
     cwd: str | None
     session_id: str | None
+    last_output_text: str = ""
 
     @property
     def has_tool_result(self) -> bool:
         return bool(self.tool_results)
+
+    @property
+    def is_subagent(self) -> bool:
+        """Never known for the Messages API (scenarios for it may not use ``subagent``)."""
+        return False
 
     @property
     def has_json_schema(self) -> bool:
@@ -89,32 +94,23 @@ def summarize(body: Mapping[str, Any], headers: Mapping[str, str]) -> RequestSum
         system_text=system.strip(),
         cwd=found.group(1) if found else None,
         session_id=headers.get("x-claude-code-session-id"),
+        last_output_text=_last_output(users),
     )
 
 
-def matches(match: Match, s: RequestSummary) -> bool:
-    """True when every condition set in ``match`` holds for the request."""
-    checks = (
-        (match.turn, lambda v: s.turn == v),
-        (match.has_tool_result, lambda v: s.has_tool_result == v),
-        (match.last_user_contains, lambda v: v in s.last_user_text),
-        (match.system_contains, lambda v: v in s.system_text),
-        (match.prompt_contains, lambda v: v in s.prompt_text),
-        (match.tool_offered, lambda v: v in s.tool_names),
-        (match.has_json_schema, lambda v: s.has_json_schema == v),
-        (match.model_contains, lambda v: v in s.model),
-        (match.stream, lambda v: s.stream == v),
-    )
-    return all(check(value) for value, check in checks if value is not None)
+def _last_output(users: list[Mapping[str, Any]]) -> str:
+    for message in reversed(users):
+        results = _tool_results(message.get("content"))
+        if results:
+            return results[-1].content
+    return ""
 
 
 def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        parts = (
-            b.get("text", "") for b in content if isinstance(b, Mapping) and b.get("type") == "text"
-        )
+        parts = (b.get("text", "") for b in content if isinstance(b, Mapping) and b.get("type") == "text")
         return "\n".join(str(p) for p in parts)
     return ""
 
@@ -171,25 +167,26 @@ def build_reply(
     blocks: tuple[Block, ...],
     *,
     seq: int,
-    model: str,
-    cwd: str | None,
+    summary: RequestSummary,
     usage: Mapping[str, int],
     stop_reason: str | None,
 ) -> Reply:
-    wire = tuple(_wire_block(b, f"toolu_fake_{seq:06d}_{i}", cwd) for i, b in enumerate(blocks))
+    """The answer to ``summary``'s request; placeholders are filled (see ``scenario.fill``)."""
+    output = json_object(summary.last_output_text)
+    wire = tuple(_wire_block(b, f"toolu_fake_{seq:06d}_{i}", summary.cwd, output) for i, b in enumerate(blocks))
     has_tool = any(b.kind == "tool_use" for b in blocks)
     return Reply(
         message_id=f"msg_fake_{seq:06d}",
-        model=model,
+        model=summary.model or "claude-fake",
         blocks=wire,
         stop_reason=stop_reason or ("tool_use" if has_tool else "end_turn"),
         usage={**DEFAULT_USAGE, **usage},
     )
 
 
-def _wire_block(block: Block, default_id: str, cwd: str | None) -> dict[str, Any]:
+def _wire_block(block: Block, default_id: str, cwd: str | None, output: Mapping[str, Any]) -> dict[str, Any]:
     if block.kind == "tool_use":
-        tool_input = fill_cwd(block.input, cwd)
+        tool_input = fill(block.input, cwd, output)
         return {
             "type": "tool_use",
             "id": block.id or default_id,
@@ -198,37 +195,21 @@ def _wire_block(block: Block, default_id: str, cwd: str | None) -> dict[str, Any
         }
     if block.kind == "thinking":
         return {"type": "thinking", "thinking": block.text, "signature": "fake-signature"}
-    return {"type": "text", "text": fill_cwd(block.text, cwd)}
-
-
-def fill_cwd(value: Any, cwd: str | None) -> Any:
-    """Replace ``__CWD__`` in every string of ``value`` with the client's working directory."""
-    if cwd is None:
-        return value
-    if isinstance(value, str):
-        return value.replace(CWD_PLACEHOLDER, cwd)
-    if isinstance(value, list):
-        return [fill_cwd(v, cwd) for v in value]
-    if isinstance(value, dict):
-        return {k: fill_cwd(v, cwd) for k, v in value.items()}
-    return value
+    return {"type": "text", "text": fill(block.text, cwd, output)}
 
 
 def _block_events(index: int, block: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     kind = block["type"]
     if kind == "tool_use":
         opening = {**block, "input": {}}
-        deltas = [
-            {"type": "input_json_delta", "partial_json": p}
-            for p in _chunks(json.dumps(block["input"]))
-        ]
+        deltas = [{"type": "input_json_delta", "partial_json": p} for p in chunks(json.dumps(block["input"]))]
     elif kind == "thinking":
         opening = {"type": "thinking", "thinking": "", "signature": ""}
-        deltas = [{"type": "thinking_delta", "thinking": p} for p in _chunks(block["thinking"])]
+        deltas = [{"type": "thinking_delta", "thinking": p} for p in chunks(block["thinking"])]
         deltas.append({"type": "signature_delta", "signature": block["signature"]})
     else:
         opening = {"type": "text", "text": ""}
-        deltas = [{"type": "text_delta", "text": p} for p in _chunks(block["text"])]
+        deltas = [{"type": "text_delta", "text": p} for p in chunks(block["text"])]
     yield (
         "content_block_start",
         {"type": "content_block_start", "index": index, "content_block": opening},
@@ -238,17 +219,7 @@ def _block_events(index: int, block: dict[str, Any]) -> Iterator[tuple[str, dict
     yield "content_block_stop", {"type": "content_block_stop", "index": index}
 
 
-def _chunks(value: str) -> list[str]:
-    return [value[i : i + _CHUNK] for i in range(0, len(value), _CHUNK)] or [""]
-
-
-def sse(event: str, data: Mapping[str, Any]) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
-
-
-def error_body(
-    status: int, error_type: str | None = None, message: str | None = None
-) -> dict[str, Any]:
+def error_body(status: int, error_type: str | None = None, message: str | None = None) -> dict[str, Any]:
     kind = error_type or ERROR_TYPES.get(status, "api_error")
     text = message or f"ccplugin fake API: {kind} ({status})"
     return {"type": "error", "error": {"type": kind, "message": text}}

@@ -45,11 +45,7 @@ class ClaudeRun:
         return None
 
     def of_type(self, kind: str, subtype: str | None = None) -> list[dict[str, Any]]:
-        return [
-            e
-            for e in self.events
-            if e.get("type") == kind and (subtype is None or e.get("subtype") == subtype)
-        ]
+        return [e for e in self.events if e.get("type") == kind and (subtype is None or e.get("subtype") == subtype)]
 
 
 def run_claude(
@@ -99,12 +95,8 @@ class OfflineClaude:
     def claude_bin(self) -> str:
         binary = self.env.get(CLAUDE_BIN_ENV)
         if not binary:
-            raise CCError(
-                "no claude binary found", f"set `{CLAUDE_BIN_ENV}` or `npm install` tools/"
-            )
+            raise CCError("no claude binary found", f"set `{CLAUDE_BIN_ENV}` or `npm install` tools/")
         return binary
 
     def run(self, prompt: str, *flags: str, cwd: str | Path, timeout: float = 60.0) -> ClaudeRun:
-        return run_claude(
-            prompt, *flags, env=self.env, cwd=cwd, claude_bin=self.claude_bin, timeout=timeout
-        )
+        return run_claude(prompt, *flags, env=self.env, cwd=cwd, claude_bin=self.claude_bin, timeout=timeout)

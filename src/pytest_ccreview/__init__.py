@@ -1,0 +1,1 @@
+"""pytest adapter for ccplugin (the `pytest --cc-review` surface)."""

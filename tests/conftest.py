@@ -1,0 +1,83 @@
+"""Shared fixtures: every test runs with a temporary HOME and state root, and real git."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_SECRET_OR_HOST_VARS = (
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_BASE_URL",
+    "CLAUDE_CODE_OAUTH_TOKEN",
+    "CLAUDE_CONFIG_DIR",
+    "CODEX_SESSION_ID",
+    "CODEX_THREAD_ID",
+    "CODEX_SANDBOX_NETWORK_DISABLED",
+    "CODEX_HOME",
+    "GITHUB_BASE_REF",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "OPENAI_API_KEY",
+    "CCPLUGIN_CLAUDE_BIN",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Keep every test out of the real $HOME and the real job store."""
+    home = tmp_path_factory.mktemp("home")
+    for var in _SECRET_OR_HOST_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("CCPLUGIN_HOME", str(home / "ccplugin-state"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Test Author")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@example.com")
+    yield home
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run real git in a test repo."""
+    done = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repo on `main` with one commit holding calc.py."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    git(root, "add", "calc.py")
+    git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+def env_with(**extra: str) -> dict[str, str]:
+    return {**os.environ, **extra}
+
+
+pytest_plugins = ["ccplugin.testing.fixtures", "pytester"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In CI the pinned CLIs must be there: a missing binary fails the run instead of skipping."""
+    from ccplugin.testing import find_claude_bin
+
+    if os.environ.get("CCPLUGIN_REQUIRE_CLIS") == "1" and find_claude_bin() is None:
+        raise pytest.UsageError("CCPLUGIN_REQUIRE_CLIS=1 but tools/node_modules/.bin/claude is missing: run `make setup`")

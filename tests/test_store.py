@@ -1,0 +1,454 @@
+"""The job store under real processes: concurrency, killed workers, recycled pids, bad files."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ccplugin import proc
+from ccplugin.errors import CCError
+from ccplugin.jobs import background, lifecycle
+from ccplugin.jobs.ids import JOB_ID_RE, check_job_id, new_job_id
+from ccplugin.jobs.store import LOG_CAP, LOG_TRUNCATED, TERMINAL, Job, State, Store
+from ccplugin.redact import redact
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> str:
+    path = tmp_path / "repo"
+    path.mkdir()
+    return str(path)
+
+
+def new(store: Store, ws: str, **kw: Any) -> Job:
+    args: dict[str, Any] = {
+        "kind": "review",
+        "workspace": ws,
+        "owner": None,
+        "title": "Review",
+        "request": {},
+        "model": "opus",
+        "effort": None,
+    }
+    return store.create(**(args | kw))
+
+
+def python(code: str, *args: str) -> subprocess.Popen[str]:
+    """A real worker process in its own session, as start_worker makes them."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def reap_in_background(child: subprocess.Popen[Any]) -> None:
+    """Wait for the child as its parent would, so a killed one leaves no zombie behind."""
+    threading.Thread(target=child.wait, daemon=True).start()
+
+
+# -- 32 processes x 200 operations ----------------------------------------------------------------
+
+HAMMER = r"""
+import json, os, random, sys, time
+from pathlib import Path
+from ccplugin import proc
+from ccplugin.jobs import lifecycle
+from ccplugin.jobs.store import State, Store
+
+root, ws = sys.argv[1], sys.argv[2]
+index, count, start_at = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+rng = random.Random(index)
+store = Store(Path(root), grace=3600.0)
+me = proc.identity(os.getpid())
+finals, created, ops = [], [], 0
+while time.time() < start_at:
+    time.sleep(0.002)
+candidates = []
+for i in range(count):
+    if i % 10 == 0:
+        candidates = [j.id for j in store.list(ws, limit=40)]
+    job_id = rng.choice(candidates)
+    token = f"{index}-{i}"
+    op = rng.randrange(9)
+    if op == 0:
+        lifecycle.claim(store, job_id, me)
+    elif op in (1, 2):
+        end = State.COMPLETED if op == 1 else State.FAILED
+        expected = [State.RUNNING] if op == 1 else [State.RUNNING, State.QUEUED]
+        done = store.transition(job_id, expected, end, error=token, phase="final-" + token,
+                                result={"by": token})
+        if done is not None:
+            finals.append([job_id, end.value, token])
+    elif op == 3:
+        live = [State.RUNNING, State.QUEUED]
+        store.transition(job_id, live, State.CANCELLING, phase="c-" + token)
+    elif op == 4:
+        done = store.transition(job_id, [State.CANCELLING], State.CANCELLED, error=token,
+                                phase="final-" + token, result={"by": token})
+        if done is not None:
+            finals.append([job_id, "cancelled", token])
+    elif op == 5:
+        store.update(job_id, phase="u-" + token, usage={"n": i})
+    elif op == 6:
+        store.mark_viewed(job_id)
+    else:
+        job = store.create(kind="review", workspace=ws, owner=str(index), title=token,
+                           request={"i": i}, model=None, effort=None)
+        created.append(job.id)
+    ops += 1
+print(json.dumps({"finals": finals, "created": created, "ops": ops}))
+"""
+
+
+def test_32_processes_200_operations_each(root: Path, ws: str) -> None:
+    with Store(root) as store:
+        seed = [new(store, ws).id for _ in range(40)]
+    start_at = time.time() + 1.0
+    workers = [python(HAMMER, str(root), ws, str(i), "200", str(start_at)) for i in range(32)]
+    outputs = [w.communicate(timeout=120)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0] * 32
+    reports = [json.loads(out) for out in outputs]
+    assert sum(r["ops"] for r in reports) == 32 * 200
+
+    finals: dict[str, list[tuple[str, str]]] = {}
+    for report in reports:
+        for job_id, state, token in report["finals"]:
+            finals.setdefault(job_id, []).append((state, token))
+    created = {job_id for r in reports for job_id in r["created"]}
+    db = sqlite3.connect(root / "jobs.db")
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    db.close()
+    with Store(root, grace=3600.0) as store:
+        jobs = {j.id: j for j in store.list(ws)}
+    assert set(seed) | created == set(jobs), "a created job was lost"
+    assert len(finals) > 40, "too little contention to mean anything"
+    for job_id, job in jobs.items():
+        wins = finals.get(job_id, [])
+        if job.state in TERMINAL:
+            assert len(wins) == 1, f"{job_id} finished {len(wins)} times"
+            state, token = wins[0]
+            # the finishing write is intact: nothing after it overwrote state or fields
+            assert (job.state.value, job.error, job.phase) == (state, token, "final-" + token)
+            assert job.result == {"by": token}
+        else:
+            assert wins == [], f"{job_id} is {job.state} after finishing"
+
+
+# -- workers that die -----------------------------------------------------------------------------
+
+CLAIM_AND_SLEEP = r"""
+import os, sys, time
+from pathlib import Path
+from ccplugin import proc
+from ccplugin.jobs import lifecycle
+from ccplugin.jobs.store import Store
+store = Store(Path(sys.argv[1]))
+job = lifecycle.claim(store, sys.argv[2], proc.identity(os.getpid()))
+if job:
+    store.update(job.id, phase="reviewing")
+print("claimed" if job else "refused", flush=True)
+if job:
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("zombie", [False, True], ids=["reaped", "zombie"])
+def test_killed_worker_is_failed_on_next_read(root: Path, ws: str, zombie: bool) -> None:
+    with Store(root, grace=0.0) as store:
+        job = new(store, ws)
+        worker = python(CLAIM_AND_SLEEP, str(root), job.id)
+        assert worker.stdout is not None and worker.stdout.readline() == "claimed\n"
+        assert store.get(job.id).state is State.RUNNING
+        os.kill(worker.pid, signal.SIGKILL)
+        if zombie:  # not yet waited for: still in the process table
+            while proc.start_time(worker.pid) is not None:
+                time.sleep(0.01)
+        else:
+            worker.wait()
+        reaped = store.get(job.id)
+        listed = store.list(ws)
+    worker.wait()
+    assert reaped.state is State.FAILED and listed[0].state is State.FAILED
+    assert reaped.error == f"abandoned: worker {worker.pid} exited without finishing"
+    assert reaped.phase == "reviewing"  # what it was doing when it died
+
+
+def test_worker_refuses_a_job_cancelled_while_queued(root: Path, ws: str) -> None:
+    with Store(root) as store:
+        job = new(store, ws)
+        lifecycle.cancel(store, job.id)
+        worker = python(CLAIM_AND_SLEEP, str(root), job.id)
+        out, _ = worker.communicate(timeout=30)
+        assert out == "refused\n"
+        assert store.get(job.id).state is State.CANCELLED
+
+
+def test_cancel_stops_a_running_worker(root: Path, ws: str) -> None:
+    with Store(root) as store:
+        job = new(store, ws)
+        worker = python(CLAIM_AND_SLEEP, str(root), job.id)
+        assert worker.stdout is not None and worker.stdout.readline() == "claimed\n"
+        reap_in_background(worker)
+        began = time.monotonic()
+        done = lifecycle.cancel(store, job.id)
+        assert time.monotonic() - began < 3
+        assert (done.state, done.error) == (State.CANCELLED, "cancelled by user")
+        assert worker.wait(timeout=5) == -signal.SIGTERM
+        # the worker's own late finish cannot overwrite the cancel
+        assert store.transition(job.id, [State.RUNNING], State.COMPLETED) is None
+
+
+def test_cancel_queued_job_stops_its_waiting_worker(root: Path, ws: str) -> None:
+    # launched (pid recorded) but not yet claimed
+    waiting = subprocess.Popen(["sleep", "30"], stdin=subprocess.DEVNULL, start_new_session=True)
+    reap_in_background(waiting)
+    ident = proc.identity(waiting.pid)
+    assert ident is not None
+    with Store(root) as store:
+        job = new(store, ws)
+        store.update(job.id, pid=ident.pid, pid_start=ident.start)
+        done = lifecycle.cancel(store, job.id)
+        assert (done.state, done.error) == (State.CANCELLED, "cancelled by user")
+        assert lifecycle.claim(store, job.id, ident) is None
+    assert waiting.wait(timeout=5) == -signal.SIGTERM
+
+
+def test_cancel_signals_a_worker_outside_its_own_group_alone(root: Path, ws: str) -> None:
+    # a foreground worker shares the shell's process group: signal only that process
+    sleeper = subprocess.Popen(["sleep", "30"], stdin=subprocess.DEVNULL)
+    reap_in_background(sleeper)
+    ident = proc.identity(sleeper.pid)
+    assert ident is not None and os.getpgid(sleeper.pid) == os.getpgid(0)
+    with Store(root) as store:
+        job = new(store, ws, state=State.RUNNING)
+        store.update(job.id, pid=ident.pid, pid_start=ident.start)
+        assert lifecycle.cancel(store, job.id).state is State.CANCELLED
+    assert sleeper.wait(timeout=5) == -signal.SIGTERM
+
+
+@pytest.mark.parametrize("grace", [0.0, 3600.0], ids=["reaped-first", "cancel-path"])
+def test_recycled_pid_is_never_signalled(root: Path, ws: str, grace: float) -> None:
+    # a live, unrelated process whose pid the store holds with another start time
+    bystander = subprocess.Popen(["sleep", "30"], stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        real = proc.start_time(bystander.pid)
+        assert real is not None
+        with Store(root, grace=grace) as store:
+            job = new(store, ws, state=State.RUNNING)
+            store.update(job.id, pid=bystander.pid, pid_start=real + 1)
+            if grace == 0.0:  # any read sees the recorded worker is gone
+                with pytest.raises(CCError, match="is already failed"):
+                    lifecycle.cancel(store, job.id)
+            else:  # inside the grace window cancel itself checks the identity
+                assert lifecycle.cancel(store, job.id).state is State.CANCELLED
+        time.sleep(0.1)
+        assert bystander.poll() is None, "an unrelated process was signalled"
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+# -- detached workers -----------------------------------------------------------------------------
+
+
+def test_start_worker_detaches_with_closed_stdin_and_log(root: Path, ws: str) -> None:
+    with Store(root) as store:
+        job = new(store, ws)
+        lifecycle.cancel(store, job.id)  # so the real worker refuses it and exits
+        log = store.log_path(job.id)
+        hold = sqlite3.connect(root / "jobs.db", isolation_level=None)
+        hold.execute("BEGIN IMMEDIATE")  # the worker's claim waits on this lock
+        try:
+            env = {**os.environ, "CCPLUGIN_HOME": str(root)}
+            ident = background.start_worker(job.id, env, log)
+            fds = Path(f"/proc/{ident.pid}/fd")
+            assert ident.alive() and os.getsid(ident.pid) == ident.pid
+            assert os.readlink(fds / "0") == "/dev/null"
+            assert os.readlink(fds / "1") == os.readlink(fds / "2") == str(log)
+        finally:
+            hold.execute("ROLLBACK")
+            hold.close()
+        deadline = time.monotonic() + 30
+        while ident.alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not ident.alive()
+        assert store.get(job.id).state is State.CANCELLED  # never started
+
+
+def test_start_worker_rejects_bad_id(tmp_path: Path) -> None:
+    with pytest.raises(CCError, match="invalid job id"):
+        background.start_worker("../../etc/passwd", os.environ, tmp_path / "x.log")
+
+
+# -- bad store files and directories --------------------------------------------------------------
+
+
+def test_garbage_store_file_is_reported_with_a_fix(root: Path) -> None:
+    root.mkdir()
+    (root / "jobs.db").write_bytes(b"this is not a database\n" * 200)
+    with pytest.raises(CCError, match=r"job store .*jobs\.db is corrupt") as e:
+        Store(root)
+    assert e.value.fix.count("`") == 2 and "`mv " in e.value.fix and e.value.exit_code == 2
+    aside = e.value.fix.split("`")[1]
+    subprocess.run(aside, shell=True, check=True)  # the fix, as a user would paste it
+    with Store(root) as store:  # a fresh store
+        assert store.list(None) == []
+
+
+def test_damaged_pages_are_reported(root: Path, ws: str) -> None:
+    with Store(root) as store:
+        for _ in range(300):
+            new(store, ws, title="x" * 200)
+    db = root / "jobs.db"
+    data = bytearray(db.read_bytes())
+    assert len(data) > 8192
+    data[4096:8192] = b"\xff" * 4096  # smash the second page
+    db.write_bytes(bytes(data))
+    with pytest.raises(CCError, match="is corrupt"), Store(root) as store:
+        store.list(ws)
+
+
+def test_store_path_under_a_file(tmp_path: Path) -> None:
+    # chmod does not stop root, so make the path impossible instead: a dir under a file
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a directory")
+    with pytest.raises(CCError, match=r"job store directory .*blocker/state is not usable") as e:
+        Store(blocker / "state")
+    assert "CCPLUGIN_HOME" in e.value.fix
+
+
+def test_database_path_taken_by_a_directory(root: Path) -> None:
+    (root / "jobs.db").mkdir(parents=True)
+    with pytest.raises(CCError, match="is not usable") as e:
+        Store(root)
+    assert "CCPLUGIN_HOME" in e.value.fix
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_read_only_directory(root: Path) -> None:
+    root.mkdir()
+    root.chmod(0o500)
+    try:
+        with pytest.raises(CCError, match="is not usable") as e:
+            Store(root)
+        assert "CCPLUGIN_HOME" in e.value.fix
+    finally:
+        root.chmod(0o700)
+
+
+def test_store_from_a_newer_version(root: Path) -> None:
+    Store(root).close()
+    with sqlite3.connect(root / "jobs.db") as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(CCError, match="newer ccplugin"):
+        Store(root)
+
+
+def test_private_permissions(root: Path) -> None:
+    Store(root).close()
+    assert (root.stat().st_mode & 0o777, (root / "logs").stat().st_mode & 0o777) == (0o700, 0o700)
+    assert (root / "jobs.db").stat().st_mode & 0o777 == 0o600
+
+
+# -- ids ------------------------------------------------------------------------------------------
+
+BAD_IDS = [
+    "../../etc/passwd",
+    "review-abcdef1-0a1b2c/../../x",
+    "",
+    "review",
+    "review-abcdef1-0a1b2c\n",
+    "REVIEW-abcdef1-0a1b2c",
+    "review-abcdef1-0A1B2C",
+    "task-abcdef1-0a1b2c",
+    "review-abc-0a1b2c",
+    "review-abcdef1-0a1b2c7",
+    "x" * 500,
+]
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+def test_invalid_job_ids_are_rejected_everywhere(root: Path, ws: str, bad: str) -> None:
+    with Store(root) as store:
+        for use in (check_job_id, store.get, store.log_path, lambda i: store.update(i, phase="x")):
+            with pytest.raises(CCError, match="invalid job id") as e:
+                use(bad)
+            assert e.value.exit_code == 2
+        if "/" in bad or "\n" in bad or not bad:
+            with pytest.raises(CCError, match="invalid job reference"):
+                store.find(bad, ws)
+    assert not (root.parent / "etc").exists()
+
+
+def test_new_ids_are_well_formed_and_distinct() -> None:
+    kinds = {"review": "review-", "adversarial-review": "adversarial-", "rescue": "rescue-"}
+    kinds |= {"gate": "gate-", "other": "job-"}
+    for kind, prefix in kinds.items():
+        job_id = new_job_id(kind)
+        assert job_id.startswith(prefix) and check_job_id(job_id) == job_id
+    ids = {new_job_id("review") for _ in range(2000)}
+    assert len(ids) == 2000 and all(JOB_ID_RE.match(i) for i in ids)
+
+
+# -- logs and redaction ---------------------------------------------------------------------------
+
+
+def test_log_stays_bounded_and_keeps_the_tail(root: Path, ws: str) -> None:
+    with Store(root) as store:
+        job = new(store, ws)
+        line = "x" * 1000
+        for i in range(3000):  # ~3 MiB through a 1 MiB cap
+            store.append_log(job.id, f"{i:05d} {line}")
+        data = store.log_path(job.id).read_bytes()
+    assert len(data) <= LOG_CAP
+    assert data.startswith(LOG_TRUNCATED)
+    lines = data.decode().splitlines()[1:]
+    assert lines[-1].startswith("02999 ") and all(len(s) == 1006 for s in lines)
+    numbers = [int(s[:5]) for s in lines]
+    assert numbers == list(range(numbers[0], 3000))  # no hole, no partial line
+
+
+def test_log_cap_with_one_huge_write(root: Path, ws: str) -> None:
+    with Store(root) as store:
+        job = new(store, ws)
+        store.append_log(job.id, "a" * (3 * LOG_CAP) + "END")
+        data = store.log_path(job.id).read_bytes()
+    assert len(data) <= LOG_CAP and data.endswith(b"END\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("key sk-ant-api03-AbC_dEf-123456789", "key sk-ant-***"),
+        ("ghp_" + "a1" * 18, "ghp_***"),
+        ("gho_" + "a1" * 18, "gho_***"),
+        ("github_pat_11AAAAAAA0" + "x" * 40, "github_pat_***"),
+        ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.abc.def", "Authorization: Bearer ***"),
+        ("ANTHROPIC_API_KEY=sk-live-whatever", "ANTHROPIC_API_KEY=***"),
+        ('{"OPENAI_API_KEY": "abc123"}', '{"OPENAI_API_KEY": "***"}'),
+        ("export GITHUB_TOKEN='t0k3n'", "export GITHUB_TOKEN='***'"),
+        ("sk-proj-" + "Z" * 30, "sk-***"),
+        ("max_tokens: 5, Bearer auth, sk-ant", "max_tokens: 5, Bearer auth, sk-ant"),
+    ],
+)
+def test_redact(text: str, shown: str) -> None:
+    assert redact(text) == shown
+    assert redact(redact(text)) == shown
