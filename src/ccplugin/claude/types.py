@@ -51,6 +51,7 @@ class RunSpec:
     json_schema: dict[str, Any] | None = None
     resume: str | None = None  # Claude session id to continue
     persist_session: bool = False
+    allow: tuple[str, ...] = ()  # extra --allowedTools rules on top of the mode's set
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ class RunResult:
     stderr_tail: str = ""
     failure: FailureKind | None = None
     failure_detail: str = ""
+    garbage_lines: int = 0  # stdout lines that were not JSON objects (or were oversized)
+    duration_s: float | None = None  # wall clock from spawn to exit
 
     @property
     def ok(self) -> bool:
@@ -100,6 +103,8 @@ class RunResult:
             "files_touched": list(self.files_touched),
             "failure": self.failure.value if self.failure else None,
             "failure_detail": self.failure_detail,
+            "garbage_lines": self.garbage_lines,
+            "duration_s": self.duration_s,
         }
 
 

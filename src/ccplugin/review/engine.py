@@ -10,7 +10,7 @@ from typing import Any
 from ccplugin import config, plugins
 from ccplugin.claude import env as claude_env
 from ccplugin.claude import models, runner
-from ccplugin.claude.types import Event, Mode, RunResult, RunSpec
+from ccplugin.claude.types import ClaudeFailure, Event, Mode, RunResult, RunSpec
 from ccplugin.errors import CCError
 from ccplugin.proc import Identity
 from ccplugin.review import findings, gate, prompts, suppress
@@ -104,20 +104,34 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
     """Run the review; every Claude failure ends as gate ERROR, never as a pass."""
     ctx.on_phase("collecting diff")
     s = prep.settings
-    inp = collect(prep.target, s.include + prep.request.include, s.exclude + prep.request.exclude, s.budget_bytes)
+    inp = collect(
+        prep.target,
+        s.include + prep.request.include,
+        s.exclude + prep.request.exclude,
+        s.budget_bytes,
+    )
     base = _outcome(prep, inp, ctx)
     if inp.input_mode == "nothing":
         why = f"nothing to review: {prep.target.label} has no changes"
         return base(gate=gate.nothing(why, prep.policy))
     cache = Cache(ctx.state_root)
-    k = key(digest=inp.digest(), mode=prep.request.mode, focus=prep.request.focus, model=prep.model, effort=prep.effort)
+    k = key(
+        digest=inp.digest(),
+        mode=prep.request.mode,
+        focus=prep.request.focus,
+        model=prep.model,
+        effort=prep.effort,
+    )
     hit = cache.get(k) if (prep.request.use_cache and s.cache) else None
     if hit is not None:
         ctx.on_phase("cached")
         return _finish(prep, base, ReviewResult.from_dict(hit["review"]), hit, cached=True)
-    run = _run_claude(prep, inp, ctx)
+    try:
+        run = _run_claude(prep, inp, ctx)
+    except ClaudeFailure as e:  # claude missing, or no network inside Codex's sandbox
+        return _failed(prep, base, e, RunResult(exit_code=None))
     if not run.ok:
-        return _failed(prep, base, run)
+        return _failed(prep, base, runner.failure_error(run), run)
     assert run.structured is not None  # the runner guarantees structured output on success
     result = findings.parse(run.structured, inp.hunks)
     stored = {"review": result.to_dict(), "run": run.to_dict()}
@@ -182,8 +196,9 @@ def _phase_of(event: Event, ctx: JobContext) -> None:
         ctx.on_phase("finalizing")
 
 
-def _failed(prep: Prepared, base: Callable[..., ReviewOutcome], run: RunResult) -> ReviewOutcome:
-    failure = runner.failure_error(run)
+def _failed(
+    prep: Prepared, base: Callable[..., ReviewOutcome], failure: ClaudeFailure, run: RunResult
+) -> ReviewOutcome:
     error = ReviewError(failure.kind.value, failure.message, failure.fix)
     return base(
         gate=gate.error(f"could not review: {error.line()}", prep.policy),

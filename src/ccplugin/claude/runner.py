@@ -1,0 +1,411 @@
+"""Run `claude -p` once: spawn, stream, time out, cancel, classify.
+
+``run`` never raises for a failed run; it returns a :class:`RunResult` whose ``failure``
+names what went wrong (the one exception: no `claude` binary at all, a ``ClaudeFailure``).
+Success is exit 0, a ``result`` event and ``is_error`` false; ``subtype`` is never trusted
+(error results say ``"subtype":"success"``).
+
+Process handling: claude runs in its own process group with stdin closed. The leader is not
+reaped until the group has been killed, so its pid (the group id) cannot be reused while we
+still signal it. On a timeout or cancel the group gets SIGTERM, then SIGKILL after
+``KILL_GRACE``; after a normal exit whatever claude left running in its group is killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+
+from ccplugin import proc
+from ccplugin.claude.argv import build_argv
+from ccplugin.claude.env import Redactor, claude_env, find_binary
+from ccplugin.claude.stream import ParsedStream, StreamParser
+from ccplugin.claude.types import ClaudeFailure, Event, FailureKind, RunResult, RunSpec
+from ccplugin.errors import CCError
+
+STDERR_CAP = 64 * 1024
+READ_CHUNK = 64 * 1024
+POLL = 0.1  # how often the deadline and cancel_check are looked at
+KILL_GRACE = 3.0  # SIGTERM → SIGKILL
+DRAIN_GRACE = 2.0  # after claude exits, how long its leftovers may hold the pipes open
+# Linux refuses one argv element of 128 KiB or more; bigger prompts go through stdin
+PROMPT_ARG_LIMIT = 100 * 1024
+DETAIL_CHARS = 400
+
+# Opens the prompt file as stdin, deletes it, and becomes claude (same pid, same group).
+_STDIN_SHIM = (
+    "import os,sys;f=os.open(sys.argv[1],os.O_RDONLY);os.unlink(sys.argv[1]);"
+    "os.dup2(f,0);os.close(f);os.execv(sys.argv[2],sys.argv[2:])"
+)
+
+_HTTP_KIND = {
+    401: FailureKind.AUTH,
+    403: FailureKind.AUTH,
+    429: FailureKind.RATE_LIMIT,
+    529: FailureKind.OVERLOADED,
+}
+# the ``error`` field of claude's synthetic assistant message when there is no HTTP status
+_ERROR_KIND = {
+    "authentication_failed": FailureKind.AUTH,
+    "rate_limit": FailureKind.RATE_LIMIT,
+    "overloaded": FailureKind.OVERLOADED,
+}
+
+_FIX = {
+    FailureKind.SPAWN: "check that `claude --version` runs and the working directory exists",
+    FailureKind.TIMEOUT: "raise `--timeout` (seconds), or review a smaller change",
+    FailureKind.AUTH: "check ANTHROPIC_API_KEY or run `claude auth login`",
+    FailureKind.RATE_LIMIT: "retry later (the API rate limit was hit)",
+    FailureKind.OVERLOADED: "retry later (the API is overloaded)",
+    FailureKind.API_ERROR: "retry later; if it persists, check ANTHROPIC_BASE_URL",
+    FailureKind.IS_ERROR: "run `claude -p hi` to check the CLI works",
+    FailureKind.MAX_TURNS: "raise `--max-turns`",
+    FailureKind.EXIT_NONZERO: "run `claude -p hi` to check the CLI works",
+    FailureKind.NO_RESULT: "run `claude -p hi` to check the CLI works; see the stderr above",
+    FailureKind.GARBAGE: "check that `claude --version` prints Claude Code's version",
+    FailureKind.STRUCTURED_MISSING: "retry; the model answered without the StructuredOutput tool",
+    FailureKind.STRUCTURED_INVALID: "retry; the model's structured answer broke the schema",
+    FailureKind.CANCELLED: "",
+}
+
+
+class _SpawnError(Exception):
+    """claude could not be started (not executable, no working directory, ...)."""
+
+
+def run(
+    spec: RunSpec,
+    *,
+    env: Mapping[str, str],
+    binary: str | None = None,
+    on_event: Callable[[Event], None] | None = None,
+    on_spawn: Callable[[proc.Identity], None] | None = None,
+    cancel_check: Callable[[], bool] | None = None,
+) -> RunResult:
+    """Run ``spec`` to completion, a timeout, or a cancel; see the module docstring."""
+    claude = binary or find_binary(env)
+    redact = Redactor.from_env(env)
+    started = time.monotonic()
+    prompt_file = None
+    try:
+        child, prompt_file = _start(claude, spec, claude_env(env))
+    except _SpawnError as e:
+        return RunResult(None, failure=FailureKind.SPAWN, failure_detail=redact(_line(str(e))))
+    sink = _Sink(StreamParser(spec.cwd), on_event, redact)
+    reason = "eof"
+    try:
+        if on_spawn is not None:
+            on_spawn(proc.identity(child.pid) or proc.Identity(child.pid, 0))
+        reason = _pump(child, sink, started + spec.timeout, cancel_check)
+    finally:
+        exit_code = _reap(child)
+        if prompt_file:
+            _unlink(prompt_file)
+    sink.close()
+    return _result(spec, sink, exit_code, reason, time.monotonic() - started)
+
+
+def failure_error(result: RunResult) -> ClaudeFailure:
+    """The error to show for a failed run: its one-line detail and how to fix it."""
+    if result.failure is None:
+        raise ValueError("failure_error() needs a failed RunResult")
+    detail = result.failure_detail or result.failure.value
+    return ClaudeFailure(result.failure, detail, _FIX.get(result.failure, ""))
+
+
+# ---- starting
+
+
+def _start(claude: str, spec: RunSpec, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str | None]:
+    if not os.path.isdir(spec.cwd):
+        raise _SpawnError(f"working directory {spec.cwd} does not exist")
+    if len(spec.prompt.encode("utf-8", "surrogatepass")) <= PROMPT_ARG_LIMIT:
+        return _spawn(build_argv(claude, spec), spec.cwd, env), None
+    path = _prompt_file(spec.prompt)
+    resolved = claude if os.sep in claude else proc.which(claude, env) or claude
+    argv = [sys.executable, "-I", "-S", "-c", _STDIN_SHIM, path]
+    argv += build_argv(os.path.abspath(resolved), spec, prompt_on_stdin=True)
+    try:
+        return _spawn(argv, spec.cwd, env), path
+    except BaseException:
+        _unlink(path)
+        raise
+
+
+def _spawn(argv: list[str], cwd: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    try:
+        return proc.spawn(argv, cwd=cwd, env=env)
+    except CCError as e:
+        raise ClaudeFailure(FailureKind.MISSING, e.message, e.fix) from e
+    except (OSError, ValueError) as e:
+        raise _SpawnError(f"could not start {argv[0]}: {e}") from e
+
+
+def _prompt_file(prompt: str) -> str:
+    fd, path = tempfile.mkstemp(prefix="ccplugin-prompt-", suffix=".txt")
+    # errors="replace": a lone surrogate cannot be sent either way; better one "?" than no run
+    with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as f:
+        f.write(prompt)
+    return path
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+# ---- streaming
+
+
+class _Sink:
+    """Where claude's output goes: stdout to the parser, stderr to a bounded tail."""
+
+    def __init__(self, parser: StreamParser, on_event: Callable[[Event], None] | None, redact: Redactor) -> None:
+        self.parser = parser
+        self._on_event = on_event
+        self.redact = redact
+        self._stderr = bytearray()
+
+    def stdout(self, data: bytes) -> None:
+        self._emit(self.parser.feed(data))
+
+    def stderr(self, data: bytes) -> None:
+        self._stderr += data
+        if len(self._stderr) > 2 * STDERR_CAP:
+            del self._stderr[:-STDERR_CAP]
+
+    def close(self) -> None:
+        self._emit(self.parser.close())
+
+    def stderr_tail(self) -> str:
+        return self.redact(self._stderr[-STDERR_CAP:].decode("utf-8", "replace"))
+
+    def _emit(self, events: list[Event]) -> None:
+        if self._on_event is None:
+            return
+        for ev in events:
+            data = {k: self.redact(v) if isinstance(v, str) else v for k, v in ev.data.items()}
+            self._on_event(Event(ev.kind, self.redact(ev.message), data))
+
+
+def _pump(
+    child: subprocess.Popen[bytes],
+    sink: _Sink,
+    deadline: float,
+    cancel_check: Callable[[], bool] | None,
+) -> str:
+    """Read both pipes until EOF; returns "eof", "timeout" or "cancelled"."""
+    assert child.stdout is not None and child.stderr is not None
+    readers: dict[IO[bytes], Callable[[bytes], None]] = {
+        child.stdout: sink.stdout,
+        child.stderr: sink.stderr,
+    }
+    exited_at: float | None = None
+    next_check = 0.0
+    with selectors.DefaultSelector() as sel:
+        for pipe, handler in readers.items():
+            sel.register(pipe, selectors.EVENT_READ, handler)
+        while sel.get_map():
+            now = time.monotonic()
+            if now >= deadline:
+                return "timeout"
+            if cancel_check is not None and now >= next_check:
+                next_check = now + POLL
+                if cancel_check():
+                    return "cancelled"
+            if exited_at is None and _exited(child.pid):
+                exited_at = now
+            elif exited_at is not None and now - exited_at > DRAIN_GRACE:
+                return "eof"  # claude is gone; something it started holds the pipes
+            for key, _ in sel.select(min(POLL, deadline - now)):
+                data = os.read(key.fd, READ_CHUNK)
+                if data:
+                    key.data(data)
+                else:
+                    sel.unregister(key.fileobj)
+    return "eof" if _wait_exit(child.pid, deadline) else "timeout"
+
+
+# ---- stopping
+
+
+def _exited(pid: int) -> bool:
+    """Has ``pid`` (our child) exited? Leaves it unreaped."""
+    flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+    try:
+        return os.waitid(os.P_PID, pid, flags) is not None
+    except ChildProcessError:
+        return True
+
+
+def _wait_exit(pid: int, until: float) -> bool:
+    while not _exited(pid):
+        if time.monotonic() >= until:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _reap(child: subprocess.Popen[bytes]) -> int:
+    """Stop claude if it still runs, kill whatever is left in its group, then reap it."""
+    if not _exited(child.pid):
+        _signal_group(child.pid, signal.SIGTERM)
+        _wait_exit(child.pid, time.monotonic() + KILL_GRACE)
+    _signal_group(child.pid, signal.SIGKILL)
+    code = child.wait()
+    for pipe in (child.stdout, child.stderr):
+        if pipe is not None:
+            pipe.close()
+    return code
+
+
+# ---- classifying
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    kind: FailureKind | None = None
+    detail: str = ""
+
+
+def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) -> RunResult:
+    parsed = sink.parser.outcome()
+    stderr = sink.stderr_tail()
+    verdict = _classify(spec, parsed, code, reason, stderr)
+    structured = parsed.structured if isinstance(parsed.structured, dict) else None
+    return RunResult(
+        exit_code=code,
+        session_id=parsed.session_id,
+        text=sink.redact(parsed.text),
+        structured=structured,
+        is_error=parsed.is_error,
+        subtype=parsed.subtype,
+        api_error_status=parsed.api_error_status,
+        usage=parsed.usage,
+        cost_usd=parsed.total_cost_usd,
+        num_turns=parsed.num_turns,
+        denials=parsed.permission_denials,
+        tools_used=parsed.tools_used,
+        files_touched=parsed.files_touched,
+        stderr_tail=stderr,
+        failure=verdict.kind,
+        failure_detail=sink.redact(_line(verdict.detail)),
+        garbage_lines=parsed.garbage_lines,
+        duration_s=round(elapsed, 3),
+    )
+
+
+def _classify(spec: RunSpec, parsed: ParsedStream, code: int, reason: str, stderr: str) -> _Verdict:
+    if reason == "timeout":
+        return _Verdict(FailureKind.TIMEOUT, f"claude gave no result within {spec.timeout:g}s")
+    if reason == "cancelled":
+        return _Verdict(FailureKind.CANCELLED, "the run was cancelled")
+    if not parsed.saw_result:
+        return _no_result(parsed, code, stderr)
+    if parsed.is_error:
+        return _error_result(spec, parsed, code, stderr)
+    if code != 0:
+        return _Verdict(FailureKind.EXIT_NONZERO, f"claude {_exit_words(code)} after its result{_err(stderr)}")
+    if spec.json_schema is not None:
+        return _check_structured(spec.json_schema, parsed.structured)
+    return _Verdict()
+
+
+def _no_result(parsed: ParsedStream, code: int, stderr: str) -> _Verdict:
+    # a cut-off last line is truncation, not garbage
+    if parsed.garbage_lines > int(parsed.truncated):
+        first = parsed.garbage_samples[0] if parsed.garbage_samples else ""
+        return _Verdict(
+            FailureKind.GARBAGE,
+            f"claude printed {parsed.garbage_lines} unparseable lines and no result "
+            f"({_clip(first, 120)}){_err(stderr)}",
+        )
+    cut = " (its output stops mid-line)" if parsed.truncated else ""
+    return _Verdict(
+        FailureKind.NO_RESULT,
+        f"claude {_exit_words(code)} without a result{cut}{_err(stderr)}",
+    )
+
+
+def _error_result(spec: RunSpec, parsed: ParsedStream, code: int, stderr: str) -> _Verdict:
+    message = parsed.text or "; ".join(parsed.errors) or parsed.subtype or "no message"
+    status = parsed.api_error_status
+    if status is not None:
+        kind = _HTTP_KIND.get(status, FailureKind.API_ERROR)
+        return _Verdict(kind, f"Claude API error (HTTP {status}): {message}")
+    if parsed.subtype == "error_max_turns":
+        return _Verdict(
+            FailureKind.MAX_TURNS,
+            f"claude stopped at the turn limit (--max-turns {spec.max_turns}): {message}",
+        )
+    if parsed.assistant_error in _ERROR_KIND:
+        return _Verdict(_ERROR_KIND[parsed.assistant_error], f"Claude API error: {message}")
+    return _Verdict(
+        FailureKind.IS_ERROR,
+        f"claude reported an error ({_exit_words(code)}): {message}{_err(stderr)}",
+    )
+
+
+def _check_structured(schema: dict[str, Any], value: Any) -> _Verdict:
+    if value is None:
+        return _Verdict(
+            FailureKind.STRUCTURED_MISSING,
+            "claude finished without structured output (no valid StructuredOutput call)",
+        )
+    if not isinstance(value, dict):
+        why = f"structured output is not a JSON object but {type(value).__name__}"
+        return _Verdict(FailureKind.STRUCTURED_INVALID, why)
+    import jsonschema  # deferred: only structured runs pay for the import
+
+    try:
+        validator = jsonschema.validators.validator_for(schema)(schema)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    except jsonschema.exceptions.SchemaError as e:
+        return _Verdict(FailureKind.STRUCTURED_INVALID, f"the JSON schema is invalid: {e.message}")
+    if error is None:
+        return _Verdict()
+    return _Verdict(
+        FailureKind.STRUCTURED_INVALID,
+        f"structured output does not match the schema at {error.json_path}: {error.message}",
+    )
+
+
+def _exit_words(code: int) -> str:
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"was killed by {name}"
+    return f"exited with code {code}"
+
+
+def _err(stderr: str) -> str:
+    """The end of stderr, for a one-line message."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    tail = " | ".join(lines[-3:])
+    if len(tail) > 200:
+        tail = "…" + tail[-199:]
+    return f"; stderr: {tail}" if tail else ""
+
+
+def _line(text: str) -> str:
+    return _clip(" ".join(text.split()), DETAIL_CHARS)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
