@@ -80,4 +80,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from ccplugin.testing import find_claude_bin
 
     if os.environ.get("CCPLUGIN_REQUIRE_CLIS") == "1" and find_claude_bin() is None:
-        raise pytest.UsageError("CCPLUGIN_REQUIRE_CLIS=1 but tools/node_modules/.bin/claude is missing: run `make setup`")
+        raise pytest.UsageError(
+            "CCPLUGIN_REQUIRE_CLIS=1 but tools/node_modules/.bin/claude is missing: run `make setup`"
+        )

@@ -36,7 +36,9 @@ def ccplugin(*args: str, cwd: Path, env: Mapping[str, str], timeout: float = 120
     return CliRun(done.returncode, done.stdout, done.stderr)
 
 
-def finding(file: str, line: int, severity: str = "high", title: str = "Sign flipped", end: int | None = None) -> dict[str, Any]:
+def finding(
+    file: str, line: int, severity: str = "high", title: str = "Sign flipped", end: int | None = None
+) -> dict[str, Any]:
     return {
         "severity": severity,
         "title": title,
