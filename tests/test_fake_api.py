@@ -32,7 +32,6 @@ from ccplugin.testing import (
     tool_use,
 )
 
-
 SCHEMA = {
     "type": "object",
     "properties": {"verdict": {"type": "string"}, "issues": {"type": "array"}},

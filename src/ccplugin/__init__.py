@@ -2,9 +2,4 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("ccplugin")
-except PackageNotFoundError:  # pragma: no cover (running from a source tree)
-    __version__ = "0.0.0"
+__version__ = "0.1.0"

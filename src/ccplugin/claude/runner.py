@@ -14,12 +14,15 @@ still signal it. On a timeout or cancel the group gets SIGTERM, then SIGKILL aft
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import os
 import selectors
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -101,6 +104,8 @@ def run(
     except _SpawnError as e:
         return RunResult(None, failure=FailureKind.SPAWN, failure_detail=redact(_line(str(e))))
     sink = _Sink(StreamParser(spec.cwd), on_event, redact)
+    if spec.json_schema is not None:  # compile the validator while claude runs, not after
+        threading.Thread(target=_validator, args=(json.dumps(spec.json_schema),), daemon=True).start()
     reason = "eof"
     try:
         if on_spawn is not None:
@@ -360,6 +365,14 @@ def _error_result(spec: RunSpec, parsed: ParsedStream, code: int, stderr: str) -
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _validator(schema_json: str) -> Any:
+    import jsonschema
+
+    schema = json.loads(schema_json)
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
 def _check_structured(schema: dict[str, Any], value: Any) -> _Verdict:
     if value is None:
         return _Verdict(
@@ -372,7 +385,7 @@ def _check_structured(schema: dict[str, Any], value: Any) -> _Verdict:
     import jsonschema  # deferred: only structured runs pay for the import
 
     try:
-        validator = jsonschema.validators.validator_for(schema)(schema)
+        validator = _validator(json.dumps(schema))
         error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     except jsonschema.exceptions.SchemaError as e:
         return _Verdict(FailureKind.STRUCTURED_INVALID, f"the JSON schema is invalid: {e.message}")

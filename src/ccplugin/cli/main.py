@@ -1,56 +1,65 @@
-"""`ccplugin` command line: parse, dispatch, turn expected errors into one line and an exit code."""
+"""`ccplugin` command line: parse, dispatch, turn expected errors into one line and an exit code.
+
+Only the module of the command being run is imported, so a hook or `status` starts fast.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import traceback
 from collections.abc import Sequence
+from types import ModuleType
 
 from ccplugin import __version__, output
-from ccplugin.cli import cancel, demo, result, review, status, worker
 from ccplugin.cli.parser import Parser, add_json
 from ccplugin.errors import CCError, Exit
 
-_COMMANDS = {
-    "review": review,
-    "adversarial-review": review,
-    "status": status,
-    "result": result,
-    "cancel": cancel,
-    "demo": demo,
-    "worker": worker,
+# command → (module, one-line help); the module has add_parser(sub, name) and run_args(args)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "review": ("review", "read-only Claude review of the current change"),
+    "adversarial-review": ("review", "challenge the change's design and assumptions (read-only)"),
+    "status": ("status", "list jobs, or show one job"),
+    "result": ("result", "show a finished job's result"),
+    "cancel": ("cancel", "cancel a queued or running job"),
+    "demo": ("demo", "review a sample change offline (no login needed)"),
+    "worker": ("worker", argparse.SUPPRESS),
 }
+BUG = 70  # EX_SOFTWARE: an unexpected error is a bug, reported with a short notice
 
 
-def build_parser() -> Parser:
+def _module(command: str) -> ModuleType:
+    return importlib.import_module(f"ccplugin.cli.{COMMANDS[command][0]}")
+
+
+def build_parser(selected: str | None) -> Parser:
     p = Parser(prog="ccplugin", description="Claude Code reviews, rescues and gates, as tracked jobs.")
     p.add_argument("--version", action="version", version=f"ccplugin {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name, module in _COMMANDS.items():
-        module_parser = module.add_parser(sub, name)
-        add_json(module_parser)
+    for name, (_, help_text) in COMMANDS.items():
+        if name == selected:
+            add_json(_module(name).add_parser(sub, name))
+        elif help_text != argparse.SUPPRESS:
+            sub.add_parser(name, help=help_text, add_help=False)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(args_list)
+        selected = next((a for a in args_list if not a.startswith("-")), None)
+        args = build_parser(selected if selected in COMMANDS else None).parse_args(args_list)
         if args.command is None:
             raise CCError("no command given", "run `ccplugin --help` to list commands")
-        return int(_COMMANDS[args.command].run_args(args))
+        return int(_module(args.command).run_args(args))
     except CCError as e:
         output.error(f"ccplugin: error: {e.line()}")
         return e.exit_code
     except KeyboardInterrupt:
         output.error("ccplugin: interrupted (^C)")
         return Exit.INTERRUPTED
-    except Exception:
+    except Exception:  # the one place a bug becomes a short notice instead of a crash dump
         output.error("ccplugin: unexpected error (a bug); please report it with this trace:")
         output.error(traceback.format_exc(limit=8))
-        return 70
-
-
-def namespace_kwargs(args: argparse.Namespace, *drop: str) -> dict[str, object]:
-    return {k: v for k, v in vars(args).items() if k not in {"command", *drop}}
+        return BUG

@@ -10,7 +10,7 @@ from ccplugin.errors import CCError
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise CCError(f"{self.prog}: {message}", f"see `{self.prog} --help`")
+        raise CCError(message, f"see `{self.prog} --help`")
 
 
 def add_json(p: argparse.ArgumentParser) -> None:

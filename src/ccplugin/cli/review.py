@@ -6,12 +6,13 @@ import argparse
 import os
 from typing import Any
 
-from ccplugin import config, output, plugins, work
+from ccplugin import config, output, plugins
 from ccplugin.cli import common
 from ccplugin.errors import CCError, Exit
 from ccplugin.jobs import background, runner
 from ccplugin.jobs.store import Job, State, Store
 from ccplugin.review import engine
+from ccplugin.review import job as review_job
 from ccplugin.review.outcome import ReviewOutcome
 
 
@@ -88,7 +89,7 @@ def review(request: engine.ReviewRequest, *, background: bool = False, as_json: 
     )
     if background:
         return _detach(store, job, as_json)
-    job = runner.run(store, common.adopt(store, job), work.executor_for(job.kind), os.environ, output.progress)
+    job = runner.run(store, job, review_job.executor(prep), os.environ, output.progress)
     store.mark_viewed(job.id)
     return show(job, as_json)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
-from ccplugin.jobs.runner import Cancel, JobEnd, Progress
+from ccplugin.jobs.runner import Cancel, Executor, JobEnd, Progress
 from ccplugin.jobs.store import Job, State, Store
 from ccplugin.proc import Identity
 from ccplugin.review import engine
@@ -12,7 +13,19 @@ from ccplugin.review.outcome import ReviewOutcome
 
 
 def execute(job: Job, store: Store, cancel: Cancel, progress: Progress, env: Mapping[str, str]) -> JobEnd:
+    """The worker's executor: prepare from the stored request, then run."""
     prep = engine.prepare(engine.ReviewRequest.from_dict(job.request))
+    return run_prepared(prep, job, store, cancel, progress, env)
+
+
+def executor(prep: engine.Prepared) -> Executor:
+    """The foreground executor: the request was prepared (and validated) before the job existed."""
+    return functools.partial(run_prepared, prep)
+
+
+def run_prepared(
+    prep: engine.Prepared, job: Job, store: Store, cancel: Cancel, progress: Progress, env: Mapping[str, str]
+) -> JobEnd:
     ctx = engine.JobContext(
         env=env,
         state_root=store.root,

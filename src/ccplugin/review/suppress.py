@@ -7,7 +7,7 @@ File format (``.ccplugin-waivers.toml`` at the repository root, path configurabl
     reason = "accepted risk, tracked in #123"
 
     [[waiver]]
-    path = "vendor/**"
+    path = "vendor/**"        # .gitignore-style, like --include/--exclude
     reason = "vendored code is reviewed upstream"
 
 Suppressed findings stay in every report, marked with the waiver's reason; they never gate.
@@ -15,13 +15,13 @@ Suppressed findings stay in every report, marked with the waiver's reason; they 
 
 from __future__ import annotations
 
-import fnmatch
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ccplugin.errors import CCError
+from ccplugin.review.collect import path_matches
 from ccplugin.review.model import Finding, ReviewResult
 
 
@@ -34,7 +34,7 @@ class Waiver:
     def matches(self, finding: Finding) -> bool:
         if self.fingerprint is not None:
             return finding.fingerprint == self.fingerprint
-        return self.path is not None and fnmatch.fnmatchcase(finding.file, self.path)
+        return self.path is not None and path_matches(finding.file, self.path)
 
 
 def load(path: Path) -> tuple[Waiver, ...]:

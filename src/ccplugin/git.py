@@ -1,0 +1,289 @@
+"""Plain git through ``proc.run``: small functions named for what they return.
+
+Every call pins the settings that change output we parse (``core.quotepath=off``, explicit
+``a/`` ``b/`` prefixes, no external diff or textconv, no colour) and sets
+``GIT_OPTIONAL_LOCKS=0`` so reading never rewrites the user's index. Output with paths is
+read with ``-z``; paths are decoded with ``surrogateescape`` so they round-trip to the file
+system and back to git.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, NamedTuple
+
+from ccplugin import proc
+from ccplugin.errors import CCError
+
+CONFIG = ("-c", "core.quotepath=off", "-c", "diff.suppressBlankEmpty=false", "-c", "color.ui=never")
+DIFF_OPTIONS = (
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-color",
+    "--no-relative",
+    "--find-renames",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    "--submodule=short",
+)
+NULL_OID = frozenset({"0" * 40, "0" * 64})
+_ESCAPES = {7: "a", 8: "b", 9: "t", 10: "n", 11: "v", 12: "f", 13: "r", 34: '"', 92: "\\"}
+_UNESCAPES = {v: k for k, v in _ESCAPES.items()}
+_NEEDS_QUOTE = re.compile(r'[\x00-\x1f"\\\x7f]')
+
+
+class RawEntry(NamedTuple):
+    """One record of ``git diff --raw``: status letter, paths, and the ``:mode mode oid oid``
+    text. A NamedTuple that parses its ids on demand: a big change builds thousands."""
+
+    status: str  # first letter: A C D M R T U X
+    path: str
+    old_path: str
+    meta: str  # ":<old mode> <new mode> <old oid> <new oid> <status>"
+
+    @property
+    def old_oid(self) -> str:
+        return self.meta.split(" ")[2]
+
+    @property
+    def new_oid(self) -> str:
+        return self.meta.split(" ")[3]
+
+
+def decode(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def git_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for git: the caller's, minus prompts and optional index writes."""
+    base = dict(os.environ if env is None else env)
+    base.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
+    return base
+
+
+def run(
+    cwd: Path,
+    args: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    check: bool = True,
+    stdin: bytes | None = None,
+) -> proc.Completed:
+    """Run ``git <args>`` in ``cwd``; a non-zero exit is a CCError unless ``check`` is off."""
+    try:
+        done = proc.run(["git", *CONFIG, *args], cwd=cwd, env=git_env(env), stdin=stdin)
+    except CCError as e:
+        raise _git_missing() from e
+    return _checked(done, args) if check else done
+
+
+def _checked(done: proc.Completed, args: Sequence[str]) -> proc.Completed:
+    if done.returncode != 0:
+        first = (done.err.strip().splitlines() or [f"exit status {done.returncode}"])[0]
+        raise CCError(f"`git {' '.join(args[:3])}` failed: {first}", "check the repository with `git status`")
+    return done
+
+
+def _git_missing() -> CCError:
+    return CCError("git is not installed or not on PATH", "install Git and check that `git --version` runs")
+
+
+def toplevel(cwd: Path, env: Mapping[str, str] | None = None) -> Path:
+    """The realpath of the work tree that holds ``cwd``."""
+    if not cwd.is_dir():
+        raise CCError(f"directory {cwd} does not exist", "run from inside a git checkout")
+    done = run(cwd, ["rev-parse", "--show-toplevel"], env, check=False)
+    root = done.out.strip()
+    if done.returncode == 0 and root:
+        return Path(os.path.realpath(root))
+    if "safe.directory" in done.err:  # git's hint names the setting in every language
+        hint = next((ln.strip() for ln in done.err.splitlines() if "safe.directory" in ln), "")
+        raise CCError(
+            f"git refuses to read the repository at {cwd}: it belongs to another user",
+            f"if you trust it, run `{hint}`" if hint else "add it to git's `safe.directory` setting",
+        )
+    if run(cwd, ["rev-parse", "--git-dir"], env, check=False).returncode != 0:  # exit codes, not messages
+        raise CCError(f"{cwd} is not inside a git repository", "run from a git checkout, or create one with `git init`")
+    raise CCError(
+        f"{cwd} is not inside a git work tree",
+        "run from the checked-out files of a repository, not from `.git` or a bare repository",
+    )
+
+
+def commit_of(root: Path, ref: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The commit sha ``ref`` names, or None (a ref never starts with ``-``)."""
+    if not ref or ref.startswith("-"):
+        return None
+    done = run(root, ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], env, check=False)
+    return (done.out.strip() or None) if done.returncode == 0 else None
+
+
+def branch_name(root: Path, env: Mapping[str, str] | None = None) -> str | None:
+    """The checked-out branch's short name, None on a detached HEAD."""
+    done = run(root, ["symbolic-ref", "--quiet", "--short", "HEAD"], env, check=False)
+    return (done.out.strip() or None) if done.returncode == 0 else None
+
+
+def existing_refs(root: Path, names: Sequence[str], env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Of the full ref names given, those that exist, each mapped to its symref target or ``""``."""
+    done = run(root, ["for-each-ref", "--format=%(refname)%00%(symref)", "--", *names], env)
+    found: dict[str, str] = {}
+    for line in done.out.splitlines():
+        name, _, symref = line.partition("\0")
+        if name in names:
+            found[name] = symref
+    return found
+
+
+def merge_base(root: Path, a: str, b: str, env: Mapping[str, str] | None = None) -> str | None:
+    done = run(root, ["merge-base", a, b], env, check=False)
+    return (done.out.strip() or None) if done.returncode == 0 else None
+
+
+def is_shallow(root: Path, env: Mapping[str, str] | None = None) -> bool:
+    return run(root, ["rev-parse", "--is-shallow-repository"], env).out.strip() == "true"
+
+
+def is_dirty(root: Path, env: Mapping[str, str] | None = None) -> bool:
+    """Any staged, unstaged or untracked (not ignored) change."""
+    done = run(root, ["status", "--porcelain=v1", "-z", "--untracked-files=normal"], env)
+    return bool(done.stdout)
+
+
+def empty_tree(root: Path, env: Mapping[str, str] | None = None) -> str:
+    """The id of the empty tree in this repository's hash (sha1 or sha256)."""
+    return run(root, ["hash-object", "-t", "tree", "--stdin"], env, stdin=b"").out.strip()
+
+
+class Pending:
+    """A git command left running while the caller does other work; ``result()`` waits for it.
+
+    Its output goes to unlinked temporary files, so git never waits on a full pipe and a
+    huge diff is never held twice in memory while it is produced.
+    """
+
+    def __init__(self, cwd: Path, args: Sequence[str], env: Mapping[str, str] | None = None) -> None:
+        self._args = tuple(args)
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by result() or __exit__
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            self._proc = proc.spawn(
+                ["git", *CONFIG, *args], cwd=cwd, env=git_env(env), stdout=self._out.fileno(), stderr=self._err.fileno()
+            )
+        except CCError as e:
+            self._close()
+            raise _git_missing() from e
+
+    def result(self) -> proc.Completed:
+        """Wait for git; a non-zero exit is a CCError."""
+        returncode = self._proc.wait()
+        try:
+            out, err = (_read_all(f) for f in (self._out, self._err))
+        finally:
+            self._close()
+        return _checked(proc.Completed(("git", *self._args), returncode, out, err), self._args)
+
+    def __enter__(self) -> Pending:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop git if its result was never asked for (the caller failed first)."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._close()
+
+    def _close(self) -> None:
+        self._out.close()
+        self._err.close()
+
+
+def _read_all(f: IO[bytes]) -> bytes:
+    f.seek(0)
+    return f.read()
+
+
+def commit_subjects(root: Path, rev_range: str, limit: int, env: Mapping[str, str] | None = None) -> list[str]:
+    """``<short sha> <subject>`` lines of ``rev_range``, newest first."""
+    args = ["log", "--no-decorate", "--format=%h %s", f"--max-count={limit}", rev_range, "--"]
+    return run(root, args, env).out.splitlines()
+
+
+def raw_diff(root: Path, revs: Sequence[str], env: Mapping[str, str] | None = None) -> list[RawEntry]:
+    """The file pairs of ``revs`` (one rev: against the work tree; two: tree to tree)."""
+    return parse_raw(run(root, ["diff", "--raw", "-z", "--no-abbrev", *DIFF_OPTIONS, *revs, "--"], env).out)
+
+
+def patch(root: Path, revs: Sequence[str], env: Mapping[str, str] | None = None) -> Pending:
+    """``git diff --patch`` of ``revs``, started now; decode ``.result().stdout`` with :func:`decode`."""
+    return Pending(root, ["diff", "--patch", "--unified=3", *DIFF_OPTIONS, *revs, "--"], env)
+
+
+def untracked(root: Path, env: Mapping[str, str] | None = None) -> list[str]:
+    """Untracked, not ignored paths; a nested repository shows as ``dir/``."""
+    done = run(root, ["ls-files", "-z", "--others", "--exclude-standard", "--"], env)
+    return split_z(done.stdout)
+
+
+def split_z(data: bytes) -> list[str]:
+    return [decode(part) for part in data.split(b"\0") if part]
+
+
+def parse_raw(text: str) -> list[RawEntry]:
+    """Parse decoded ``--raw -z`` records: ``:mode mode oid oid status NUL path NUL [path NUL]``."""
+    entries: list[RawEntry] = []
+    parts = iter(text.split("\0"))
+    for meta in parts:
+        if not meta.startswith(":"):
+            break
+        status = meta[meta.rindex(" ") + 1]
+        old = next(parts)
+        entries.append(RawEntry(status, next(parts) if status in "RC" else old, old, meta))
+    return entries
+
+
+def quote(name: str) -> str:
+    """``name`` as git writes it in diff headers with ``core.quotepath=off``."""
+    if not _NEEDS_QUOTE.search(name):
+        return name
+    out = bytearray(b'"')
+    for b in encode(name):
+        if b in _ESCAPES:
+            out += b"\\" + _ESCAPES[b].encode()
+        elif b < 0x20 or b == 0x7F:
+            out += b"\\%03o" % b
+        else:
+            out.append(b)
+    out += b'"'
+    return decode(bytes(out))
+
+
+def unquote(text: str) -> str:
+    """Undo :func:`quote`; a name that is not quoted comes back as it is."""
+    if not (len(text) >= 2 and text[0] == '"' and text[-1] == '"'):
+        return text
+    body = encode(text[1:-1])
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == 0x5C and i + 1 < len(body):
+            nxt = chr(body[i + 1])
+            if nxt in "0123" and i + 4 <= len(body):
+                out.append(int(body[i + 1 : i + 4], 8) & 0xFF)
+                i += 4
+                continue
+            out.append(_UNESCAPES.get(nxt, body[i + 1]))
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return decode(bytes(out))

@@ -1,0 +1,517 @@
+"""Review input: the change's files, its diff, and the text the reviewer is given.
+
+git writes the patch to a temporary file while the file list (``git diff --raw``) and the
+untracked files are gathered; the patch is then held as one string, and everything else
+(binary files, line counts, hunks) is found in it in place. Hunks are parsed only when a
+finding asks for them. Over the byte budget the reviewer gets the file list and read-only
+git commands instead of the diff (``self-collect``); nothing is ever cut off silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ccplugin import git
+from ccplugin.review.hunks import MARK, LazyHunks, section_index, section_path
+from ccplugin.review.model import FileChange, Hunk
+from ccplugin.review.target import Target
+
+DEFAULT_BUDGET = 256 * 1024
+MAX_UNTRACKED_BYTES = 1024 * 1024  # larger untracked files are listed, not read
+MAX_HASHED_BYTES = 16 * 1024 * 1024  # larger unshown files enter the digest by size and mtime
+BINARY_PROBE = 8000  # git's rule: a NUL in the first 8000 bytes means binary
+MAX_COMMITS = 50
+MIN_LIST_BYTES, MAX_LIST_BYTES = 4 * 1024, 64 * 1024  # the file list's share of the prompt
+DIGEST_VERSION = "review-input/1"
+_CHUNK = 1 << 20
+_BINARY = "\nBinary files "
+
+Matcher = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class ReviewInput:
+    """Everything a review is given about one change."""
+
+    target: Target
+    input_mode: str  # "inline" | "self-collect" | "nothing"
+    files: tuple[FileChange, ...]
+    diff: str
+    context: str
+    additions: int
+    deletions: int
+    hunks: Mapping[str, tuple[Hunk, ...]]
+    diff_bytes: int = 0
+    budget_bytes: int = 0
+    skipped: Mapping[str, str] = field(default_factory=dict)  # path → why its content is not shown
+    change_digest: str = ""
+
+    def digest(self) -> str:
+        """sha256 over the diff, the file list, ids of unshown contents, and the input mode."""
+        return self.change_digest
+
+    def to_summary(self) -> dict[str, Any]:
+        return {
+            "input_mode": self.input_mode,
+            "files": [_file_summary(f, self.skipped) for f in self.files],
+            "additions": self.additions,
+            "deletions": self.deletions,
+            "diff_bytes": self.diff_bytes,
+            "budget_bytes": self.budget_bytes,
+            "target": self.target.to_dict(),
+        }
+
+
+@dataclass
+class _Change:
+    """The change as it is gathered: diff text, files, and what the diff does not show."""
+
+    diff: str = ""
+    files: list[FileChange] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)  # content ids of what the diff does not show
+    new_sections: list[str] = field(default_factory=list)
+    commits: list[str] = field(default_factory=list)
+
+
+def collect(
+    target: Target,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    budget_bytes: int = DEFAULT_BUDGET,
+    env: Mapping[str, str] | None = None,
+) -> ReviewInput:
+    """Collect the change ``target`` names, keeping paths that pass the globs (``path_matches``).
+
+    ``env`` is the environment for git (default ``os.environ``).
+    """
+    revs = _revs(target, env)
+    with git.patch(target.repo_root, revs, env) as patch_job:  # git writes it while the rest is gathered
+        change = _Change(commits=_commits(target, env))
+        entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), env)
+        patch = git.decode(patch_job.result().stdout)
+    if not change.files:
+        return ReviewInput(target, "nothing", (), "", "", 0, 0, {}, budget_bytes=budget_bytes)
+    if dropped:
+        patch = _without(patch, entries, dropped)
+        entries = [e for e in entries if e.path not in dropped]
+    _mark_binary(change, target.repo_root, entries, patch)
+    change.diff = "".join([patch, *change.new_sections]) if change.new_sections else patch
+    del patch
+    change.new_sections.clear()
+    return _finish(target, revs, change, budget_bytes)
+
+
+def _gather(
+    change: _Change, target: Target, revs: Sequence[str], keep: PathFilter, env: Mapping[str, str] | None
+) -> tuple[list[git.RawEntry], set[str]]:
+    """The tracked file pairs and the paths the globs drop; files (tracked, then untracked) into ``change``."""
+    entries = git.raw_diff(target.repo_root, revs, env)
+    dropped = {e.path for e in entries if not keep(e.path)} if keep else set()
+    change.files = [_file_change(e) for e in entries if e.path not in dropped]
+    if target.scope == "working-tree":
+        for path in git.untracked(target.repo_root, env):
+            if not keep or keep(path):
+                _add_untracked(change, target.repo_root, path)
+    return entries, dropped
+
+
+def _revs(target: Target, env: Mapping[str, str] | None) -> tuple[str, ...]:
+    if target.scope == "branch":
+        if target.merge_base is None or target.head is None:
+            raise ValueError("a branch target needs merge_base and head")
+        return (target.merge_base, target.head)
+    return (target.head or git.empty_tree(target.repo_root, env),)
+
+
+# --- tracked files ---------------------------------------------------------------------
+
+
+def _without(patch: str, entries: Sequence[git.RawEntry], dropped: set[str]) -> str:
+    """The patch without the sections of ``dropped`` paths, as one new string."""
+    index = section_index(patch, [(e.old_path, e.path) for e in entries])
+    return "".join([patch[s:e] for path, (s, e) in index.items() if path not in dropped])
+
+
+def _file_change(e: git.RawEntry) -> FileChange:
+    return FileChange(e.path, e.status, e.old_path if e.status in "RC" else None)
+
+
+def _mark_binary(change: _Change, root: Path, entries: Sequence[git.RawEntry], patch: str) -> None:
+    """Flag the tracked files the patch calls binary (they lead ``change.files``), and note their ids."""
+    binary = _binary_paths(patch)
+    if not binary:
+        return
+    for i, e in enumerate(entries):
+        if e.path in binary:
+            change.files[i] = FileChange(e.path, e.status, change.files[i].old_path, True)
+            change.ids[e.path] = _blob_id(root, e)
+
+
+def _binary_paths(diff: str) -> set[str]:
+    """Paths whose section says ``Binary files ... differ`` (a body line never starts so)."""
+    found: set[str] = set()
+    at = diff.find(_BINARY)
+    while at != -1:
+        start = diff.rfind("\n" + MARK, 0, at) + 1
+        end = diff.find("\n" + MARK, at)
+        end = len(diff) if end == -1 else end + 1
+        found.add(section_path(diff[start:end]))
+        at = diff.find(_BINARY, end - 1)
+    return found
+
+
+def _blob_id(root: Path, entry: git.RawEntry) -> str:
+    oid = entry.old_oid if entry.status == "D" else entry.new_oid
+    return oid if oid not in git.NULL_OID else _content_id(os.path.join(root, entry.path))
+
+
+# --- untracked files -------------------------------------------------------------------
+
+
+def _add_untracked(change: _Change, root: Path, path: str) -> None:
+    if path.endswith("/"):
+        _skip(change, path, "untracked directory (a nested repository)", "directory")
+        return
+    full = os.path.join(root, path)
+    try:
+        st = os.lstat(full)
+        reason = _why_not_read(st)
+        data = b"" if reason else _read(full)
+    except OSError as e:
+        _skip(change, path, f"could not be read ({e.strerror or e})", "unreadable")
+        return
+    if reason:
+        _skip(change, path, reason, _stat_id(full, st))
+        return
+    binary = b"\0" in data[:BINARY_PROBE]
+    change.files.append(FileChange(path, "?", binary=binary))
+    if binary:
+        change.ids[path] = hashlib.sha256(data).hexdigest()
+    change.new_sections.append(_new_file_section(path, data, st.st_mode, binary))
+
+
+def _skip(change: _Change, path: str, reason: str, content_id: str) -> None:
+    change.files.append(FileChange(path, "?"))
+    change.skipped[path] = reason
+    change.ids[path] = content_id
+
+
+def _why_not_read(st: os.stat_result) -> str:
+    if stat.S_ISLNK(st.st_mode):
+        return "symlink"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    if st.st_size > MAX_UNTRACKED_BYTES:
+        return f"{st.st_size} bytes, over the {MAX_UNTRACKED_BYTES}-byte limit for untracked files"
+    return ""
+
+
+def _read(full: str) -> bytes:
+    with open(full, "rb") as fh:
+        return fh.read()
+
+
+def _content_id(full: str) -> str:
+    try:
+        st = os.lstat(full)
+        if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_HASHED_BYTES:
+            with open(full, "rb") as fh:
+                return hashlib.file_digest(fh, "sha256").hexdigest()
+        return _stat_id(full, st)
+    except OSError:
+        return "unreadable"
+
+
+def _stat_id(full: str, st: os.stat_result) -> str:
+    if stat.S_ISLNK(st.st_mode):
+        return "symlink:" + os.readlink(full)
+    return f"stat:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _new_file_section(path: str, data: bytes, st_mode: int, binary: bool) -> str:
+    """A new-file section written the way ``git diff`` writes one."""
+    a, b = git.quote("a/" + path), git.quote("b/" + path)
+    mode = "100755" if st_mode & stat.S_IXUSR else "100644"
+    head = f"{MARK}{a} {b}\nnew file mode {mode}\n"
+    if binary:
+        return f"{head}Binary files /dev/null and {b} differ\n"
+    if not data:
+        return head
+    lines = git.decode(data).split("\n")
+    no_eol = lines[-1] != ""
+    if not no_eol:
+        lines.pop()
+    count = "1" if len(lines) == 1 else f"1,{len(lines)}"
+    tab = "\t" if " " in path else ""  # git marks names with spaces this way
+    body = "+" + "\n+".join(lines) + "\n" + ("\\ No newline at end of file\n" if no_eol else "")
+    return f"{head}--- /dev/null\n+++ {b}{tab}\n@@ -0,0 +{count} @@\n{body}"
+
+
+# --- the result ------------------------------------------------------------------------
+
+
+def _finish(
+    target: Target,
+    revs: Sequence[str],
+    change: _Change,
+    budget_bytes: int,
+) -> ReviewInput:
+    files = tuple(change.files)
+    names = [(f.old_path or f.path, f.path) for f in files]
+    diff_bytes, digest = _measure(change.diff, files, change.ids)
+    mode = "inline" if diff_bytes <= budget_bytes else "self-collect"
+    digest.update(f"\0mode={mode}".encode())
+    additions, deletions = line_counts(change.diff)
+    # per-file counts only when the diff is small enough to be shown (it is then cheap)
+    index = section_index(change.diff, names) if mode == "inline" else None
+    counts = {p: line_counts(change.diff[s:e]) for p, (s, e) in (index or {}).items()}
+    sections = [f"## Change\n\n{target.label}: {len(files)} file(s), +{additions} -{deletions}.\n"]
+    sections += change.commits
+    if mode == "self-collect":
+        sections.append(_how_to_read(target, revs, diff_bytes, budget_bytes))
+    limit = max(MIN_LIST_BYTES, min(budget_bytes, MAX_LIST_BYTES))
+    sections.append(_file_list(files, change.skipped, counts, _list_command(target, revs), limit))
+    if mode == "inline":
+        sections.append(f"## Diff\n\n{_printable(change.diff)}")
+    return ReviewInput(
+        target=target,
+        input_mode=mode,
+        files=files,
+        diff=change.diff,
+        context="\n".join(sections),
+        additions=additions,
+        deletions=deletions,
+        hunks=LazyHunks(change.diff, names, index),
+        diff_bytes=diff_bytes,
+        budget_bytes=budget_bytes,
+        skipped=dict(change.skipped),
+        change_digest=digest.hexdigest(),
+    )
+
+
+def line_counts(diff: str) -> tuple[int, int]:
+    """Added and deleted lines of a ``git diff`` text: ``+``/``-`` lines less the file headers."""
+    headers = _file_headers(diff)
+    return diff.count("\n+") - headers, diff.count("\n-") - headers
+
+
+def _file_headers(diff: str) -> int:
+    """How many ``--- old`` / ``+++ new`` pairs open a file's hunks.
+
+    A ``+++ `` line is a header exactly when ``@@ -`` follows it: a changed body line (such
+    as an added ``++ x``) is never followed straight by a hunk header, because changes with
+    no context after them end their file.
+    """
+    count = 0
+    at = diff.find("\n+++ ")
+    while at != -1:
+        eol = diff.find("\n", at + 1)
+        if eol == -1:
+            break
+        count += diff.startswith("\n@@ -", eol)
+        at = diff.find("\n+++ ", eol)
+    return count
+
+
+def _measure(diff: str, files: Sequence[FileChange], ids: Mapping[str, str]) -> tuple[int, Any]:
+    """The diff's size in UTF-8 bytes, and a running sha256 over what defines the change."""
+    h = hashlib.sha256(DIGEST_VERSION.encode() + b"\0")
+    size = 0
+    for i in range(0, len(diff), _CHUNK):
+        chunk = git.encode(diff[i : i + _CHUNK])
+        size += len(chunk)
+        h.update(chunk)
+    for f in files:
+        h.update(git.encode(f"\0{f.status}\0{f.old_path or ''}\0{f.path}\0{int(f.binary)}"))
+    for path in sorted(ids):
+        h.update(git.encode(f"\0{path}\0{ids[path]}"))
+    return size, h
+
+
+def _commits(target: Target, env: Mapping[str, str] | None) -> list[str]:
+    """The branch's commit subjects as a context section (none for the working tree)."""
+    if target.scope != "branch":
+        return []
+    rev_range = f"{target.merge_base}..{target.head}"
+    lines = git.commit_subjects(target.repo_root, rev_range, MAX_COMMITS + 1, env)
+    if len(lines) > MAX_COMMITS:
+        lines[MAX_COMMITS:] = [f"(more commits: `git log --oneline {rev_range}`)"]
+    return ["## Commits\n\n" + "\n".join(lines) + "\n"] if lines else []
+
+
+def _range(target: Target, revs: Sequence[str]) -> str:
+    return f"{revs[0]}..{revs[1]}" if target.scope == "branch" else revs[0]
+
+
+def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_bytes: int) -> str:
+    rng = _range(target, revs)
+    lines = [
+        "## How to read the change",
+        "",
+        f"The diff is {diff_bytes} bytes, over the {budget_bytes}-byte budget for including it "
+        "here, so it is not included. Read it with these read-only commands, run from the "
+        "repository root:",
+        f"- `git diff --no-ext-diff --stat {rng}`: every changed file and the size of its change;",
+        f"- `git diff --no-ext-diff {rng} -- <path>`: one file's diff (quote the path for the shell).",
+    ]
+    if target.scope == "working-tree":
+        lines.append("Files marked `?` are untracked (new): read them whole.")
+    return "\n".join(lines) + "\n"
+
+
+def _list_command(target: Target, revs: Sequence[str]) -> str:
+    listing = f"`git diff --no-ext-diff --name-status {_range(target, revs)}`"
+    if target.scope == "working-tree":
+        listing += " and `git ls-files --others --exclude-standard`"
+    return listing
+
+
+def _file_list(
+    files: Sequence[FileChange],
+    skipped: Mapping[str, str],
+    counts: Mapping[str, tuple[int, int]],
+    list_command: str,
+    limit: int,
+) -> str:
+    """One line per file; past ``limit`` bytes, how many are left out and how to list them."""
+    lines, size = [], 0
+    for n, f in enumerate(files):
+        line = _file_line(f, skipped, counts)
+        size += len(line) + 1
+        if size > limit and n:
+            lines.append(f"... and {len(files) - n} more files; list them all with {list_command}.")
+            break
+        lines.append(line)
+    return f"## Files ({len(files)})\n\n" + "\n".join(lines) + "\n"
+
+
+def _file_line(f: FileChange, skipped: Mapping[str, str], counts: Mapping[str, tuple[int, int]]) -> str:
+    name = git.quote(f.path)
+    if f.old_path is not None:
+        name = f"{git.quote(f.old_path)} -> {name}"
+    if f.binary:
+        return f"{f.status} {name} (binary, not shown)"
+    if f.path in skipped:
+        return f"{f.status} {name} (not shown: {skipped[f.path]})"
+    if f.path in counts:
+        return f"{f.status} {name} (+{counts[f.path][0]} -{counts[f.path][1]})"
+    return f"{f.status} {name}"
+
+
+def _printable(text: str) -> str:
+    """``text`` as valid UTF-8 (bytes that were not UTF-8 become U+FFFD)."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return git.encode(text).decode("utf-8", "replace")
+    return text
+
+
+def _file_summary(f: FileChange, skipped: Mapping[str, str]) -> dict[str, Any]:
+    d: dict[str, Any] = {"path": f.path, "status": f.status, "binary": f.binary}
+    if f.old_path is not None:
+        d["old_path"] = f.old_path
+    if f.path in skipped:
+        d["skipped"] = skipped[f.path]
+    return d
+
+
+# --- path globs ------------------------------------------------------------------------
+
+
+def path_matches(path: str, pattern: str) -> bool:
+    """gitignore-like glob match of a repository-relative path.
+
+    ``*`` and ``?`` stay within one path segment and ``**`` spans any number of them. A
+    pattern without ``/`` matches any one segment (``*.lock``, ``node_modules``); a pattern
+    with ``/`` is anchored at the root (``docs/*.md``, ``/*.lock``, ``**/gen/*.py``). A
+    pattern that matches a directory matches everything under it; a trailing ``/`` matches
+    directories only.
+    """
+    return _matcher(pattern)(path)
+
+
+class PathFilter:
+    """Keep a path that matches some include (or there are none) and no exclude."""
+
+    def __init__(self, include: Sequence[str], exclude: Sequence[str]) -> None:
+        self._include = [_matcher(p) for p in include if p.strip()]
+        self._exclude = [_matcher(p) for p in exclude if p.strip()]
+
+    def __bool__(self) -> bool:
+        """False when there is nothing to filter by."""
+        return bool(self._include or self._exclude)
+
+    def __call__(self, path: str) -> bool:
+        if self._include and not any(m(path) for m in self._include):
+            return False
+        return not any(m(path) for m in self._exclude)
+
+
+def _matcher(pattern: str) -> Matcher:
+    pattern = pattern.strip().removeprefix("./")
+    dirs_only = pattern.endswith("/")
+    anchored = "/" in pattern.rstrip("/")
+    pattern = pattern.strip("/")
+    if not anchored:
+        one = re.compile(_segment_regex(pattern))
+        return lambda path: _any_segment(one, path, dirs_only)
+    whole = re.compile(_anchored_regex(pattern))
+    return lambda path: _any_prefix(whole, path, dirs_only)
+
+
+def _any_segment(regex: re.Pattern[str], path: str, dirs_only: bool) -> bool:
+    segments = path.split("/")
+    return any(regex.fullmatch(s) for s in (segments[:-1] if dirs_only else segments))
+
+
+def _any_prefix(regex: re.Pattern[str], path: str, dirs_only: bool) -> bool:
+    if not dirs_only and regex.fullmatch(path):
+        return True
+    at = path.find("/")
+    while at != -1:
+        if regex.fullmatch(path, 0, at):
+            return True
+        at = path.find("/", at + 1)
+    return False
+
+
+def _anchored_regex(pattern: str) -> str:
+    segments = pattern.split("/")
+    out = []
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        if segment == "**":
+            out.append(".*" if last else "(?:[^/]*/)*")
+        else:
+            out.append(_segment_regex(segment) + ("" if last else "/"))
+    return "".join(out)
+
+
+def _segment_regex(segment: str) -> str:
+    out, i = [], 0
+    while i < len(segment):
+        c = segment[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[" and (close := segment.find("]", i + 2 if segment[i + 1 : i + 2] in ("!", "^") else i + 1)) != -1:
+            body = segment[i + 1 : close]
+            neg = body[:1] in ("!", "^")
+            out.append("[" + ("^" if neg else "") + re.escape(body[1:] if neg else body).replace("\\-", "-") + "]")
+            i = close
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)

@@ -1,0 +1,146 @@
+"""What a review looks at: the working tree against HEAD, or a branch against its base."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ccplugin import git
+from ccplugin.config import SCOPES
+from ccplugin.errors import CCError
+
+DEFAULT_BRANCHES = ("main", "master", "trunk")
+ORIGIN_HEAD = "refs/remotes/origin/HEAD"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved review target: ``merge_base..head``, or ``head`` → the work tree."""
+
+    repo_root: Path  # realpath of the worktree root
+    scope: str  # "working-tree" | "branch"
+    base_ref: str | None  # e.g. "main", "origin/main" (branch scope)
+    merge_base: str | None  # sha (branch scope); None for working-tree
+    head: str | None  # HEAD sha; None in a repository with no commits
+    label: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "repo_root": str(self.repo_root)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Target:
+        return cls(**{**d, "repo_root": Path(d["repo_root"])})
+
+
+def resolve_target(
+    cwd: Path, scope: str = "auto", base: str | None = None, env: Mapping[str, str] | None = None
+) -> Target:
+    """Resolve ``scope`` (auto | working-tree | branch) and the base branch for ``cwd``.
+
+    ``auto`` is the working tree when it has staged, unstaged or untracked changes (or the
+    repository has no commits yet), else the branch. An explicit ``base`` means a branch
+    review. ``env`` is the process environment (default ``os.environ``): it is read for
+    ``GITHUB_BASE_REF`` and passed to git.
+    """
+    if scope not in SCOPES:
+        raise CCError(
+            f"unknown review scope {scope!r}",
+            "use `--scope auto`, `--scope working-tree` or `--scope branch`",
+        )
+    base = base.strip() if base else None
+    if base and scope == "working-tree":
+        raise CCError("`--base` only applies to a branch review", "drop `--base`, or use `--scope branch`")
+    root = git.toplevel(Path(cwd), env)
+    head = git.commit_of(root, "HEAD", env)
+    if _scope(root, scope, base, head, env) == "working-tree":
+        label = "working tree diff" if head else "working tree diff (no commits yet: every file is new)"
+        return Target(root, "working-tree", None, None, head, label)
+    return _branch(root, head, base, env)
+
+
+def _scope(root: Path, scope: str, base: str | None, head: str | None, env: Mapping[str, str] | None) -> str:
+    if scope != "auto":
+        return scope
+    if base:
+        return "branch"
+    return "working-tree" if head is None or git.is_dirty(root, env) else "branch"
+
+
+def _branch(root: Path, head: str | None, base: str | None, env: Mapping[str, str] | None) -> Target:
+    if head is None:
+        raise CCError(
+            "the repository has no commits yet, so there is no branch to compare",
+            "use `--scope working-tree` to review the files as they are, or commit first",
+        )
+    base_ref, base_sha = _base(root, base, env)
+    merge_base = git.merge_base(root, head, base_sha, env)
+    if merge_base is None:
+        raise _no_merge_base(root, base_ref, env)
+    which = "" if git.branch_name(root, env) else "of detached HEAD "
+    label = f"branch diff {which}against {base_ref} (merge-base {merge_base[:7]})"
+    return Target(root, "branch", base_ref, merge_base, head, label)
+
+
+def _no_merge_base(root: Path, base_ref: str, env: Mapping[str, str] | None) -> CCError:
+    if git.is_shallow(root, env):
+        return CCError(
+            f"this is a shallow clone and the merge base of HEAD and {base_ref} is not in it",
+            "fetch the history with `git fetch --unshallow` (GitHub Actions: `actions/checkout` with `fetch-depth: 0`)",
+        )
+    return CCError(
+        f"HEAD and {base_ref} have no common history",
+        "pass a related branch with `--base <ref>`, or use `--scope working-tree`",
+    )
+
+
+def _base(root: Path, base: str | None, env: Mapping[str, str] | None) -> tuple[str, str]:
+    """The base ref's display name and commit: explicit, then CI hint, then the default branch."""
+    if base:
+        found = _first_commit(root, (base,) if base.startswith("origin/") else (base, f"origin/{base}"), env)
+        if found is None:
+            raise CCError(
+                f"base ref `{base}` not found",
+                f"fetch it with `git fetch origin {base.removeprefix('origin/')}`, or pass a different `--base`",
+            )
+        return found
+    ci_base = (os.environ if env is None else env).get("GITHUB_BASE_REF", "").strip()
+    if ci_base:
+        found = _first_commit(root, (f"origin/{ci_base}", ci_base), env)
+        if found is None:
+            raise CCError(
+                f"base branch `{ci_base}` (from GITHUB_BASE_REF) is not in this clone",
+                f"fetch it with `git fetch origin {ci_base}`, or check out with `fetch-depth: 0`",
+            )
+        return found
+    found = _default_branch(root, env)
+    if found is None:
+        raise CCError(
+            "cannot detect the default branch to compare against (no origin/HEAD, main, master or trunk)",
+            "pass `--base <ref>` or use `--scope working-tree`",
+        )
+    return found
+
+
+def _default_branch(root: Path, env: Mapping[str, str] | None) -> tuple[str, str] | None:
+    names = [ORIGIN_HEAD]
+    for name in DEFAULT_BRANCHES:
+        names += [f"refs/heads/{name}", f"refs/remotes/origin/{name}"]
+    found = git.existing_refs(root, names, env)
+    ordered = [found[ORIGIN_HEAD]] if found.get(ORIGIN_HEAD) else []
+    ordered += [n for n in names[1:] if n in found]
+    for ref in ordered:
+        sha = git.commit_of(root, ref, env)
+        if sha:
+            return ref.removeprefix("refs/heads/").removeprefix("refs/remotes/"), sha
+    return None
+
+
+def _first_commit(root: Path, refs: tuple[str, ...], env: Mapping[str, str] | None) -> tuple[str, str] | None:
+    for ref in refs:
+        sha = git.commit_of(root, ref, env)
+        if sha:
+            return ref, sha
+    return None
