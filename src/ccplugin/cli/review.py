@@ -89,7 +89,7 @@ def review(request: engine.ReviewRequest, *, background: bool = False, as_json: 
     )
     if background:
         return _detach(store, job, as_json)
-    job = runner.run(store, job, review_job.executor(prep), os.environ, output.progress)
+    job = runner.run(store, job, review_job.executor(prep), os.environ, output.progress, prep.settings.keep_jobs)
     store.mark_viewed(job.id)
     return show(job, as_json)
 

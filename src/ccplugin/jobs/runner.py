@@ -16,6 +16,9 @@ from ccplugin.errors import CCError
 from ccplugin.jobs.store import Job, State, Store
 
 
+DEFAULT_KEEP = 200  # finished jobs kept per workspace ([tool.ccplugin] keep_jobs)
+
+
 @dataclass(frozen=True)
 class JobEnd:
     """What an executor hands back: the terminal state and what to store with it."""
@@ -78,8 +81,9 @@ def run(
     executor: Executor,
     env: Mapping[str, str],
     echo: Callable[[str], None] | None = None,
+    keep: int = DEFAULT_KEEP,
 ) -> Job:
-    """Execute a job already in ``running`` and record how it ended (compare-and-set)."""
+    """Execute a job already in ``running``, record how it ended (compare-and-set), prune old jobs."""
     cancel = Cancel()
     progress = Progress(store, job.id, echo)
     with _sigterm_sets(cancel):
@@ -96,7 +100,9 @@ def run(
             end.usage,
             end.cost_usd,
         )
-    return _record(store, job, end)
+    finished = _record(store, job, end)
+    store.prune(job.workspace, keep)
+    return finished
 
 
 def _record(store: Store, job: Job, end: JobEnd) -> Job:

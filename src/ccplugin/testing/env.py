@@ -11,7 +11,8 @@ from typing import Protocol
 from ccplugin.claude.env import BIN_VAR as CLAUDE_BIN_ENV
 from ccplugin.claude.env import is_secret_name
 
-TOOLS_CLAUDE = Path("tools", "node_modules", ".bin", "claude")
+TOOLS_BIN = Path("tools", "node_modules", ".bin")
+TOOLS_CLAUDE = TOOLS_BIN / "claude"
 
 # Inherited variables that could point claude at a real account, a real home, or a proxy;
 # credentials of any kind go too (``is_secret_name``).
@@ -78,15 +79,20 @@ def offline_claude_env(
         "DISABLE_AUTOUPDATER": "1",
         "CLAUDE_CODE_MAX_RETRIES": str(retries),
     }
-    env |= _dead_proxy()
+    env |= dead_proxy()
     binary = claude_bin or find_claude_bin()
     if binary:
         env[CLAUDE_BIN_ENV] = binary
-        env["PATH"] = os.pathsep.join(p for p in (str(Path(binary).parent), env.get("PATH")) if p)
+        prepend_path(env, Path(binary).parent)
     return env
 
 
-def _dead_proxy() -> dict[str, str]:
+def prepend_path(env: dict[str, str], folder: str | Path) -> None:
+    """Put ``folder`` first on ``env["PATH"]``."""
+    env["PATH"] = os.pathsep.join(p for p in (str(folder), env.get("PATH")) if p)
+
+
+def dead_proxy() -> dict[str, str]:
     """Send anything not bound for loopback to a closed port (claude honours NO_PROXY)."""
     dead, local = "http://127.0.0.1:9", "127.0.0.1,localhost"
     names = {"HTTP_PROXY": dead, "HTTPS_PROXY": dead, "ALL_PROXY": dead, "NO_PROXY": local}
@@ -99,17 +105,25 @@ def find_claude_bin(env: Mapping[str, str] | None = None, cwd: str | Path | None
     ``$CCPLUGIN_CLAUDE_BIN``, else ``tools/node_modules/.bin/claude`` in ``cwd`` or a parent
     of it, else the same beside this package's source checkout, else ``claude`` on PATH.
     """
+    return find_tool_bin("claude", CLAUDE_BIN_ENV, env, cwd)
+
+
+def find_tool_bin(
+    name: str, variable: str, env: Mapping[str, str] | None = None, cwd: str | Path | None = None
+) -> str | None:
+    """``$variable`` (if set it must be executable), else ``tools/node_modules/.bin/<name>``
+    in ``cwd`` or a parent of it, else beside this package's source checkout, else on PATH."""
     env = os.environ if env is None else env
-    explicit = env.get(CLAUDE_BIN_ENV)
+    explicit = env.get(variable)
     if explicit:
         return explicit if _executable(Path(explicit)) else None
     start = Path(cwd) if cwd is not None else Path.cwd()
     checkout = Path(__file__).resolve().parents[3]
     for folder in (start, *start.parents, checkout):
-        candidate = folder / TOOLS_CLAUDE
+        candidate = folder / TOOLS_BIN / name
         if _executable(candidate):
             return str(candidate)
-    return shutil.which("claude", path=env.get("PATH"))
+    return shutil.which(name, path=env.get("PATH"))
 
 
 def _executable(path: Path) -> bool:

@@ -11,6 +11,16 @@ Enable with ``pytest -p ccplugin.testing.fixtures`` or ``pytest_plugins =
 ``claude.env`` is the environment to run your own command with (it calls the same claude).
 Fixtures that need the claude binary skip the test when none is found (see
 :func:`ccplugin.testing.find_claude_bin`).
+
+The Codex twin drives the real ``codex exec`` against the fake Responses API::
+
+    def test_exec(cc_fake_codex, tmp_path):
+        codex = cc_fake_codex([reply(exec_command("echo hi"), turn=0), reply("done")])
+        run = codex.run("go", "--sandbox", "workspace-write", cwd=tmp_path)
+        assert run.ok and run.commands[0]["aggregated_output"] == "hi\n"
+
+It skips when no codex binary is found (:func:`ccplugin.testing.find_codex_bin`). Tests that
+run a real CLI can carry the ``real_claude`` / ``real_codex`` markers this plugin registers.
 """
 
 from __future__ import annotations
@@ -20,13 +30,22 @@ from typing import Any
 
 import pytest
 
+from ccplugin.testing.codex_env import DEFAULT_MODEL, OfflineCodex, find_codex_bin, offline_codex_home
 from ccplugin.testing.env import find_claude_bin, offline_claude_env
 from ccplugin.testing.fake_api import FakeAnthropic
+from ccplugin.testing.fake_responses import FakeResponses
 from ccplugin.testing.runner import OfflineClaude
 from ccplugin.testing.scenario import ScenarioLike
 
 FakeApiFactory = Callable[..., FakeAnthropic]
 FakeClaudeFactory = Callable[..., OfflineClaude]
+FakeResponsesFactory = Callable[..., FakeResponses]
+FakeCodexFactory = Callable[..., OfflineCodex]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_claude: drives the real claude CLI against the fake Anthropic API")
+    config.addinivalue_line("markers", "real_codex: drives the real codex CLI against the fake Responses API")
 
 
 @pytest.fixture
@@ -64,5 +83,44 @@ def cc_fake_claude(
         root = tmp_path_factory.mktemp("cc-offline")
         env = offline_claude_env(fake, root, claude_bin=cc_claude_bin, retries=retries)
         return OfflineClaude(fake=fake, env=env, root=root)
+
+    return start
+
+
+@pytest.fixture
+def cc_codex_bin() -> str:
+    """Path of the codex binary; skips the test when there is none."""
+    binary = find_codex_bin()
+    if binary is None:
+        pytest.skip("codex CLI not found (set CCPLUGIN_CODEX_BIN or npm install in tools/)")
+    return binary
+
+
+@pytest.fixture
+def cc_fake_responses() -> Iterator[FakeResponsesFactory]:
+    """``cc_fake_responses(scenario, **kwargs)`` starts a FakeResponses, stopped after the test."""
+    started: list[FakeResponses] = []
+
+    def start(scenario: ScenarioLike, **kwargs: Any) -> FakeResponses:
+        fake = FakeResponses(scenario, **kwargs).start()
+        started.append(fake)
+        return fake
+
+    yield start
+    for fake in started:
+        fake.stop()
+
+
+@pytest.fixture
+def cc_fake_codex(
+    cc_codex_bin: str, cc_fake_responses: FakeResponsesFactory, tmp_path_factory: pytest.TempPathFactory
+) -> FakeCodexFactory:
+    """``cc_fake_codex(scenario, model="gpt-5.5")`` → an :class:`OfflineCodex` (fake, env, run)."""
+
+    def start(scenario: ScenarioLike, *, model: str = DEFAULT_MODEL) -> OfflineCodex:
+        fake = cc_fake_responses(scenario)
+        root = tmp_path_factory.mktemp("cc-codex")
+        env = offline_codex_home(fake, root, model, codex_bin=cc_codex_bin)
+        return OfflineCodex(fake=fake, env=env, root=root)
 
     return start

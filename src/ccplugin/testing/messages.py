@@ -8,8 +8,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ccplugin.testing.server import chunks
 from ccplugin.testing.scenario import STRUCTURED_TOOL, Block, fill, json_object
+from ccplugin.testing.server import chunks
 
 DEFAULT_USAGE = {
     "input_tokens": 10,

@@ -344,6 +344,26 @@ def raw_item(item: Mapping[str, Any]) -> Block:
     return Block("raw", input=dict(item))
 
 
+def tool_search_call(query: str, limit: int = 8, *, call_id: str = "call_tool_search") -> Block:
+    """Codex's client-side ``tool_search``: reveals deferred tools (``multi_agent_v1``) to the next request."""
+    arguments = {"query": query, "limit": limit}
+    item = {"type": "tool_search_call", "call_id": call_id, "status": "completed", "execution": "client"}
+    return raw_item(item | {"id": f"tsc_{call_id}", "arguments": arguments})
+
+
+def spawn_agent(message: str, namespace: str = "multi_agent_v1", **arguments: Any) -> Block:
+    """Codex's ``spawn_agent`` (v1: its output is ``{"agent_id", "nickname"}``).
+
+    With ``namespace="collaboration"`` (``--enable multi_agent_v2``) pass ``task_name`` too.
+    """
+    return function_call("spawn_agent", {"message": message, **arguments}, namespace=namespace)
+
+
+def wait_agent(target: str = "__OUT:agent_id__", timeout_ms: int = 30000, namespace: str = "multi_agent_v1") -> Block:
+    """Codex's v1 ``wait_agent`` on ``target`` (default: the agent the last ``spawn_agent`` started)."""
+    return function_call("wait_agent", {"targets": [target], "timeout_ms": timeout_ms}, namespace=namespace)
+
+
 def reply(*blocks: Block | str, **options: Any) -> Rule:
     """A rule answering with ``blocks`` (a str is a text block).
 
@@ -356,7 +376,7 @@ def reply(*blocks: Block | str, **options: Any) -> Rule:
 
 
 def fail(status: int, message: str | None = None, *, type: str | None = None, **options: Any) -> Rule:
-    """A rule answering with an Anthropic-shaped HTTP error (``type`` defaults from ``status``)."""
+    """A rule answering with an HTTP error shaped like the fake's API (``type`` defaults from ``status``)."""
     return _rule(options, status=status, error_type=type, error_message=message)
 
 
