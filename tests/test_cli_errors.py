@@ -1,0 +1,121 @@
+"""Bad input at the command line: one line naming the problem and the fix, a distinct exit code, no traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import git
+from helpers import CliRun, ccplugin
+
+
+def one_line_error(run: CliRun, code: int, *words: str) -> None:
+    assert run.code == code, (run.code, run.out, run.err)
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1, run.err
+    assert lines[0].startswith("ccplugin: error: ")
+    assert "Traceback" not in run.err
+    for word in words:
+        assert word in lines[0]
+
+
+def env() -> dict[str, str]:
+    return dict(os.environ)
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    one_line_error(ccplugin("review", cwd=tmp_path, env=env()), 2, "not inside a git repository", "git init")
+
+
+def test_repo_without_commits_cannot_do_a_branch_review(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    one_line_error(ccplugin("review", "--scope", "branch", cwd=tmp_path, env=env()), 2, "no commits", "working-tree")
+
+
+def test_unknown_base(repo: Path) -> None:
+    one_line_error(ccplugin("review", "--base", "nope", cwd=repo, env=env()), 2, "`nope` not found", "git fetch")
+
+
+def test_shallow_clone_without_the_merge_base(tmp_path: Path, repo: Path) -> None:
+    for i in range(3):
+        (repo / f"f{i}.txt").write_text(f"{i}\n")
+        git(repo, "add", ".")
+        git(repo, "commit", "-q", "-m", f"c{i}")
+    git(repo, "checkout", "-q", "-b", "feature", "HEAD~2")
+    (repo / "feature.txt").write_text("x\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "feature")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--no-single-branch", f"file://{repo}", str(clone))
+    git(clone, "checkout", "-q", "feature")
+    run = ccplugin("review", "--scope", "branch", "--base", "origin/main", cwd=clone, env=env())
+    one_line_error(run, 2, "shallow clone", "fetch-depth: 0")
+
+
+def test_detached_head_still_reviews_its_branch_target(repo: Path) -> None:
+    (repo / "x.py").write_text("x = 1\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "x")
+    git(repo, "checkout", "-q", "--detach")
+    run = ccplugin(
+        "review", "--scope", "branch", "--base", "HEAD~1", "--json", cwd=repo, env={**env(), "PATH": "/usr/bin:/bin"}
+    )
+    assert run.code == 3, run.err  # claude is not on this PATH: the target resolved, the review could not run
+    assert "detached HEAD" in run.json()["target"]["label"]
+
+
+def test_unknown_flag_and_bad_choices(repo: Path) -> None:
+    one_line_error(ccplugin("review", "--frobnicate", cwd=repo, env=env()), 2, "--frobnicate")
+    one_line_error(ccplugin("review", "--fail-on", "severe", cwd=repo, env=env()), 2, "severe")
+    one_line_error(ccplugin("review", "--effort", "huge", cwd=repo, env=env()), 2, "huge", "low, medium")
+    one_line_error(ccplugin("review", "--model", "two words", cwd=repo, env=env()), 2, "model")
+    one_line_error(ccplugin("launch", cwd=repo, env=env()), 2, "launch")
+
+
+@pytest.mark.parametrize("ref", ["../../etc/passwd", "review-zz", "x" * 300])
+def test_invalid_job_ids(repo: Path, ref: str) -> None:
+    for command in ("status", "result", "cancel"):
+        run = ccplugin(command, ref, cwd=repo, env=env())
+        one_line_error(run, 2)
+
+
+def test_unknown_job(repo: Path) -> None:
+    one_line_error(ccplugin("result", "review-abcdefg-abcdef", cwd=repo, env=env()), 2, "review-abcdefg-abcdef")
+
+
+def test_corrupt_store(repo: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "jobs.db").write_bytes(b"this is not sqlite" * 100)
+    run = ccplugin("status", cwd=repo, env={**env(), "CCPLUGIN_HOME": str(state)})
+    one_line_error(run, 2, "corrupt", "mv ")
+    assert (state / "jobs.db").read_bytes() == b"this is not sqlite" * 100  # nothing lost
+
+
+def test_unusable_state_directory(repo: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    run = ccplugin("status", cwd=repo, env={**env(), "CCPLUGIN_HOME": str(blocker / "state")})
+    one_line_error(run, 2, "CCPLUGIN_HOME")
+
+
+def test_status_with_no_jobs(repo: Path) -> None:
+    run = ccplugin("status", cwd=repo, env=env())
+    assert run.code == 0 and "No Claude Code jobs" in run.out
+    assert ccplugin("status", "--json", cwd=repo, env=env()).json()["jobs"] == []
+    one_line_error(ccplugin("result", cwd=repo, env=env()), 2, "no finished")
+
+
+def test_odd_file_names_reach_the_review_input(repo: Path) -> None:
+    for name in ("with space.py", "ünïcode.py", "-dash.py", "new\nline.py"):
+        (repo / name).write_text("x = 1\n")
+    (repo / "blob.bin").write_bytes(b"\x00\x01\x02" * 10)
+    git(repo, "mv", "calc.py", "calc2.py")
+    run = ccplugin("review", "--json", cwd=repo, env={**env(), "PATH": "/usr/bin:/bin"})
+    assert run.code == 3, run.err
+    files = {f["path"]: f for f in run.json()["input"]["files"]}
+    assert {"with space.py", "ünïcode.py", "-dash.py", "new\nline.py"} <= set(files)
+    assert files["blob.bin"]["binary"] is True
+    assert files["calc2.py"]["old_path"] == "calc.py"
