@@ -15,7 +15,6 @@ from ccplugin import proc
 from ccplugin.errors import CCError
 from ccplugin.jobs.store import Job, State, Store
 
-
 DEFAULT_KEEP = 200  # finished jobs kept per workspace ([tool.ccplugin] keep_jobs)
 
 
