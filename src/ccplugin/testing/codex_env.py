@@ -50,14 +50,13 @@ What the real codex 0.169.0 did against the fake (checked by tests/test_fake_res
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ccplugin import proc
 from ccplugin.errors import CCError
+from ccplugin.testing.cli_run import JsonlRun
 from ccplugin.testing.env import clean_environ, dead_proxy, find_tool_bin, prepend_path
 from ccplugin.testing.fake_responses import FakeResponses
 
@@ -144,15 +143,8 @@ def offline_codex_home(
 
 
 @dataclass(frozen=True)
-class CodexRun:
+class CodexRun(JsonlRun):
     """One finished ``codex exec --json`` run and its JSONL events."""
-
-    argv: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-    events: tuple[dict[str, Any], ...]
-    duration_s: float
 
     @property
     def thread_id(self) -> str | None:
@@ -196,9 +188,6 @@ class CodexRun:
         found = [e.get("item") or {} for e in self.of_type("item.completed")]
         return [i for i in found if kind is None or i.get("type") == kind]
 
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [e for e in self.events if e.get("type") == kind]
-
 
 def run_codex_exec(
     prompt: str,
@@ -211,28 +200,7 @@ def run_codex_exec(
     """``codex exec --json --skip-git-repo-check FLAGS -- PROMPT`` with stdin closed."""
     binary = codex_bin or env.get(CODEX_BIN_ENV) or "codex"
     argv = (binary, "exec", "--json", "--skip-git-repo-check", *flags, "--", prompt)
-    started = time.monotonic()
-    done = proc.run(argv, cwd=cwd, env=env, timeout=timeout)
-    return CodexRun(
-        argv=argv,
-        returncode=done.returncode,
-        stdout=done.out,
-        stderr=done.err,
-        events=tuple(_events(done.out)),
-        duration_s=time.monotonic() - started,
-    )
-
-
-def _events(stdout: str) -> list[dict[str, Any]]:
-    events = []
-    for line in stdout.splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(event, dict):
-            events.append(event)
-    return events
+    return CodexRun.run(argv, env=env, cwd=cwd, timeout=timeout)
 
 
 @dataclass(frozen=True)

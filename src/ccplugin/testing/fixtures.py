@@ -37,10 +37,25 @@ from ccplugin.testing.fake_responses import FakeResponses
 from ccplugin.testing.runner import OfflineClaude
 from ccplugin.testing.scenario import ScenarioLike
 
+_Server = FakeAnthropic | FakeResponses
 FakeApiFactory = Callable[..., FakeAnthropic]
 FakeClaudeFactory = Callable[..., OfflineClaude]
 FakeResponsesFactory = Callable[..., FakeResponses]
 FakeCodexFactory = Callable[..., OfflineCodex]
+
+
+def _servers(server: Callable[..., _Server]) -> Iterator[Callable[..., Any]]:
+    """Yield a starter for ``server`` fakes; stop every one it started afterwards."""
+    started: list[_Server] = []
+
+    def start(scenario: ScenarioLike, **kwargs: Any) -> _Server:
+        fake = server(scenario, **kwargs).start()
+        started.append(fake)
+        return fake
+
+    yield start
+    for fake in started:
+        fake.stop()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,16 +75,7 @@ def cc_claude_bin() -> str:
 @pytest.fixture
 def cc_fake_api() -> Iterator[FakeApiFactory]:
     """``cc_fake_api(scenario, **kwargs)`` starts a FakeAnthropic, stopped after the test."""
-    started: list[FakeAnthropic] = []
-
-    def start(scenario: ScenarioLike, **kwargs: Any) -> FakeAnthropic:
-        fake = FakeAnthropic(scenario, **kwargs).start()
-        started.append(fake)
-        return fake
-
-    yield start
-    for fake in started:
-        fake.stop()
+    yield from _servers(FakeAnthropic)
 
 
 @pytest.fixture
@@ -99,16 +105,7 @@ def cc_codex_bin() -> str:
 @pytest.fixture
 def cc_fake_responses() -> Iterator[FakeResponsesFactory]:
     """``cc_fake_responses(scenario, **kwargs)`` starts a FakeResponses, stopped after the test."""
-    started: list[FakeResponses] = []
-
-    def start(scenario: ScenarioLike, **kwargs: Any) -> FakeResponses:
-        fake = FakeResponses(scenario, **kwargs).start()
-        started.append(fake)
-        return fake
-
-    yield start
-    for fake in started:
-        fake.stop()
+    yield from _servers(FakeResponses)
 
 
 @pytest.fixture

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ccplugin import proc
 from ccplugin.claude.env import BIN_VAR as CLAUDE_BIN_ENV
 from ccplugin.errors import CCError
+from ccplugin.testing.cli_run import JsonlRun
 from ccplugin.testing.fake_api import FakeAnthropic
 
 
 @dataclass(frozen=True)
-class ClaudeRun:
+class ClaudeRun(JsonlRun):
     """One finished ``claude -p --output-format stream-json --verbose`` run."""
-
-    argv: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-    events: tuple[dict[str, Any], ...]
-    duration_s: float
 
     @property
     def result(self) -> dict[str, Any] | None:
@@ -44,9 +35,6 @@ class ClaudeRun:
                 return str(event["session_id"])
         return None
 
-    def of_type(self, kind: str, subtype: str | None = None) -> list[dict[str, Any]]:
-        return [e for e in self.events if e.get("type") == kind and (subtype is None or e.get("subtype") == subtype)]
-
 
 def run_claude(
     prompt: str,
@@ -59,28 +47,7 @@ def run_claude(
     """``claude -p --output-format stream-json --verbose FLAGS -- PROMPT`` with stdin closed."""
     binary = claude_bin or env.get(CLAUDE_BIN_ENV) or "claude"
     argv = (binary, "-p", "--output-format", "stream-json", "--verbose", *flags, "--", prompt)
-    started = time.monotonic()
-    done = proc.run(argv, cwd=cwd, env=env, timeout=timeout)
-    return ClaudeRun(
-        argv=argv,
-        returncode=done.returncode,
-        stdout=done.out,
-        stderr=done.err,
-        events=tuple(_events(done.out)),
-        duration_s=time.monotonic() - started,
-    )
-
-
-def _events(stdout: str) -> list[dict[str, Any]]:
-    events = []
-    for line in stdout.splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(event, dict):
-            events.append(event)
-    return events
+    return ClaudeRun.run(argv, env=env, cwd=cwd, timeout=timeout)
 
 
 @dataclass(frozen=True)
