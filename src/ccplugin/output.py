@@ -12,6 +12,14 @@ def write(text: str) -> None:
     sys.stdout.flush()
 
 
+def raw(data: bytes, *, err: bool = False) -> None:
+    """Pass bytes through unchanged (a wrapped command's own output)."""
+    stream = sys.stderr if err else sys.stdout
+    stream.flush()
+    stream.buffer.write(data)
+    stream.buffer.flush()
+
+
 def line(text: str = "") -> None:
     write(text + "\n")
 

@@ -78,14 +78,19 @@ def spawn(
     env: Mapping[str, str] | None = None,
     stdout: int | None = subprocess.PIPE,
     stderr: int | None = subprocess.PIPE,
+    stdin: int | None = subprocess.DEVNULL,
 ) -> subprocess.Popen[bytes]:
-    """Start a process in its own session (so its whole group can be signalled)."""
+    """Start a process in its own session (so its whole group can be signalled).
+
+    ``stdin`` stays closed unless a caller that speaks a protocol over it (``codex
+    app-server``) asks for ``subprocess.PIPE``.
+    """
     try:
         return subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=dict(env) if env is not None else None,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ccplugin import rescue
 from ccplugin.errors import CCError
 from ccplugin.jobs.runner import Executor
 from ccplugin.review import job as review_job
@@ -9,6 +10,7 @@ from ccplugin.review import job as review_job
 EXECUTORS: dict[str, Executor] = {
     "review": review_job.execute,
     "adversarial-review": review_job.execute,
+    "rescue": rescue.execute_job,
 }
 
 

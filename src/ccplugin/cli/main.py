@@ -20,10 +20,18 @@ from ccplugin.errors import CCError, Exit
 COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("review", "read-only Claude review of the current change"),
     "adversarial-review": ("review", "challenge the change's design and assumptions (read-only)"),
+    "rescue": ("rescue", "hand a task to Claude Code (it may edit files)"),
+    "failover": ("failover", "run a command; if it fails or stalls, hand its task to Claude Code"),
     "status": ("status", "list jobs, or show one job"),
     "result": ("result", "show a finished job's result"),
     "cancel": ("cancel", "cancel a queued or running job"),
     "demo": ("demo", "review a sample change offline (no login needed)"),
+    "ci": ("ci", "GitHub Actions: review a pull request (`ci github`), merge shards (`ci merge`)"),
+    "install": ("install", "install or update the Codex plugin (`$cc:` skills and hooks)"),
+    "uninstall": ("uninstall", "remove the Codex plugin and everything install added"),
+    "setup": ("setup", "check the Codex plugin's setup, repair hook trust, toggle the review gate"),
+    "hook": ("hook", "run one Codex hook event (Codex calls this)"),
+    "reserve": ("reserve", "reserve a job id for a Codex subagent to run (the `$cc:` skills use it)"),
     "worker": ("worker", argparse.SUPPRESS),
 }
 BUG = 70  # EX_SOFTWARE: an unexpected error is a bug, reported with a short notice

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ccplugin.cli import common
-from ccplugin.cli.review import show
+from ccplugin.cli.render import show
 from ccplugin.errors import CCError
 from ccplugin.jobs.store import TERMINAL, Job, Store
 
@@ -22,7 +22,7 @@ def run_args(args: argparse.Namespace) -> int:
 
 
 def result(*, job_ref: str | None, as_json: bool) -> int:
-    """Print the job's result; exits with the job's own code (a review's gate)."""
+    """Print the job's result; exits with the job's own code (a review's gate, a rescue's outcome)."""
     store = common.open_store()
     job = store.find(job_ref, common.here()) if job_ref else latest_finished(store)
     if job.state not in TERMINAL:
@@ -38,4 +38,6 @@ def latest_finished(store: Store) -> Job:
     for job in store.list(common.here(), owner=common.owner(), limit=50):
         if job.state in TERMINAL:
             return job
-    raise CCError("no finished Claude Code jobs for this workspace yet", "start one with `ccplugin review`")
+    raise CCError(
+        "no finished Claude Code jobs for this workspace yet", "start one with `ccplugin review` or `ccplugin rescue`"
+    )

@@ -6,14 +6,14 @@ import argparse
 import os
 from typing import Any
 
-from ccplugin import config, output, plugins
-from ccplugin.cli import common
-from ccplugin.errors import CCError, Exit
-from ccplugin.jobs import background, runner
-from ccplugin.jobs.store import Job, State, Store
+from ccplugin import config, output
+from ccplugin.claude import env as claude_env
+from ccplugin.cli import common, render
+from ccplugin.errors import CCError
+from ccplugin.jobs import runner
+from ccplugin.jobs.store import State
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
-from ccplugin.review.outcome import ReviewOutcome
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -22,8 +22,20 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         name,
         help="challenge the change's design (read-only)" if adversarial else "read-only review of the change",
     )
-    p.add_argument("--base", help="diff base ref (branch scope); default: CI hints, origin/HEAD, main, master")
     p.add_argument("--scope", choices=config.SCOPES, default="auto")
+    add_review_flags(p)
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--background", action="store_true", help="run as a detached job; print its id")
+    how.add_argument("--wait", action="store_true", help="run in the foreground (the default)")
+    p.add_argument("--job-id", help="run the job `ccplugin reserve` reserved (a Codex subagent's background run)")
+    if adversarial:
+        p.add_argument("focus", nargs="*", help="what to challenge, e.g. the retry and rollback design")
+    return p
+
+
+def add_review_flags(p: argparse.ArgumentParser) -> None:
+    """The flags every review surface shares (`review`, `adversarial-review`, `ci github`)."""
+    p.add_argument("--base", help="diff base ref (branch scope); default: CI hints, origin/HEAD, main, master")
     p.add_argument("--model", help="opus | sonnet | haiku | a full model id (default opus)")
     p.add_argument("--effort", help="low | medium | high | xhigh | max (default by model)")
     p.add_argument(
@@ -43,21 +55,23 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p.add_argument("--include", action="append", default=[], metavar="GLOB", help="only review matching paths")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching paths")
     p.add_argument("--no-cache", action="store_true", help="ignore a cached result for the same diff")
-    how = p.add_mutually_exclusive_group()
-    how.add_argument("--background", action="store_true", help="run as a detached job; print its id")
-    how.add_argument("--wait", action="store_true", help="run in the foreground (the default)")
-    if adversarial:
-        p.add_argument("focus", nargs="*", help="what to challenge, e.g. the retry and rollback design")
-    return p
 
 
 def run_args(args: argparse.Namespace) -> int:
-    request = engine.ReviewRequest(
+    request = request_of(args, mode=args.command, scope=args.scope, focus=" ".join(getattr(args, "focus", [])))
+    if args.job_id:
+        return run_reserved(request, args.job_id, as_json=args.json)
+    return review(request, background=args.background, as_json=args.json)
+
+
+def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -> engine.ReviewRequest:
+    """The review request the shared flags (:func:`add_review_flags`) describe, for the current directory."""
+    return engine.ReviewRequest(
         cwd=os.getcwd(),
-        mode=args.command,
-        scope=args.scope,
+        mode=mode,
+        scope=scope,
         base=args.base,
-        focus=" ".join(getattr(args, "focus", [])),
+        focus=focus,
         model=args.model,
         effort=args.effort,
         fail_on=args.fail_on,
@@ -70,51 +84,42 @@ def run_args(args: argparse.Namespace) -> int:
         include=tuple(args.include),
         exclude=tuple(args.exclude),
     )
-    return review(request, background=args.background, as_json=args.json)
 
 
 def review(request: engine.ReviewRequest, *, background: bool = False, as_json: bool = False) -> int:
     """Submit a review job; in the foreground, run it and exit with the gate's code."""
+    claude_env.check_sandbox_network(os.environ)  # inside Codex without network: say so first
     prep = engine.prepare(request)
     store = common.open_store()
-    job = store.create(
-        kind=request.mode,
+    job = common.create_review_job(store, prep, State.QUEUED if background else State.RUNNING)
+    if background:
+        return common.detach(store, job, as_json)
+    job = common.run_here(store, job, review_job.executor(prep), prep.settings.keep_jobs)
+    return render.show(job, as_json)
+
+
+def run_reserved(request: engine.ReviewRequest, job_id: str, *, as_json: bool = False) -> int:
+    """Run, in the foreground, the review job a Codex session reserved; it stays unread for its owner."""
+    claude_env.check_sandbox_network(os.environ)
+    store = common.open_store()
+    reserved = common.check_reservation(store, job_id, request.mode)
+    try:
+        prep = engine.prepare(request)
+    except CCError as e:
+        common.fail_reserved(store, job_id, e)
+        raise
+    job = common.claim_reserved(
+        store,
+        reserved,
         workspace=str(prep.target.repo_root),
-        owner=common.owner(),
         title=prep.title,
         request=request.to_dict(),
         model=prep.model,
         effort=prep.effort,
-        state=State.QUEUED if background else State.RUNNING,
     )
-    if background:
-        return _detach(store, job, as_json)
     job = runner.run(store, job, review_job.executor(prep), os.environ, output.progress, prep.settings.keep_jobs)
-    store.mark_viewed(job.id)
-    return show(job, as_json)
-
-
-def _detach(store: Store, job: Job, as_json: bool) -> int:
-    ident = background.start_worker(job.id, os.environ, store.log_path(job.id))
-    store.update(job.id, pid=ident.pid, pid_start=ident.start)
-    if as_json:
-        output.json_out({"job_id": job.id, "state": "queued", "kind": job.kind, "title": job.title})
-    else:
-        output.line(f"{job.title}: started in the background as {job.id}.")
-        output.line(f"Check progress with `ccplugin status {job.id}`; open it with `ccplugin result {job.id}`.")
-    return Exit.OK
-
-
-def show(job: Job, as_json: bool) -> int:
-    """Print a finished review job and return its exit code (the gate's, or why it has none)."""
-    if job.result is None:
-        raise CCError(
-            f"job {job.id} {job.state.value} without a result: {job.error or 'no detail'}",
-            "see `ccplugin status " + job.id + "`",
-            Exit.NOT_REVIEWED,
-        )
-    outcome = ReviewOutcome.from_dict(job.result)
-    output.write(plugins.render(outcome, "json" if as_json else "markdown") + ("\n" if as_json else ""))
-    if job.state is State.CANCELLED:
-        return Exit.INTERRUPTED
-    return outcome.gate.exit_code
+    code = render.show(job, as_json)
+    if not as_json:  # the line the subagent hands back to its parent
+        label = "adversarial review" if request.mode == "adversarial-review" else "review"
+        output.line(f"\nBackground Claude Code {label} finished. Open it with $cc:result {job.id}.")
+    return code

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ccplugin import config, plugins
-from ccplugin.claude import env as claude_env
 from ccplugin.claude import models, runner
-from ccplugin.claude.types import ClaudeFailure, Event, Mode, RunResult, RunSpec
+from ccplugin.claude.types import ClaudeFailure, Mode, RunResult, RunSpec
 from ccplugin.errors import CCError
-from ccplugin.proc import Identity
+from ccplugin.jobs.context import JobContext, run_claude
 from ccplugin.review import findings, gate, prompts, suppress
 from ccplugin.review.cache import Cache, key
 from ccplugin.review.collect import ReviewInput, collect
@@ -21,6 +20,7 @@ from ccplugin.review.outcome import ReviewError, ReviewOutcome
 from ccplugin.review.target import Target, resolve_target
 
 MODES = ("review", "adversarial-review")
+__all__ = ["JobContext", "Prepared", "ReviewRequest", "execute", "prepare"]
 
 
 @dataclass(frozen=True)
@@ -65,19 +65,6 @@ class Prepared:
     def title(self) -> str:
         kind = "Adversarial review" if self.request.mode == "adversarial-review" else "Review"
         return f"{kind} of {self.target.label}"
-
-
-@dataclass
-class JobContext:
-    """How a running review talks back to its job (progress, cancel, process identity)."""
-
-    env: Mapping[str, str]
-    state_root: Path
-    job_id: str | None = None
-    on_phase: Callable[[str], None] = lambda _phase: None
-    on_spawn: Callable[[Identity], None] = lambda _ident: None
-    cancelled: Callable[[], bool] = lambda: False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def prepare(req: ReviewRequest) -> Prepared:
@@ -157,8 +144,6 @@ def _outcome(prep: Prepared, inp: ReviewInput, ctx: JobContext) -> Callable[...,
 
 
 def _run_claude(prep: Prepared, inp: ReviewInput, ctx: JobContext) -> RunResult:
-    claude_env.check_sandbox_network(ctx.env)
-    binary = claude_env.find_binary(ctx.env)
     prompt = prompts.render(
         prep.request.mode,
         target_label=prep.target.label,
@@ -177,23 +162,7 @@ def _run_claude(prep: Prepared, inp: ReviewInput, ctx: JobContext) -> RunResult:
         persist_session=True,
     )
     ctx.on_phase("reviewing")
-    return runner.run(
-        spec,
-        env=claude_env.claude_env(ctx.env),
-        binary=binary,
-        on_event=lambda e: _phase_of(e, ctx),
-        on_spawn=ctx.on_spawn,
-        cancel_check=ctx.cancelled,
-    )
-
-
-def _phase_of(event: Event, ctx: JobContext) -> None:
-    if event.kind == "tool":
-        ctx.on_phase(f"tool: {event.message}")
-    elif event.kind == "retry":
-        ctx.on_phase(f"retrying: {event.message}")
-    elif event.kind == "result":
-        ctx.on_phase("finalizing")
+    return run_claude(spec, ctx)
 
 
 def _failed(
@@ -228,4 +197,19 @@ def _finish(
         cached=cached,
         usage={} if cached else run.get("usage", {}),
         cost_usd=0.0 if cached else run.get("cost_usd"),
+    )
+
+
+def not_reviewed(prep: Prepared, error: ReviewError, job_id: str | None = None) -> ReviewOutcome:
+    """The gate ERROR outcome of a review that did not run (no credentials, or a job that ended without one)."""
+    return ReviewOutcome(
+        mode=prep.request.mode,
+        gate=gate.error(error.message, prep.policy),
+        target=prep.target.to_dict(),
+        input={},
+        model=prep.model,
+        effort=prep.effort,
+        error=error,
+        focus=prep.request.focus,
+        job_id=job_id,
     )

@@ -1,0 +1,42 @@
+"""Print a finished job of any kind and return its exit code (`result`, and foreground runs)."""
+
+from __future__ import annotations
+
+from ccplugin import output
+from ccplugin.errors import CCError, Exit
+from ccplugin.jobs.store import Job, State
+
+
+def show(job: Job, as_json: bool) -> int:
+    """Print the job's stored outcome; a job that ended without one is an error line."""
+    text, code = rendered(job, "json" if as_json else "markdown")
+    output.write(text + ("\n" if as_json else ""))
+    return code
+
+
+def rendered(job: Job, fmt: str) -> tuple[str, int]:
+    """The job's outcome as ``fmt`` (markdown or json), and the exit code it stands for."""
+    if job.result is None:
+        raise CCError(
+            f"job {job.id} {job.state.value} without a result: {job.error or 'no detail'}",
+            f"see `ccplugin status {job.id}`",
+            Exit.INTERRUPTED if job.state is State.CANCELLED else Exit.NOT_REVIEWED,
+        )
+    return _rescue(job, fmt) if job.kind == "rescue" else _review(job, fmt)
+
+
+def _review(job: Job, fmt: str) -> tuple[str, int]:
+    from ccplugin import plugins
+    from ccplugin.review.outcome import ReviewOutcome
+
+    outcome = ReviewOutcome.from_dict(job.result or {})
+    code = Exit.INTERRUPTED if job.state is State.CANCELLED else outcome.gate.exit_code
+    return plugins.render(outcome, fmt), code
+
+
+def _rescue(job: Job, fmt: str) -> tuple[str, int]:
+    from ccplugin.report import rescue as report
+    from ccplugin.rescue import RescueOutcome
+
+    outcome = RescueOutcome.from_dict(job.result or {})
+    return report.render(outcome, fmt), outcome.exit_code

@@ -1,0 +1,205 @@
+"""Run a command under watch, passing its output through: did it succeed, fail, or stall?
+
+The command runs in its own process group with stdin closed. A stall is no output on stdout or
+stderr for ``stall_timeout`` seconds: the whole group is then stopped (SIGTERM, SIGKILL after
+``KILL_GRACE``). Whatever the command leaves running in its group when it exits is stopped too, and
+so is the group when we are interrupted (^C or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from ccplugin import proc
+
+KILL_GRACE = 5.0
+DRAIN = 1.0  # after the command exits, how long what it started may hold its pipes open
+POLL = 0.1
+CHUNK = 64 * 1024
+TAIL_BYTES = 8 * 1024
+
+Sink = Callable[[bytes], None]
+
+# `codex exec` options that take a value (codex 0.169), so their value is not read as the prompt
+_CODEX_VALUE_OPTIONS = frozenset(
+    {
+        *("-c", "--config", "--enable", "--disable", "-i", "--image", "-m", "--model", "--local-provider"),
+        *("-p", "--profile", "-s", "--sandbox", "-C", "--cd", "--add-dir", "--thread-source"),
+        *("--cyber-access-program", "--output-schema", "--color", "-o", "--output-last-message"),
+    }
+)
+_CODEX_SUBCOMMANDS = frozenset({"resume", "fork", "review", "help"})
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How the wrapped command ended, and the end of what it printed."""
+
+    argv: tuple[str, ...]
+    exit_code: int
+    stalled: bool
+    duration_s: float
+    tail: str
+
+    @property
+    def path(self) -> str:
+        """``succeeded``, ``failed`` or ``stalled``."""
+        if self.stalled:
+            return "stalled"
+        return "succeeded" if self.exit_code == 0 else "failed"
+
+    def describe(self, stall_timeout: float) -> str:
+        cmd = f"`{_clip(shlex.join(self.argv), 80)}`"
+        if self.stalled:
+            return f"{cmd} printed nothing for {stall_timeout:g} s; its process group was stopped"
+        return f"{cmd} {'succeeded' if self.exit_code == 0 else _exit_words(self.exit_code)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = ("exit_code", "stalled", "duration_s")
+        return {"command": list(self.argv), "path": self.path, **{k: getattr(self, k) for k in keys}}
+
+
+def attempt(
+    argv: Sequence[str], *, cwd: str, env: Mapping[str, str], stall_timeout: float | None, out: Sink, err: Sink
+) -> Attempt:
+    """Run ``argv`` to its end or its stall; ``out``/``err`` receive its output as it comes."""
+    started = time.monotonic()
+    child = proc.spawn(argv, cwd=cwd, env=env)
+    ident = proc.identity(child.pid)
+    tail = _Tail()
+    try:
+        with _sigterm_interrupts():
+            stalled = _watch(child, stall_timeout, out, err, tail)
+        if stalled and ident is not None:
+            proc.kill_group(ident, KILL_GRACE)
+    finally:
+        # the leader is not reaped yet, so its pid still names our group
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+        code = child.wait()
+        _close(child)
+    return Attempt(tuple(argv), code, stalled, round(time.monotonic() - started, 3), tail.text())
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a CI cancel, `kill`) interrupts like ^C, so the command's group is stopped too."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _watch(child: subprocess.Popen[bytes], stall_timeout: float | None, out: Sink, err: Sink, tail: _Tail) -> bool:
+    """Pass output through until the command is done; True when it stalled instead."""
+    assert child.stdout is not None and child.stderr is not None
+    last, exited_at = time.monotonic(), None
+    with selectors.DefaultSelector() as sel:
+        sel.register(child.stdout, selectors.EVENT_READ, out)
+        sel.register(child.stderr, selectors.EVENT_READ, err)
+        while True:
+            if _pump(sel, tail):
+                last = time.monotonic()
+            now = time.monotonic()
+            if exited_at is None and proc.start_time(child.pid) is None:  # exited (a zombie until reaped)
+                exited_at = now
+            if exited_at is not None and (not sel.get_map() or now - exited_at > DRAIN):
+                return False
+            if stall_timeout and now - last >= stall_timeout:
+                return True
+
+
+def _pump(sel: selectors.BaseSelector, tail: _Tail) -> bool:
+    """Pass on what is ready, waiting up to ``POLL``; True when anything came."""
+    if not sel.get_map():
+        time.sleep(POLL)
+        return False
+    got = False
+    for key, _ in sel.select(POLL):
+        data = os.read(key.fd, CHUNK)
+        if not data:
+            sel.unregister(key.fileobj)
+            continue
+        key.data(data)
+        tail.add(data)
+        got = True
+    return got
+
+
+def _close(child: subprocess.Popen[bytes]) -> None:
+    pipes: tuple[IO[bytes] | None, ...] = (child.stdout, child.stderr)
+    for pipe in pipes:
+        if pipe is not None:
+            pipe.close()
+
+
+class _Tail:
+    """The last ``TAIL_BYTES`` of the output, for the rescue prompt."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def add(self, data: bytes) -> None:
+        self._buf += data
+        if len(self._buf) > 2 * TAIL_BYTES:
+            del self._buf[:-TAIL_BYTES]
+
+    def text(self) -> str:
+        return self._buf[-TAIL_BYTES:].decode("utf-8", "replace")
+
+
+def task_of(argv: Sequence[str]) -> str | None:
+    """The prompt of a ``codex exec [OPTIONS] PROMPT`` command line; None for anything else."""
+    if not argv or Path(argv[0]).name != "codex":
+        return None
+    words = _positionals(argv[1:])
+    if len(words) < 2 or words[0] not in ("exec", "e") or words[1] in _CODEX_SUBCOMMANDS:
+        return None
+    prompt = words[1].strip()
+    return prompt if prompt and prompt != "-" else None  # `-`: codex reads stdin, which we do not have
+
+
+def _positionals(args: Sequence[str]) -> list[str]:
+    """The arguments that are not options or option values (everything after ``--`` is one)."""
+    out: list[str] = []
+    skip = False
+    for i, arg in enumerate(args):
+        if skip:
+            skip = False
+        elif arg == "--":
+            return out + list(args[i + 1 :])
+        elif arg in _CODEX_VALUE_OPTIONS:
+            skip = True
+        elif not arg.startswith("-") or arg == "-":
+            out.append(arg)
+    return out
+
+
+def _exit_words(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
