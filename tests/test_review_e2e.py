@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -219,3 +220,17 @@ def test_demo_runs_offline_and_fails_the_gate(tmp_path: Path, cc_claude_bin: str
     assert "[high] Discount percentage applied as a fraction (pricing.py:10)" in run.out
     assert "Gate: FAIL" in run.out
     assert "the gate FAILED (exit 1) as it should" in run.out
+
+
+def test_the_reviewed_checkout_cannot_run_its_own_claude_hooks(
+    changed: Path, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    marker = changed.parent / "HOOK_RAN"
+    (changed / ".claude").mkdir()
+    hook = {"hooks": [{"type": "command", "command": f"touch {marker}"}]}
+    (changed / ".claude" / "settings.json").write_text(json.dumps({"hooks": {"SessionStart": [hook]}}))
+    (changed / ".mcp.json").write_text(json.dumps({"mcpServers": {"x": {"command": "touch", "args": [str(marker)]}}}))
+    claude = cc_fake_claude(structured(finding("calc.py", 6)))
+    run = ccplugin("review", "--json", cwd=changed, env=claude.env)
+    assert run.code == 0, run.err
+    assert not marker.exists()

@@ -93,6 +93,9 @@ def schema_arg(schema: Mapping[str, Any]) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
+_UNTRUSTED_CHECKOUT = frozenset({Mode.REVIEW, Mode.GATE})
+
+
 def build_argv(binary: str, spec: RunSpec, *, prompt_on_stdin: bool = False) -> list[str]:
     """The full argv; with ``prompt_on_stdin`` the prompt is left out (Claude reads stdin)."""
     argv = [binary, "-p", "--output-format", "stream-json", "--verbose"]
@@ -108,6 +111,9 @@ def build_argv(binary: str, spec: RunSpec, *, prompt_on_stdin: bool = False) -> 
     if spec.json_schema is not None:
         argv += ["--json-schema", schema_arg(spec.json_schema)]
     argv += ["--permission-mode", _PERMISSION_MODE[spec.mode]]
+    if spec.mode in _UNTRUSTED_CHECKOUT:
+        # the reviewed change may ship .claude/settings.json hooks or .mcp.json servers: never load them
+        argv += ["--setting-sources", "user", "--strict-mcp-config"]
     argv += ["--allowedTools", *allowed_tools(spec)]
     argv += ["--disallowedTools", *DENIED_TOOLS]
     if not prompt_on_stdin:
