@@ -211,3 +211,17 @@ def test_interrupting_a_foreground_rescue_reports_the_partial_edits(
     assert child.returncode == 130, err
     assert "CANCELLED — the tree is left as the partial edits left it" in out
     assert "calc.py (changed in git)" in out
+
+
+def test_a_reserved_rescue_runs_under_its_codex_session(repo: Path, cc_fake_claude: type[OfflineClaude]) -> None:
+    claude = cc_fake_claude(read_then_edit(reply(text("Done."), turn=2)))
+    env = {**claude.env, "CODEX_SESSION_ID": "019a0000-parent-session"}
+    job_id = ccplugin("reserve", "--kind", "rescue", "--json", cwd=repo, env=env).json()["job_id"]
+    run = ccplugin("rescue", "--job-id", job_id, "fix", "add", cwd=repo, env=env)
+    assert run.code == 0, run.err
+    assert run.out.rstrip().endswith(f"Background Claude Code rescue finished. Open it with $cc:result {job_id}.")
+    status = ccplugin("status", job_id, "--json", cwd=repo, env=env).json()
+    assert (status["state"], status["owner"], status["unread"]) == ("completed", "019a0000-parent-session", True)
+    assert "# checked" in (repo / "calc.py").read_text()
+    other = ccplugin("rescue", "--job-id", job_id, "again", cwd=repo, env={**env, "CODEX_SESSION_ID": "someone-else"})
+    assert other.code == 2 and "another Codex session" in other.err

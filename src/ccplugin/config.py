@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ccplugin import paths
 from ccplugin.errors import CCError
 
-_SESSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 SEVERITIES = ("critical", "high", "medium", "low")
 FILTER_MODES = ("added", "diff_context", "file", "nofilter")
 ON_ERROR = ("fail", "pass")
@@ -20,31 +19,19 @@ SCOPES = ("auto", "working-tree", "branch")
 
 
 def workspace(cwd: str | Path) -> str:
-    """The realpath of the enclosing work tree (a ``.git`` dir or file), else of ``cwd``.
-
-    Pure filesystem walk, no git process: hooks call this on every prompt.
-    """
-    here = Path(os.path.realpath(cwd))
-    for candidate in (here, *here.parents):
-        if (candidate / ".git").exists():
-            return str(candidate)
-    return str(here)
+    """The realpath of the enclosing work tree (a ``.git`` dir or file), else of ``cwd``."""
+    return paths.workspace(str(cwd))
 
 
 def owner_session(env: Mapping[str, str] | None = None) -> str | None:
     """The Codex session that owns new jobs (``CODEX_SESSION_ID``), if it is well formed."""
     env = os.environ if env is None else env
-    sid = env.get("CODEX_SESSION_ID", "").strip()
-    return sid if _SESSION_RE.fullmatch(sid) else None
+    return paths.valid_session(env.get("CODEX_SESSION_ID", "").strip())
 
 
 def state_root(env: Mapping[str, str] | None = None) -> Path:
     """The store's root: ``$CCPLUGIN_HOME``, else ``$XDG_STATE_HOME/ccplugin``."""
-    env = os.environ if env is None else env
-    if env.get("CCPLUGIN_HOME"):
-        return Path(env["CCPLUGIN_HOME"]).expanduser()
-    xdg = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME", "~")) / ".local" / "state")
-    return Path(xdg).expanduser() / "ccplugin"
+    return Path(paths.state_root(os.environ if env is None else env))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pluggy
 
 from ccplugin import hookspecs
 from ccplugin.errors import CCError
-from ccplugin.report import jsonout, markdown
+from ccplugin.report import jsonout, junit, markdown, sarif
 from ccplugin.review.model import ReviewResult
 from ccplugin.review.outcome import ReviewOutcome
 
@@ -19,6 +19,8 @@ def manager() -> pluggy.PluginManager:
     pm.add_hookspecs(hookspecs)
     pm.register(markdown)
     pm.register(jsonout)
+    pm.register(junit)
+    pm.register(sarif)
     pm.load_setuptools_entrypoints("ccplugin")
     return pm
 

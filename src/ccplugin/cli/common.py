@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ccplugin import config, output
+from ccplugin.cli import render
 from ccplugin.errors import CCError, Exit
 from ccplugin.jobs import background, lifecycle, runner
 from ccplugin.jobs.store import Job, State, Store
@@ -120,3 +123,44 @@ def claim_reserved(
 def fail_reserved(store: Store, job_id: str, error: CCError) -> None:
     """End a reservation whose run could not start, so nobody waits for it."""
     store.transition(job_id, [State.QUEUED], State.FAILED, error=error.line(), phase="failed")
+
+
+@dataclass(frozen=True)
+class Reservable:
+    """What a reserved job runs, once its request is prepared."""
+
+    workspace: str
+    title: str
+    request: dict[str, Any]
+    model: str | None
+    effort: str | None
+    executor: runner.Executor
+    keep: int
+
+
+def run_reserved(job_id: str, kind: str, label: str, prepare: Callable[[Store], Reservable], as_json: bool) -> int:
+    """Run, in the foreground, the job a Codex session reserved; it stays unread for its owner.
+
+    A run that cannot start ends the reservation, so nobody waits for it.
+    """
+    store = open_store()
+    reserved = check_reservation(store, job_id, kind)
+    try:
+        ready = prepare(store)
+    except CCError as e:
+        fail_reserved(store, job_id, e)
+        raise
+    job = claim_reserved(
+        store,
+        reserved,
+        workspace=ready.workspace,
+        title=ready.title,
+        request=ready.request,
+        model=ready.model,
+        effort=ready.effort,
+    )
+    job = runner.run(store, job, ready.executor, os.environ, output.progress, ready.keep)
+    code = render.show(job, as_json)
+    if not as_json:  # the line the subagent hands back to its parent
+        output.line(f"\nBackground Claude Code {label} finished. Open it with $cc:result {job.id}.")
+    return code

@@ -31,6 +31,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     how = p.add_mutually_exclusive_group()
     how.add_argument("--background", action="store_true", help="run as a detached job; print its id")
     how.add_argument("--wait", action="store_true", help="run in the foreground (the default)")
+    p.add_argument("--job-id", help="run the job `ccplugin reserve` reserved (a Codex subagent's background run)")
     p.add_argument(
         "--resume-candidate",
         action="store_true",
@@ -55,6 +56,8 @@ def run_args(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         max_turns=args.max_turns,
     )
+    if args.job_id:
+        return run_reserved(request, args.job_id, as_json=args.json)
     interactive = not args.json and args.prompt_file != "-" and sys.stdin.isatty() and sys.stderr.isatty()
     return rescue(request, background=args.background, as_json=args.json, ask=_ask if interactive else None)
 
@@ -87,6 +90,24 @@ def rescue(
     if background:
         return common.detach(store, job, as_json)
     return render.show(_run(store, job, prep), as_json)
+
+
+def run_reserved(request: engine.RescueRequest, job_id: str, *, as_json: bool = False) -> int:
+    """Run the rescue job a Codex session reserved (its subagent calls this with ``--job-id``)."""
+    return common.run_reserved(job_id, engine.KIND, "rescue", lambda store: _reservable(store, request), as_json)
+
+
+def _reservable(store: Store, request: engine.RescueRequest) -> common.Reservable:
+    prep = _settled(store, request, None)
+    return common.Reservable(
+        workspace=str(prep.workspace),
+        title=prep.title,
+        request=prep.request.to_dict(),
+        model=prep.model,
+        effort=prep.effort,
+        executor=engine.executor(prep),
+        keep=prep.settings.keep_jobs,
+    )
 
 
 def run(request: engine.RescueRequest) -> Job:

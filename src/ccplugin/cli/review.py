@@ -6,11 +6,9 @@ import argparse
 import os
 from typing import Any
 
-from ccplugin import config, output
+from ccplugin import config
 from ccplugin.claude import env as claude_env
 from ccplugin.cli import common, render
-from ccplugin.errors import CCError
-from ccplugin.jobs import runner
 from ccplugin.jobs.store import State
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
@@ -99,27 +97,20 @@ def review(request: engine.ReviewRequest, *, background: bool = False, as_json: 
 
 
 def run_reserved(request: engine.ReviewRequest, job_id: str, *, as_json: bool = False) -> int:
-    """Run, in the foreground, the review job a Codex session reserved; it stays unread for its owner."""
+    """Run the review job a Codex session reserved (its subagent calls this with ``--job-id``)."""
     claude_env.check_sandbox_network(os.environ)
-    store = common.open_store()
-    reserved = common.check_reservation(store, job_id, request.mode)
-    try:
-        prep = engine.prepare(request)
-    except CCError as e:
-        common.fail_reserved(store, job_id, e)
-        raise
-    job = common.claim_reserved(
-        store,
-        reserved,
+    label = "adversarial review" if request.mode == "adversarial-review" else "review"
+    return common.run_reserved(job_id, request.mode, label, lambda _store: _reservable(request), as_json)
+
+
+def _reservable(request: engine.ReviewRequest) -> common.Reservable:
+    prep = engine.prepare(request)
+    return common.Reservable(
         workspace=str(prep.target.repo_root),
         title=prep.title,
         request=request.to_dict(),
         model=prep.model,
         effort=prep.effort,
+        executor=review_job.executor(prep),
+        keep=prep.settings.keep_jobs,
     )
-    job = runner.run(store, job, review_job.executor(prep), os.environ, output.progress, prep.settings.keep_jobs)
-    code = render.show(job, as_json)
-    if not as_json:  # the line the subagent hands back to its parent
-        label = "adversarial review" if request.mode == "adversarial-review" else "review"
-        output.line(f"\nBackground Claude Code {label} finished. Open it with $cc:result {job.id}.")
-    return code

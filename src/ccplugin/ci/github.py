@@ -1,0 +1,261 @@
+"""`ccplugin ci github`: review a pull request inside GitHub Actions and report it every way GitHub reads.
+
+In order: read the event; refuse a fork's code under ``pull_request_target`` unless the user
+opted in; fetch the base if the clone is shallow; review (a tracked job, exactly like
+``ccplugin review``) unless there are no Anthropic credentials, which is the gate ERROR "not
+reviewed"; write the JUnit, SARIF and result files; print annotations; post the pull-request
+review and the sticky summary comment; write the step summary and the step outputs. The exit
+code is the gate's (``on_error`` decides what an ERROR exits with).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from ccplugin import git, output, plugins
+from ccplugin.ci import event, fetch, pr, summary, workflow
+from ccplugin.ci.event import Event
+from ccplugin.ci.rest import DEFAULT_API, GitHub
+from ccplugin.cli import common
+from ccplugin.errors import CCError
+from ccplugin.review import engine
+from ccplugin.review import job as review_job
+from ccplugin.review.model import Finding
+from ccplugin.review.outcome import ReviewError, ReviewOutcome
+
+CREDENTIALS = (
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "CLAUDE_CODE_OAUTH_TOKEN",
+    "CLAUDE_CODE_USE_BEDROCK",
+    "CLAUDE_CODE_USE_VERTEX",
+    "CLAUDE_CODE_USE_FOUNDRY",
+)
+TRUNCATED = (
+    "_The summary was cut to fit GitHub's 1 MiB step-summary limit; every finding is in the JUnit and SARIF files._"
+)
+
+
+@dataclass(frozen=True)
+class Publish:
+    """Where the JUnit, SARIF and result (for `ci merge`) files go (None: not written), and how to print."""
+
+    junit: str | None = None
+    sarif: str | None = None
+    result_json: str | None = None
+    label: str = ""  # names a shard in titles and in the sticky comment's marker
+    as_json: bool = False
+
+
+@dataclass(frozen=True)
+class Options:
+    request: engine.ReviewRequest  # the review flags; scope and base are set from the event
+    publish: Publish = Publish()
+    post_review: bool = True
+    max_comments: int = 20
+    allow_pull_request_target: bool = False
+    event_path: str | None = None  # an event file the workflow wrote (fork-safe pattern)
+
+
+@dataclass
+class Report:
+    """What happened on the GitHub side, for the summary and ``--json``."""
+
+    notes: list[str] = field(default_factory=list)
+    annotations: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    posted: pr.Posted | None = None
+    sticky: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        posted = vars(self.posted) if self.posted else None
+        return {
+            "notes": self.notes,
+            "annotations": self.annotations,
+            "annotations_dropped": self.dropped,
+            "review": posted,
+            "sticky": self.sticky,
+        }
+
+
+def run(opts: Options, env: Mapping[str, str]) -> int:
+    ev = event.load(env, opts.event_path)
+    _refuse_untrusted(ev, opts)
+    prep = _prepare(opts, ev, env)
+    outcome = _review(prep, ev, env)
+    write_files(outcome, opts.publish)
+    report = Report()
+    _annotate(outcome, ev, report)
+    if ev.pr is not None and opts.post_review:
+        _post(outcome, ev, opts, env, report)
+    return publish(outcome, report, opts.publish, env, _linker(ev, outcome, env))
+
+
+def publish(o: ReviewOutcome, report: Report, opts: Publish, env: Mapping[str, str], link: summary.Link | None) -> int:
+    """Step summary, step outputs and the log; the gate's exit code."""
+    blocks = summary.blocks(o, report.notes, label=opts.label, link=link)
+    if not workflow.append_summary(env.get("GITHUB_STEP_SUMMARY"), blocks, TRUNCATED):
+        report.notes.append("step summary shortened to fit 1 MiB")
+    workflow.set_outputs(env.get("GITHUB_OUTPUT"), outputs(o, opts))
+    _print(o, report, opts.as_json)
+    return o.gate.exit_code
+
+
+def _refuse_untrusted(ev: Event, opts: Options) -> None:
+    if ev.name == "pull_request_target" and ev.pr is not None and ev.pr.fork and not opts.allow_pull_request_target:
+        raise CCError(
+            "refusing to review a fork's pull request under `pull_request_target`: its code would run beside "
+            "your secrets and a write token",
+            "use the two-workflow pattern (examples/github/fork-safe-review.yml), or opt in with "
+            "`--allow-pull-request-target` (action input `allow-pull-request-target: true`)",
+        )
+
+
+def _prepare(opts: Options, ev: Event, env: Mapping[str, str]) -> engine.Prepared:
+    base = opts.request.base or ev.base
+    if not base:
+        raise CCError("the event names no base to compare against", "pass `--base <branch or sha>`")
+    root = Path(opts.request.cwd)
+    fetch.ensure_base(root, base, env)
+    return engine.prepare(replace(opts.request, scope="branch", base=_named(root, base, ev, env)))
+
+
+def _named(root: Path, base: str, ev: Event, env: Mapping[str, str]) -> str:
+    """``origin/<base branch>`` when it still points at the event's base commit (a readable label)."""
+    if ev.pr is None or base != ev.pr.base_sha or not ev.pr.base_ref:
+        return base
+    ref = f"origin/{ev.pr.base_ref}"
+    return ref if git.commit_of(root, ref, env) == base else base
+
+
+def _review(prep: engine.Prepared, ev: Event, env: Mapping[str, str]) -> ReviewOutcome:
+    if not any(env.get(name) for name in CREDENTIALS):
+        return engine.not_reviewed(prep, _no_credentials(ev))
+    store = common.open_store()
+    try:
+        job = common.create_review_job(store, prep)
+        job = common.run_here(store, job, review_job.executor(prep), prep.settings.keep_jobs)
+    finally:
+        store.close()
+    if job.result is None:
+        return engine.not_reviewed(prep, ReviewError("job-failed", f"could not review: {job.error}"), job.id)
+    return ReviewOutcome.from_dict(job.result)
+
+
+def _no_credentials(ev: Event) -> ReviewError:
+    if ev.pr is not None and ev.pr.fork:
+        return ReviewError(
+            "no-credentials",
+            "not reviewed: no credentials on fork PRs",
+            "GitHub gives a fork's pull_request run no secrets; use the two-workflow pattern to review forks",
+        )
+    return ReviewError(
+        "no-credentials",
+        "not reviewed: no Anthropic credentials",
+        "pass `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` to the action (or set ANTHROPIC_API_KEY)",
+    )
+
+
+def write_files(o: ReviewOutcome, files: Publish) -> None:
+    for path, fmt in ((files.junit, "junit"), (files.sarif, "sarif")):
+        if path:
+            _write(path, plugins.render(o, fmt))
+    if files.result_json:
+        _write(files.result_json, json.dumps({**o.to_dict(), "label": files.label}, indent=2) + "\n")
+
+
+def _write(path: str, text: str) -> None:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+def _annotate(o: ReviewOutcome, ev: Event, report: Report) -> None:
+    used: dict[str, int] = {}
+    if o.error is not None:
+        kind = "notice" if o.error.kind == "no-credentials" and ev.pr is not None and ev.pr.fork else "error"
+        output.line(workflow.command(kind, o.error.line(), title="cc-review not reviewed"))
+        used[kind] = 1
+    found = workflow.finding_annotations(o.findings, used)
+    for line in found.lines:
+        output.line(line)
+    report.annotations, report.dropped = len(found.lines), dict(found.dropped)
+    if found.dropped_total:
+        report.notes.append(
+            f"{found.dropped_total} finding(s) not shown as annotations (GitHub shows at most "
+            f"{workflow.PER_TYPE_LIMIT} per type per step); all are in the table below"
+        )
+
+
+def _post(o: ReviewOutcome, ev: Event, opts: Options, env: Mapping[str, str], report: Report) -> None:
+    assert ev.pr is not None
+    token = env.get("GITHUB_TOKEN", "")
+    if not token:
+        report.notes.append("no `GITHUB_TOKEN`: no pull-request review was posted; see the annotations")
+        return
+    api = GitHub(env.get("GITHUB_API_URL") or DEFAULT_API, token, ev.repository)
+    if o.review is not None:
+        report.posted = pr.post_review(api, ev.pr.number, ev.pr.head_sha, o, opts.max_comments, opts.publish.label)
+        if report.posted.problem:  # a read-only token: the sticky comment would be refused as well
+            _problem(report.posted.problem, report)
+            return
+        report.notes.append(report.posted.note())
+    sticky = pr.upsert_sticky(api, ev.pr.number, pr.summary_marker(o.mode, opts.publish.label), _sticky_body(o, env))
+    report.sticky = sticky.sticky
+    _problem(sticky.problem, report)
+
+
+def _problem(problem: str, report: Report) -> None:
+    if problem:
+        output.line(workflow.command("warning", problem, title="cc-review pull-request review not posted"))
+        report.notes.append(problem)
+
+
+def _sticky_body(o: ReviewOutcome, env: Mapping[str, str]) -> str:
+    run_id, repo = env.get("GITHUB_RUN_ID"), env.get("GITHUB_REPOSITORY")
+    server = env.get("GITHUB_SERVER_URL") or "https://github.com"
+    notes = [f"[workflow run]({server}/{repo}/actions/runs/{run_id})"] if run_id and repo else []
+    blocks = [*summary.blocks(o, notes)[:-1]]
+    text, _ = workflow.fit(blocks, pr.BODY_LIMIT, "_Shortened: the full list is in the workflow run's summary._")
+    return text
+
+
+def _linker(ev: Event, o: ReviewOutcome, env: Mapping[str, str]) -> summary.Link | None:
+    sha = ev.head_sha or o.target.get("head")
+    if not sha or not ev.repository:
+        return None
+    server = env.get("GITHUB_SERVER_URL") or "https://github.com"
+
+    def link(f: Finding) -> str:
+        end = f"-L{f.line_end}" if f.line_end > f.line_start else ""
+        return f"{server}/{ev.repository}/blob/{sha}/{quote(f.file)}#L{f.line_start}{end}"
+
+    return link
+
+
+def outputs(o: ReviewOutcome, files: Publish) -> dict[str, str]:
+    return {
+        "gate": o.gate.status.value,
+        "verdict": o.review.verdict if o.review else "",
+        "findings-count": str(len(o.findings)),
+        "gating-count": str(len(o.gate.gating)),
+        "junit-path": files.junit or "",
+        "sarif-path": files.sarif or "",
+        "result-path": files.result_json or "",
+        "cost-usd": "" if o.cost_usd is None else f"{o.cost_usd:.6f}",
+        "job-id": o.job_id or "",
+    }
+
+
+def _print(o: ReviewOutcome, report: Report, as_json: bool) -> None:
+    if as_json:
+        output.json_out({**o.to_dict(), "ci": report.to_dict()})
+        return
+    with workflow.commands_stopped():
+        output.write(plugins.render(o, "markdown"))
+    output.line(f"cc-review gate: {o.gate.status.value} (exit {o.gate.exit_code}) — {o.gate.reason}")

@@ -1,0 +1,152 @@
+"""`ccplugin ci merge`: combine the results of path shards into one outcome, one gate, one of each file.
+
+Each shard's `ccplugin ci github --result-json` file is a review outcome. The merged outcome
+holds every finding once (by fingerprint), the verdict "needs-attention" when any shard says
+so, and one gate: FAIL when any shard failed, else ERROR when any shard could not review (or
+a shard's file is missing), else PASS; NOTHING only when no shard had anything to review. It
+then renders with the same reporters as a single review.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ccplugin.ci.github import Publish, Report, publish, write_files
+from ccplugin.errors import CCError
+from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
+from ccplugin.review.model import Finding, ReviewResult
+from ccplugin.review.outcome import ReviewError, ReviewOutcome
+
+_ORDER = (GateStatus.FAIL, GateStatus.ERROR, GateStatus.PASS, GateStatus.OFF, GateStatus.NOTHING)
+
+
+@dataclass(frozen=True)
+class Shard:
+    label: str
+    outcome: ReviewOutcome
+
+
+def load(paths: Sequence[str]) -> list[Shard]:
+    """The shard results in ``paths`` (files, or folders searched for ``*.json``), by path order."""
+    files: list[Path] = []
+    for given in paths:
+        p = Path(given)
+        files += sorted(p.rglob("*.json")) if p.is_dir() else [p]
+    return [_shard(f) for f in files]
+
+
+def _shard(path: Path) -> Shard:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Shard(str(data.get("label") or path.stem), ReviewOutcome.from_dict(data))
+    except FileNotFoundError as e:
+        raise CCError(
+            f"shard result {path} not found", "pass the files `ccplugin ci github --result-json` wrote"
+        ) from e
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise CCError(
+            f"{path} is not a shard result ({e})", "pass the files `ccplugin ci github --result-json` wrote"
+        ) from e
+
+
+def combine(shards: Sequence[Shard], expect: int | None = None) -> ReviewOutcome:
+    """One outcome for all shards; fewer than ``expect`` shards is a gate ERROR."""
+    if not shards:
+        raise CCError("no shard results to merge", "pass the result files or the folder holding them")
+    outcomes = [s.outcome for s in shards]
+    first = outcomes[0]
+    review = _review(shards)
+    missing = (expect or 0) - len(shards)
+    status = _worst([o.gate.status for o in outcomes] + ([GateStatus.ERROR] if missing > 0 else []))
+    error = _error(outcomes, missing, status)
+    return ReviewOutcome(
+        mode=first.mode,
+        gate=GateOutcome(status, _reason(shards, missing), _gating(outcomes), _policy(outcomes)),
+        target={**first.target, "label": f"{len(shards)} shard(s): " + ", ".join(s.label for s in shards)},
+        input=_input(outcomes),
+        model=first.model,
+        effort=first.effort,
+        review=review,
+        error=error,
+        focus=first.focus,
+        cached=all(o.cached for o in outcomes),
+        cost_usd=_cost(outcomes),
+        prompt_version=first.prompt_version,
+    )
+
+
+def _worst(statuses: Sequence[GateStatus]) -> GateStatus:
+    found = set(statuses)
+    return next(s for s in _ORDER if s in found)
+
+
+def _review(shards: Sequence[Shard]) -> ReviewResult | None:
+    reviewed = [s for s in shards if s.outcome.review is not None]
+    if not reviewed:
+        return None
+    findings = _unique(f for s in reviewed for f in s.outcome.findings)
+    attention = any(s.outcome.review and s.outcome.review.verdict != "approve" for s in reviewed)
+    summary = "\n\n".join(f"{s.label}: {s.outcome.review.summary}" for s in reviewed if s.outcome.review)
+    steps = tuple(dict.fromkeys(x for s in reviewed if s.outcome.review for x in s.outcome.review.next_steps))
+    return ReviewResult("needs-attention" if attention else "approve", summary, findings, steps)
+
+
+def _unique(findings: Any) -> tuple[Finding, ...]:
+    return tuple({f.fingerprint: f for f in reversed(list(findings))}.values())[::-1]
+
+
+def _gating(outcomes: Sequence[ReviewOutcome]) -> tuple[Finding, ...]:
+    return _unique(f for o in outcomes for f in o.gate.gating)
+
+
+def _policy(outcomes: Sequence[ReviewOutcome]) -> GatePolicy:
+    first = outcomes[0].gate.policy
+    errors = [o.gate.policy for o in outcomes if o.gate.status is GateStatus.ERROR]
+    on_error = "pass" if errors and all(p.on_error == "pass" for p in errors) else first.on_error
+    return GatePolicy(first.fail_on, first.filter_mode, on_error if errors else first.on_error)
+
+
+def _error(outcomes: Sequence[ReviewOutcome], missing: int, status: GateStatus) -> ReviewError | None:
+    if status is not GateStatus.ERROR:
+        return None
+    if missing > 0:
+        return ReviewError("shard-missing", f"not reviewed: {missing} expected shard result(s) missing")
+    return next((o.error for o in outcomes if o.error is not None), None)
+
+
+def _reason(shards: Sequence[Shard], missing: int) -> str:
+    parts = [f"{s.label}: {s.outcome.gate.status.value} ({s.outcome.gate.reason})" for s in shards]
+    if missing > 0:
+        parts.append(f"{missing} expected shard result(s) missing")
+    return "; ".join(parts)
+
+
+def _input(outcomes: Sequence[ReviewOutcome]) -> dict[str, Any]:
+    modes = {o.input_mode for o in outcomes}
+    return {
+        "input_mode": modes.pop() if len(modes) == 1 else "mixed",
+        "files": [f for o in outcomes for f in o.input.get("files", [])],
+        "additions": sum(int(o.input.get("additions", 0)) for o in outcomes),
+        "deletions": sum(int(o.input.get("deletions", 0)) for o in outcomes),
+    }
+
+
+def _cost(outcomes: Sequence[ReviewOutcome]) -> float | None:
+    costs = [o.cost_usd for o in outcomes if o.cost_usd is not None]
+    return sum(costs) if costs else None
+
+
+def shard_notes(shards: Sequence[Shard]) -> list[str]:
+    return [f"shard **{s.label}**: {s.outcome.gate.status.value}, {len(s.outcome.findings)} finding(s)" for s in shards]
+
+
+def run(paths: Sequence[str], opts: Publish, expect: int | None, env: Mapping[str, str]) -> int:
+    """Merge, write the files, the step summary and outputs; the merged gate's exit code."""
+    shards = load(paths)
+    merged = combine(shards, expect)
+    write_files(merged, opts)
+    return publish(merged, Report(notes=shard_notes(shards)), opts, env, None)

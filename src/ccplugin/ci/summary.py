@@ -1,0 +1,102 @@
+"""The review as GitHub-flavoured markdown blocks: the step summary and the sticky PR comment.
+
+Everything the reviewer wrote is untrusted text: secrets are masked, ``<`` and ``>`` are
+escaped (no HTML, no hidden comments, no images), and table cells lose ``|`` and newlines.
+Blocks are whole units (a heading, one table row, one ``<details>``) so a size cap can drop
+whole blocks from the end instead of cutting markup in half.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from ccplugin.redact import redact
+from ccplugin.review.gate import GateStatus
+from ccplugin.review.model import Finding
+from ccplugin.review.outcome import ReviewOutcome
+
+Link = Callable[[Finding], str | None]
+TITLES = {"review": "Claude Code review", "adversarial-review": "Claude Code adversarial review"}
+
+
+def gate_label(status: GateStatus) -> str:
+    return {
+        GateStatus.PASS: "✅ PASS",
+        GateStatus.FAIL: "❌ FAIL",
+        GateStatus.ERROR: "⚠️ ERROR (not reviewed)",
+        GateStatus.NOTHING: "➖ NOTHING TO REVIEW (not a pass)",
+        GateStatus.OFF: "ℹ️ report only (no fail-on threshold)",
+    }[status]
+
+
+def text(value: str) -> str:
+    """Reviewer prose made safe for markdown that GitHub renders."""
+    return redact(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cell(value: str) -> str:
+    return " ".join(text(value).split()).replace("|", "\\|")
+
+
+def where(f: Finding) -> str:
+    return f"{f.file}:{f.line_start}" + (f"-{f.line_end}" if f.line_end > f.line_start else "")
+
+
+def blocks(o: ReviewOutcome, notes: Sequence[str] = (), *, label: str = "", link: Link | None = None) -> list[str]:
+    """The summary: heading and gate, the reviewer's summary, notes, findings table, details, what it saw."""
+    title = TITLES.get(o.mode, "Claude Code review") + (f" · {label}" if label else "")
+    out = [f"## {title}\n", f"**Gate: {gate_label(o.gate.status)}** — {text(o.gate.reason)}\n"]
+    if o.review:
+        out.append(f"**Verdict:** {o.review.verdict}\n\n{text(o.review.summary)}\n")
+    elif o.error:
+        out.append(f"No review was produced: {text(o.error.line())}\n")
+    out += [f"- {note}" for note in notes]
+    if notes:
+        out.append("")
+    out += table(o, link)
+    out += [details(f) for f in o.findings]
+    out.append(saw(o))
+    return out
+
+
+def table(o: ReviewOutcome, link: Link | None = None) -> list[str]:
+    if not o.findings:
+        return ["No findings.\n"] if o.review else []
+    gating = {f.fingerprint for f in o.gate.gating}
+    rows = ["| Severity | Where | Finding | Diff | Gate |", "| --- | --- | --- | --- | --- |"]
+    for f in o.findings:
+        place = f"`{cell(where(f))}`"
+        url = link(f) if link else None
+        if url:
+            place = f"[{place}]({url})"
+        status = "gating" if f.fingerprint in gating else (f"suppressed: {cell(f.suppressed)}" if f.suppressed else "")
+        rows.append(f"| {f.severity} | {place} | {cell(f.title)} | {f.location.value} | {status} |")
+    rows[-1] += "\n"
+    return rows
+
+
+def details(f: Finding) -> str:
+    body = text(f.body)
+    if f.recommendation:
+        body += f"\n\n**Recommendation:** {text(f.recommendation)}"
+    head = f"[{f.severity}] {cell(f.title)} ({cell(where(f))})"
+    foot = f"confidence {f.confidence:g} · fingerprint `{f.fingerprint}`"
+    return f"<details><summary>{head}</summary>\n\n{body}\n\n{foot}\n</details>\n"
+
+
+def saw(o: ReviewOutcome) -> str:
+    inp = o.input
+    files = inp.get("files") or []
+    cost = "cached (no Claude call)" if o.cached else (f"${o.cost_usd:.4f}" if o.cost_usd is not None else "unknown")
+    lines = [
+        "#### What the reviewer saw",
+        "",
+        f"- Target: {cell(str(o.target.get('label', '?')))}",
+        f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.get('additions', 0)} −{inp.get('deletions', 0)}",
+        f"- Model: `{o.model}`" + (f" · effort {o.effort}" if o.effort else "") + f" · cost {cost}",
+    ]
+    if o.focus:
+        lines.append(f"- Focus: {cell(o.focus)}")
+    if o.job_id:
+        lines.append(f"- Job: `{o.job_id}`")
+    return "\n".join(lines) + "\n"

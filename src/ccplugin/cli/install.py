@@ -1,0 +1,42 @@
+"""`ccplugin install`: install or update the Codex plugin (idempotent)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from ccplugin import output
+from ccplugin.codex import install as codex_install
+from ccplugin.errors import Exit
+
+
+def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help="install or update the Codex plugin",
+        description="Install the `cc` plugin into the Codex found on PATH (or $CCPLUGIN_CODEX_BIN), "
+        "under $CODEX_HOME (default ~/.codex). Running it again updates the plugin and changes nothing "
+        "when it is current.",
+    )
+    return p
+
+
+def run_args(args: argparse.Namespace) -> int:
+    return install(as_json=args.json)
+
+
+def install(*, as_json: bool) -> int:
+    report = codex_install.install(os.environ, os.getcwd())
+    if as_json:
+        output.json_out(report.to_dict())
+        return Exit.OK
+    output.line(f"Codex plugin `{report.to_dict()['plugin']}` {report.to_dict()['version']} in {report.layout.home}")
+    for action in report.actions:
+        output.line(f"- {action}")
+    if not report.actions:
+        output.line("- already installed and up to date; nothing changed")
+    trusted = sum(1 for h in report.hooks if h.trust == "trusted")
+    output.line(f"Hooks trusted: {trusted} of {len(report.hooks)}. Launcher: {report.layout.launcher}")
+    output.line("Next: in Codex, run `$cc:setup` to check Claude Code and the sandbox.")
+    return Exit.OK

@@ -1,0 +1,247 @@
+"""``ccplugin setup`` (``$cc:setup``): check everything the Codex plugin needs, repair hook trust,
+and switch the stop-time review gate for the current workspace.
+
+Each check says what it found and, when it fails, the exact command that fixes it. Required checks
+decide ``ready``; the sandbox-network check (outside Codex) and the review gate are information.
+Hook trust is the one thing repaired here: Codex silently skips hooks whose hash is not trusted,
+and every plugin update changes the hash.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ccplugin import paths, proc
+from ccplugin.claude import env as claude_env
+from ccplugin.claude.types import ClaudeFailure
+from ccplugin.codex import features, install, state
+from ccplugin.codex.appserver import AppServer
+from ccplugin.codex.codexcli import Codex
+from ccplugin.codex.layout import INSTALL_CODEX_FIX, PLUGIN_ID, Layout
+from ccplugin.errors import CCError
+
+CLAUDE_FIX = (
+    "install it: `npm install -g @anthropic-ai/claude-code && claude auth login` "
+    "(or `pip install claude-agent-sdk`, which bundles the CLI)"
+)
+NETWORK_FIX = (
+    "approve the escalated command when a `$cc:` skill asks, or set `network_access = true` under "
+    "`[sandbox_workspace_write]` in ~/.codex/config.toml"
+)
+_AUTH_VARS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class SetupReport:
+    workspace: str
+    checks: tuple[Check, ...]
+    actions: tuple[str, ...]
+    gate: bool
+
+    @property
+    def ready(self) -> bool:
+        return all(c.ok for c in self.checks if c.required)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ready": self.ready,
+            "workspace": self.workspace,
+            "review_gate": self.gate,
+            "checks": [asdict(c) for c in self.checks],
+            "actions": list(self.actions),
+            "next_steps": [f"{c.name}: {c.fix}" for c in self.checks if not c.ok and c.fix],
+        }
+
+
+def setup(env: Mapping[str, str], cwd: str, gate: bool | None = None) -> SetupReport:
+    """Run every check (repairing hook trust), after switching the gate when asked."""
+    root = Path(paths.state_root(env))
+    ws = paths.workspace(cwd)
+    actions: list[str] = []
+    if gate is not None and state.set_gate(root, ws, gate):
+        actions.append(f"{'enabled' if gate else 'disabled'} the stop-time review gate for {ws}")
+    checks = [*claude_checks(env), *codex_checks(env, cwd, actions), network_check(env), store_check(root)]
+    gate_now = state.gate_on(root, ws)
+    checks.append(
+        Check(
+            "review gate",
+            gate_now,
+            "on: Claude reviews each Codex turn's edits before Codex stops" if gate_now else "off",
+            "" if gate_now else "optional: `$cc:setup --enable-review-gate` (or `ccplugin setup --enable-review-gate`)",
+            required=False,
+        )
+    )
+    return SetupReport(ws, tuple(checks), tuple(actions), gate_now)
+
+
+# -- Claude ---------------------------------------------------------------------------------
+
+
+def claude_checks(env: Mapping[str, str]) -> list[Check]:
+    try:
+        binary = claude_env.find_binary(env)
+    except ClaudeFailure as e:
+        return [Check("claude", False, e.message, CLAUDE_FIX), Check("auth", False, "skipped: no claude", CLAUDE_FIX)]
+    version = _output([binary, "--version"], env)
+    if version is None:
+        return [Check("claude", False, f"`{binary} --version` failed", CLAUDE_FIX)]
+    return [Check("claude", True, f"{version} ({binary})"), auth_check(binary, env)]
+
+
+def auth_check(binary: str, env: Mapping[str, str]) -> Check:
+    given = [name for name in _AUTH_VARS if env.get(name)]
+    if given:
+        return Check("auth", True, f"credentials from ${given[0]}")
+    text = _output([binary, "auth", "status"], env, ok_codes=(0, 1)) or ""
+    try:
+        status = json.loads(text)
+    except ValueError:
+        status = {}
+    if isinstance(status, dict) and status.get("loggedIn"):
+        return Check("auth", True, f"logged in ({status.get('authMethod', 'unknown method')})")
+    return Check("auth", False, "Claude Code is not logged in", "run `claude auth login`")
+
+
+def _output(argv: list[str], env: Mapping[str, str], ok_codes: tuple[int, ...] = (0,)) -> str | None:
+    try:
+        done = proc.run(argv, env=env, timeout=20)
+    except (CCError, subprocess.TimeoutExpired, OSError):
+        return None
+    return done.out.strip() if done.returncode in ok_codes else None
+
+
+# -- Codex ----------------------------------------------------------------------------------
+
+
+def codex_checks(env: Mapping[str, str], cwd: str, actions: list[str]) -> list[Check]:
+    try:
+        codex = Codex.find(env)
+        version = codex.version()
+    except CCError as e:
+        skipped = "skipped: no codex"
+        return [
+            Check("codex", False, e.message, INSTALL_CODEX_FIX),
+            Check("plugin", False, skipped, "install Codex, then run `ccplugin install`"),
+            Check("hooks", False, skipped, "install Codex, then run `ccplugin install`"),
+        ]
+    layout = Layout.of(env)
+    checks = [Check("codex", True, f"{version} ({codex.binary})"), plugin_check(codex, layout)]
+    checks.append(features_check(codex))
+    checks.append(hooks_check(codex, cwd, actions))
+    return checks
+
+
+def plugin_check(codex: Codex, layout: Layout) -> Check:
+    fix = "run `ccplugin install`"
+    try:
+        status = codex.plugin_status()
+    except CCError as e:
+        return Check("plugin", False, e.message, fix)
+    if status is None or "not installed" in status or "installed" not in status:
+        return Check("plugin", False, f"`{PLUGIN_ID}` is not installed in Codex ({status or 'not listed'})", fix)
+    if "disabled" in status:
+        return Check("plugin", False, f"`{PLUGIN_ID}` is installed but disabled", fix)
+    if not layout.launcher.exists():
+        return Check("plugin", False, f"the launcher {layout.launcher} is missing", fix)
+    python = _launcher_python(install.read_record(layout))
+    if python and not Path(python).exists():
+        return Check("plugin", False, f"the launcher's Python {python} is gone", fix)
+    return Check("plugin", True, f"`{PLUGIN_ID}` {status} (launcher {layout.launcher})")
+
+
+def _launcher_python(record: Mapping[str, Any]) -> str | None:
+    value = record.get("python")
+    return value if isinstance(value, str) else None
+
+
+def features_check(codex: Codex) -> Check:
+    try:
+        missing = features.wanted(codex.features())
+    except CCError as e:
+        return Check("features", False, e.message, "check `codex features list` works")
+    if missing:
+        names = ", ".join(missing)
+        return Check("features", False, f"[features] {names} is off", "run `ccplugin install` (it turns it on)")
+    return Check("features", True, "hooks are enabled")
+
+
+def hooks_check(codex: Codex, cwd: str, actions: list[str]) -> Check:
+    fix = "run `ccplugin setup` outside Codex's sandbox (or approve its escalation), or `ccplugin install`"
+    try:
+        with AppServer(codex, cwd) as server:
+            ours = [h for h in server.hooks(cwd) if h.plugin_id == PLUGIN_ID]
+            stale = [h for h in ours if h.trust != "trusted"]
+            if ours and stale:
+                server.trust(stale)
+                actions.append(f"trusted {len(stale)} plugin hook(s) ({', '.join(h.event for h in stale)})")
+                stale = [h for h in server.hooks(cwd) if h.plugin_id == PLUGIN_ID and h.trust != "trusted"]
+    except CCError as e:
+        return Check("hooks", False, e.message, fix)
+    if not ours:
+        return Check("hooks", False, "Codex lists none of the plugin's hooks", "run `ccplugin install`")
+    if stale:
+        shown = ", ".join(f"{h.event} ({h.trust})" for h in stale)
+        return Check("hooks", False, f"not trusted: {shown}", fix)
+    return Check("hooks", True, f"{len(ours)} hooks trusted ({', '.join(h.event for h in ours)})")
+
+
+# -- sandbox --------------------------------------------------------------------------------
+
+
+def network_check(env: Mapping[str, str]) -> Check:
+    if env.get("CODEX_SANDBOX_NETWORK_DISABLED", "").strip() == "1":
+        detail = "this command runs in a Codex sandbox without network, so Claude cannot reach its API"
+        return Check("sandbox network", False, detail, NETWORK_FIX)
+    if env.get("CODEX_SESSION_ID"):
+        return Check("sandbox network", True, "commands Codex runs here can reach the network")
+    config = install.read_config(Layout.of(env).config)
+    if config.get("sandbox_workspace_write", {}).get("network_access") is True:
+        return Check("sandbox network", True, "[sandbox_workspace_write] network_access = true", required=False)
+    detail = "Codex's sandbox blocks the network by default; `$cc:` skills ask for escalation to reach Claude"
+    return Check("sandbox network", True, detail, required=False)
+
+
+def store_check(root: Path) -> Check:
+    """Jobs are written under the state root; inside Codex's sandbox it may be read-only."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as e:
+        fix = (
+            f"approve the escalated command when a `$cc:` skill asks, or add {root} to `writable_roots` under "
+            "`[sandbox_workspace_write]` in ~/.codex/config.toml, or point `CCPLUGIN_HOME` at a writable folder"
+        )
+        return Check("job store", False, f"{root} is not writable here ({e.strerror or e})", fix)
+    return Check("job store", True, f"{root} is writable")
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def render(report: SetupReport) -> str:
+    lines = ["# Claude Code Setup", "", f"Status: {'ready' if report.ready else 'needs attention'}", "", "Checks:"]
+    for c in report.checks:
+        mark = "ok" if c.ok else ("FAIL" if c.required else "note")
+        lines.append(f"- {c.name}: {mark} — {c.detail}")
+    if report.actions:
+        lines += ["", "Actions taken:", *(f"- {a}" for a in report.actions)]
+    steps = [f"- {c.name}: {c.fix}" for c in report.checks if not c.ok and c.fix]
+    if steps:
+        lines += ["", "Next steps:", *steps]
+    return "\n".join(lines)

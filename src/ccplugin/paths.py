@@ -1,0 +1,49 @@
+"""Where things live: the state root, the workspace of a directory, a safe session id.
+
+Only ``os`` is imported: the Codex prompt hook calls these on every prompt, and
+:mod:`ccplugin.config` (which re-exports them with ``Path`` types) costs more to import
+than the whole hook.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: importing typing costs more than this module
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+_SESSION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def state_root(env: Mapping[str, str]) -> str:
+    """``$CCPLUGIN_HOME``, else ``$XDG_STATE_HOME/ccplugin`` (``~/.local/state/ccplugin``)."""
+    if env.get("CCPLUGIN_HOME"):
+        return os.path.expanduser(env["CCPLUGIN_HOME"])
+    xdg = env.get("XDG_STATE_HOME") or os.path.join(env.get("HOME", "~"), ".local", "state")
+    return os.path.join(os.path.expanduser(xdg), "ccplugin")
+
+
+def workspace(cwd: str) -> str:
+    """The realpath of the enclosing work tree (a ``.git`` dir or file), else of ``cwd``.
+
+    A filesystem walk, no git process.
+    """
+    here = os.path.realpath(cwd)
+    candidate = here
+    while True:
+        if os.path.exists(os.path.join(candidate, ".git")):
+            return candidate
+        parent = os.path.dirname(candidate)
+        if parent == candidate:
+            return here
+        candidate = parent
+
+
+def valid_session(value: object) -> str | None:
+    """A well-formed Codex session id (safe in a file name), else None."""
+    if not isinstance(value, str) or not 0 < len(value) <= 128:
+        return None
+    if not value[0].isalnum() or not set(value) <= _SESSION_CHARS:
+        return None
+    return value

@@ -1,0 +1,216 @@
+"""The controller's side (the only process under xdist that talks to Claude).
+
+At session start it checks the report paths, prepares the review (bad input is a usage error
+before any test runs) and starts it as a tracked job beside the tests. At session end it
+writes the JUnit/SARIF reports, proposes a rescue when asked and something failed, and prints
+the one-line verdict.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from ccplugin import config as cc_config
+from ccplugin import plugins
+from ccplugin.errors import CCError
+from ccplugin.review import engine
+from ccplugin.review.gate import GateStatus
+from ccplugin.review.outcome import ReviewOutcome
+from pytest_ccreview import rescue
+from pytest_ccreview.item import NODEID
+from pytest_ccreview.settings import Options
+from pytest_ccreview.shared import SharedOutcome
+from pytest_ccreview.tracked import BackgroundReview, FindingsFilter
+
+MARGIN_S = 120.0  # how much longer than the Claude timeout the gate waits for the outcome
+CANCEL_WAIT_S = 15.0
+
+
+class ControllerPlugin:
+    """Runs the review once per session and reports it."""
+
+    def __init__(self, config: pytest.Config, opts: Options) -> None:
+        self.config = config
+        self.opts = opts
+        self.tmp = Path(tempfile.mkdtemp(prefix="cc-review-"))
+        self.shared = SharedOutcome(self.tmp / "outcome.json")
+        self.wait_s = cc_config.Settings().timeout + MARGIN_S
+        self.prep: engine.Prepared | None = None
+        self.env: dict[str, str] = {}
+        self.review: BackgroundReview | None = None
+        self.filter: FindingsFilter | None = None
+        self.failures: list[rescue.Failure] = []
+        self.notes: list[str] = []
+
+    def fetch(self) -> ReviewOutcome | None:
+        """The outcome for the gate item (waits for the review)."""
+        if self.review is None:
+            return None
+        self.review.join(self.wait_s)
+        return self.shared.read()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        for path in (self.opts.junit, self.opts.sarif):
+            if path is not None:
+                check_writable(path)
+        prep = prepare(engine.ReviewRequest(cwd=str(self.config.rootpath), **self.opts.request_fields()))
+        self.prep = prep = without_outputs(prep, self._outputs())
+        self.wait_s = prep.settings.timeout + MARGIN_S
+        self.env = dict(os.environ)
+        if self.config.option.collectonly:
+            return
+        self.filter = FindingsFilter(self.config).install()
+        try:
+            self.review = BackgroundReview(prep, self.env, self.shared).start()
+        except CCError as e:  # the job store cannot be opened or written
+            raise pytest.UsageError(f"cc-review: {e.line()}") from None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed and report.nodeid != NODEID:
+            self.failures.append(rescue.Failure(report.nodeid, report.when, report.longreprtext))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        outcome = self._settle()
+        if outcome is not None:
+            self._write_reports(session, outcome)
+        if self._wants_rescue(session, outcome):
+            self._rescue(outcome)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        outcome = self.shared.read()
+        if outcome is None and not self.notes:
+            return
+        terminalreporter.write_sep("=", "cc-review")
+        if outcome is not None:
+            terminalreporter.write_line(summary_line(outcome))
+        for note in self.notes:
+            terminalreporter.write_line(note)
+
+    def pytest_unconfigure(self) -> None:
+        if self.review is not None:
+            self.review.cancel()
+            self.review.join(CANCEL_WAIT_S)
+        if self.filter is not None:
+            self.filter.remove()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _outputs(self) -> list[Path]:
+        """Files this session writes: the review must not see them (nor miss the cache for them)."""
+        xmlpath = self.config.getoption("xmlpath", None)
+        junitxml = self.config.invocation_params.dir / xmlpath if xmlpath else None
+        rescue_dir = self._rescue_dir() if self.opts.rescue_on_failure else None
+        rescued = [rescue_dir / rescue.PATCH, rescue_dir / rescue.NOTES] if rescue_dir else []
+        return [p for p in (self.opts.junit, self.opts.sarif, junitxml, *rescued) if p is not None]
+
+    def _rescue_dir(self) -> Path:
+        """``--cc-rescue-dir``, else pytest's cache (git-ignored), else the job store's folder."""
+        if self.opts.rescue_dir is not None:
+            return self.opts.rescue_dir
+        cache = getattr(self.config, "cache", None)
+        if cache is not None:
+            return Path(cache.mkdir("cc-rescue"))
+        return cc_config.state_root() / "rescue"
+
+    def _wants_rescue(self, session: pytest.Session, outcome: ReviewOutcome | None) -> bool:
+        if not self.opts.rescue_on_failure or self.prep is None:
+            return False
+        if session.exitstatus == pytest.ExitCode.INTERRUPTED:
+            return False
+        return bool(self.failures) or (outcome is not None and outcome.gate.status is GateStatus.FAIL)
+
+    def _rescue(self, outcome: ReviewOutcome | None) -> None:
+        assert self.prep is not None  # checked by _wants_rescue
+        request = rescue.Request(
+            repo_root=self.prep.target.repo_root,
+            rootdir=self.config.rootpath.resolve(),
+            out_dir=self._rescue_dir(),
+            failures=tuple(self.failures),
+            review=outcome,
+            env=self.env,
+            model=self.opts.model,
+            effort=self.opts.effort,
+            timeout=self.opts.timeout,
+        )
+        try:
+            self.notes.append(rescue.propose(request).summary())
+        except CCError as e:
+            self.notes.append(f"cc-rescue could not run: {e.line()}")
+
+    def _settle(self) -> ReviewOutcome | None:
+        """The finished outcome; a review still running (the session stopped early) is cancelled."""
+        if self.review is None:
+            return None
+        if self.shared.read() is None:
+            self.review.cancel()
+        self.review.join(CANCEL_WAIT_S)
+        return self.shared.read()
+
+    def _write_reports(self, session: pytest.Session, outcome: ReviewOutcome) -> None:
+        for fmt, path in (("junit", self.opts.junit), ("sarif", self.opts.sarif)):
+            if path is None:
+                continue
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(plugins.render(outcome, fmt), encoding="utf-8")
+            except OSError as e:
+                self.notes.append(f"cannot write the {fmt} report {path}: {e}")
+                session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            else:
+                self.notes.append(f"{fmt} report: {path}")
+
+
+def prepare(request: engine.ReviewRequest) -> engine.Prepared:
+    """The engine's checks (git repository, base ref, settings); bad input is a usage error."""
+    try:
+        return engine.prepare(request)
+    except CCError as e:
+        raise pytest.UsageError(f"cc-review: {e.line()}") from None
+
+
+def without_outputs(prep: engine.Prepared, outputs: Iterable[Path]) -> engine.Prepared:
+    """``prep`` with the outputs inside the repository added to its excludes (anchored globs)."""
+    root = prep.target.repo_root
+    inside = [p.resolve() for p in outputs if p.resolve().is_relative_to(root)]
+    excludes = tuple("/" + p.relative_to(root).as_posix() for p in inside)
+    if not excludes:
+        return prep
+    return replace(prep, request=replace(prep.request, exclude=prep.request.exclude + excludes))
+
+
+def check_writable(path: Path) -> None:
+    """Fail before the review, not after it, when a report cannot be written."""
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        raise pytest.UsageError(f"cc-review: cannot write the report {path}: {e.strerror or e}") from None
+    if not existed:
+        path.unlink()
+
+
+def summary_line(o: ReviewOutcome) -> str:
+    """``cc-review FAIL: <reason> · 2 finding(s), 1 gating · model … · input inline · cost $…``."""
+    found = f"{len(o.findings)} finding(s)" + (f", {len(o.gate.gating)} gating" if o.gate.gating else "")
+    parts = [f"cc-review {o.gate.status.value.upper()}: {o.gate.reason}", found, f"model {o.model}"]
+    parts += [f"input {o.input_mode}", _cost(o)]
+    if o.job_id:
+        parts.append(f"job {o.job_id}")
+    return " · ".join(parts)
+
+
+def _cost(o: ReviewOutcome) -> str:
+    if o.cached:
+        return "cached, no Claude call"
+    if o.input_mode == "nothing":
+        return "no Claude call"
+    return f"cost ${o.cost_usd:.4f}" if o.cost_usd is not None else "cost unknown"

@@ -1,0 +1,146 @@
+"""The ``cc-review::gate`` item: its outcome is the review gate.
+
+PASS → passed; FAIL → failed with the review as the failure text; ERROR → an error at setup
+(or xfailed when ``on_error = pass``); nothing to review and report-only → passed, the review in
+the item's report section (``-rA`` / ``-rP`` show it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from _pytest._code.code import TerminalRepr
+from _pytest._io import TerminalWriter
+
+from ccplugin import plugins
+from ccplugin.review.gate import GateStatus
+from ccplugin.review.outcome import ReviewOutcome
+
+COLLECTOR = "cc-review"
+NAME = "gate"
+NODEID = f"{COLLECTOR}::{NAME}"
+
+Fetch = Callable[[], ReviewOutcome | None]
+
+
+class GateProblem(Exception):
+    """The gate did not pass; ``headline`` is one line, ``text`` the full report."""
+
+    def __init__(self, headline: str, text: str) -> None:
+        super().__init__(headline)
+        self.headline = headline
+        self.text = text
+
+
+class GateFailed(GateProblem):
+    """FAIL: a finding at or above the threshold (a test failure)."""
+
+
+class ReviewNotRun(GateProblem):
+    """ERROR: the review could not run (a test error, raised at setup)."""
+
+
+@dataclass(frozen=True)
+class Crash:
+    """What pytest's short summary and ``--junitxml`` read from a failure: its message."""
+
+    message: str
+
+
+class GateRepr(TerminalRepr):
+    """The review text without a traceback, headed by the gate's one-line reason."""
+
+    def __init__(self, problem: GateProblem) -> None:
+        self.text = problem.text
+        self.reprcrash = Crash(problem.headline)
+
+    def toterminal(self, tw: TerminalWriter) -> None:
+        for line in self.text.rstrip().splitlines():
+            tw.line(line)
+
+
+class GateCollector(pytest.Collector):
+    """The ``cc-review`` node: holds the one gate item."""
+
+    def collect(self) -> Iterable[pytest.Item]:
+        return [GateItem.from_parent(self, name=NAME)]
+
+
+class GateItem(pytest.Item):
+    """The review gate as a test."""
+
+    outcome: ReviewOutcome | None = None
+
+    def setup(self) -> None:
+        outcome = self.config.stash[FETCH]()
+        if outcome is None:
+            raise ReviewNotRun("the review did not finish in time", "cc-review: the review did not finish in time")
+        self.outcome = outcome
+        self.user_properties.extend(_properties(outcome))
+        if outcome.gate.status is GateStatus.ERROR:
+            if outcome.gate.policy.on_error == "pass":
+                pytest.xfail(f"not reviewed (on_error = pass): {outcome.gate.reason}")
+            raise ReviewNotRun(outcome.gate.reason, _report(outcome))
+
+    def runtest(self) -> None:
+        assert self.outcome is not None  # set by setup, which raised otherwise
+        text = _report(self.outcome)
+        if self.outcome.gate.status is GateStatus.FAIL:
+            raise GateFailed(self.outcome.gate.reason, text)
+        self.add_report_section("call", "cc-review", text)
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: str | None = None
+    ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, GateProblem):
+            return GateRepr(excinfo.value)
+        return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, NODEID
+
+
+class GatePlugin:
+    """Adds the gate item (in the controller and in every xdist worker) and reports it cleanly."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
+        path = session.config.rootpath / COLLECTOR
+        collector = GateCollector.from_parent(session, name=COLLECTOR, nodeid=COLLECTOR, path=path)
+        gate: list[pytest.Item | pytest.Collector] = list(collector.collect())
+        session.ihook.pytest_collectreport(report=pytest.CollectReport(COLLECTOR, "passed", None, gate))
+        for item in gate:
+            session.ihook.pytest_itemcollected(item=item)
+        items.extend(i for i in gate if isinstance(i, pytest.Item))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if call.when == "setup" and call.excinfo is not None and isinstance(call.excinfo.value, GateProblem):
+            report.longrepr = GateRepr(call.excinfo.value)
+        return report
+
+
+FETCH = pytest.StashKey[Fetch]()
+
+
+def _report(outcome: ReviewOutcome) -> str:
+    return plugins.render(outcome, "markdown")
+
+
+def _properties(outcome: ReviewOutcome) -> list[tuple[str, object]]:
+    props: list[tuple[str, object]] = [
+        ("cc_gate", outcome.gate.status.value),
+        ("cc_model", outcome.model),
+        ("cc_input_mode", outcome.input_mode),
+        ("cc_findings", len(outcome.findings)),
+        ("cc_cached", outcome.cached),
+    ]
+    if outcome.cost_usd is not None:
+        props.append(("cc_cost_usd", round(outcome.cost_usd, 6)))
+    return props

@@ -1,0 +1,100 @@
+"""The session's review as a tracked job (it shows in ``ccplugin status``), run beside the tests.
+
+The job is created in the main thread at session start, the way ``ccplugin review`` creates
+its foreground job, and runs through the same job runner and foreground executor in a
+background thread while the tests run; the outcome goes to a :class:`SharedOutcome` file for the gate item.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from ccplugin import plugins
+from ccplugin.cli import common
+from ccplugin.hookspecs import hookimpl
+from ccplugin.jobs import runner
+from ccplugin.jobs.runner import Cancel, JobEnd, Progress
+from ccplugin.jobs.store import Job, Store
+from ccplugin.review import engine
+from ccplugin.review import job as review_job
+from ccplugin.review.model import Finding
+from ccplugin.review.outcome import ReviewError, ReviewOutcome
+from pytest_ccreview.shared import SharedOutcome
+
+
+class BackgroundReview:
+    """One review job running in a daemon thread; its outcome always reaches ``shared``."""
+
+    def __init__(self, prep: engine.Prepared, env: Mapping[str, str], shared: SharedOutcome) -> None:
+        self.prep = prep
+        self.env = dict(env)
+        self.shared = shared
+        self.store = common.open_store()
+        self.job = common.create_review_job(self.store, prep)
+        self.thread = threading.Thread(target=self._run, name="cc-review", daemon=True)
+        self._cancel: Cancel | None = None
+        self._cancelled = False
+
+    def start(self) -> BackgroundReview:
+        self.thread.start()
+        return self
+
+    def cancel(self) -> None:
+        """Stop the Claude run (the job ends cancelled, the gate ERROR)."""
+        self._cancelled = True
+        if self._cancel is not None:
+            self._cancel.event.set()
+
+    def join(self, timeout: float) -> None:
+        self.thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            outcome = self._tracked()
+        except Exception as e:  # a bug must still end the gate as ERROR: never a hang, never a pass
+            outcome = not_reviewed(self.prep, f"internal error: {e!r}", self.job.id)
+        finally:
+            self.store.close()
+        self.shared.write(outcome)
+
+    def _tracked(self) -> ReviewOutcome:
+        job = runner.run(self.store, self.job, self._execute, self.env, keep=self.prep.settings.keep_jobs)
+        self.store.mark_viewed(job.id)  # pytest shows it: not an unread result
+        if job.result is None:
+            return not_reviewed(self.prep, job.error or f"job {job.state.value}", job.id)
+        return ReviewOutcome.from_dict(job.result)
+
+    def _execute(self, job: Job, store: Store, cancel: Cancel, progress: Progress, env: Mapping[str, str]) -> JobEnd:
+        self._cancel = cancel
+        if self._cancelled:
+            cancel.event.set()
+        return review_job.executor(self.prep)(job, store, cancel, progress, env)
+
+
+def not_reviewed(prep: engine.Prepared, reason: str, job_id: str | None) -> ReviewOutcome:
+    """The gate ERROR outcome for a job that ended without one."""
+    return engine.not_reviewed(prep, ReviewError("job-failed", f"could not review: {reason}"), job_id)
+
+
+class FindingsFilter:
+    """Hands the engine's findings filter to the ``pytest_ccreview_filter_findings`` hook."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @hookimpl
+    def ccplugin_filter_findings(self, findings: list[Finding]) -> list[Finding] | None:
+        result: Any = self.config.hook.pytest_ccreview_filter_findings(config=self.config, findings=findings)
+        return None if result is None else list(result)
+
+    def install(self) -> FindingsFilter:
+        plugins.manager().register(self)
+        return self
+
+    def remove(self) -> None:
+        if plugins.manager().is_registered(self):
+            plugins.manager().unregister(self)

@@ -1,0 +1,343 @@
+"""The Codex plugin inside the real Codex CLI (0.169) and the real Claude CLI, both on loopback fakes.
+
+One CODEX_HOME with the plugin installed serves the module (installing takes a few seconds);
+each test gets its own state root, fakes and repository. The provider's URL is set per run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ccplugin import __version__, proc
+from ccplugin.codex.appserver import AppServer
+from ccplugin.codex.codexcli import Codex
+from ccplugin.codex.layout import PLUGIN_ID, Layout
+from ccplugin.jobs.store import State
+from ccplugin.testing import (
+    FakeAnthropic,
+    FakeResponses,
+    exec_command,
+    find_claude_bin,
+    find_codex_bin,
+    reply,
+    spawn_agent,
+    structured_output,
+    tool_search_call,
+    wait_agent,
+)
+from codex_helpers import (
+    NETWORK,
+    Installed,
+    all_input_text,
+    codex_env,
+    codex_exec,
+    hook,
+    hooks_log,
+    install,
+    jobs,
+    launcher,
+)
+from helpers import ccplugin, finding, review_output, tree_snapshot
+
+pytestmark = [pytest.mark.real_codex, pytest.mark.real_claude]
+
+USER_CONFIG = """
+# my settings: keep these comments
+[features]
+# search stays on
+web_search = true   # trailing comment
+
+[tui]
+notifications = false
+"""
+BUG = "def add(a, b):\n    return a - b\n"
+EDIT = "printf 'def add(a, b):\\n    return a - b\\n' > calc.py"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    if find_codex_bin() is None or find_claude_bin() is None:
+        pytest.skip("the codex and claude CLIs are needed (npm install in tools/)")
+    root = tmp_path_factory.mktemp("codex-installed")
+    env = codex_env(root)
+    install(env, root)
+    return Installed(env)
+
+
+@pytest.fixture
+def fakes() -> Iterator[list[FakeResponses | FakeAnthropic]]:
+    started: list[FakeResponses | FakeAnthropic] = []
+    yield started
+    for fake in started:
+        fake.stop()
+
+
+def start_codex(fakes: list[FakeResponses | FakeAnthropic], *rules: object) -> FakeResponses:
+    fake = FakeResponses(list(rules)).start()  # type: ignore[arg-type]
+    fakes.append(fake)
+    return fake
+
+
+def start_claude(
+    fakes: list[FakeResponses | FakeAnthropic], *findings: dict[str, object], delay: float = 0
+) -> FakeAnthropic:
+    answer = structured_output(review_output(*findings))
+    fake = FakeAnthropic([reply(answer, tool_offered="StructuredOutput", delay_s=delay)]).start()
+    fakes.append(fake)
+    return fake
+
+
+# -- install / uninstall ------------------------------------------------------------------------
+
+
+def test_install_registers_trusts_is_idempotent_and_uninstall_restores_config(tmp_path: Path) -> None:
+    env = codex_env(tmp_path)
+    layout = Layout.of(env)
+    layout.config.write_text(layout.config.read_text() + USER_CONFIG)
+    before = layout.config.read_bytes()
+
+    first = install(env, tmp_path)
+    assert first["changed"] and first["version"] == __version__
+    assert [h["trust"] for h in first["hooks"]] == ["trusted"] * 4
+    listed = proc.run([env["CCPLUGIN_CODEX_BIN"], "plugin", "list"], env=env).out
+    assert f"{PLUGIN_ID}  installed, enabled" in listed
+    launched = proc.run([launcher(env), "--version"], env=env)
+    assert launched.out.strip() == f"ccplugin {__version__}"
+
+    config, files = layout.config.read_bytes(), tree_snapshot(layout.root)
+    second = install(env, tmp_path)
+    assert not second["changed"] and second["actions"] == []
+    assert layout.config.read_bytes() == config and tree_snapshot(layout.root) == files
+
+    removed = ccplugin("uninstall", "--json", cwd=tmp_path, env=env)
+    assert removed.code == 0, removed.err
+    assert layout.config.read_bytes() == before
+    assert not layout.root.exists()
+    assert PLUGIN_ID not in proc.run([env["CCPLUGIN_CODEX_BIN"], "plugin", "list"], env=env).out
+
+
+def test_install_repairs_codex_copy_and_retrusts_after_the_plugin_changes(tmp_path: Path) -> None:
+    env = codex_env(tmp_path)
+    install(env, tmp_path)
+    layout = Layout.of(env)
+    cached = layout.cache(__version__) / "skills" / "review" / "SKILL.md"
+    cached.write_text(cached.read_text() + "\ntampered\n")
+    with AppServer(Codex.find(env), str(tmp_path)) as server:
+        assert {h.trust for h in server.hooks(str(tmp_path)) if h.plugin_id == PLUGIN_ID} == {"modified"}
+    repaired = install(env, tmp_path)
+    assert repaired["actions"] == [f"installed the plugin `{PLUGIN_ID}` {__version__} into Codex"]
+    assert "tampered" not in cached.read_text()
+    assert {h["trust"] for h in repaired["hooks"]} == {"trusted"}  # the same content: still trusted
+
+    moved = install(env | {"CCPLUGIN_CLAUDE_BIN": "/bin/true"}, tmp_path)  # a new launcher, as after an upgrade
+    assert moved["actions"][0].startswith("wrote the plugin to")
+    assert "trusted 4 plugin hook(s)" in moved["actions"][-1]
+    assert "$PATH:}/bin:" in Path(moved["launcher"]).read_text()
+
+
+# -- reviews from inside Codex ------------------------------------------------------------------
+
+
+def test_review_run_by_codex_belongs_to_its_session_and_default_sandbox_fails_fast(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    (repo / "calc.py").write_text(BUG)
+    claude = start_claude(fakes, finding("calc.py", 2))
+    env = installed.env_for(tmp_path, claude)
+    codex = start_codex(fakes, reply(exec_command(f"{launcher(env)} review"), turn=0), reply("done"))
+
+    run = codex_exec(env, codex, "$cc:review", *NETWORK, cwd=repo)
+    assert run.ok, run.stderr
+    output = codex.response_requests()[1].summary.last_output_text
+    assert "[high] Sign flipped (calc.py:2)" in output
+    (job,) = jobs(env)
+    assert (job.kind, job.state, job.owner) == ("review", State.COMPLETED, run.thread_id)
+    assert len(claude.message_requests()) == 1
+
+    blocked = codex_exec(env, codex, "$cc:review", cwd=repo)  # default sandbox: read-only, no network
+    output = codex.response_requests()[-1].summary.last_output_text
+    assert "this Codex sandbox has none" in output and "network_access = true" in output
+    assert "exited with code 3" in output
+    assert blocked.ok and len(jobs(env)) == 1 and len(claude.message_requests()) == 1
+
+
+def test_background_review_runs_in_a_subagent_and_belongs_to_the_parent_session(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    (repo / "calc.py").write_text(BUG)
+    claude = start_claude(fakes, finding("calc.py", 2))
+    env = installed.env_for(tmp_path, claude)
+    cc, reserved = launcher(env), tmp_path / "reserved.json"
+    job_id = f'"$(sed -n \'s/.*"job_id": "\\([^"]*\\)".*/\\1/p\' {reserved})"'
+    codex = start_codex(
+        fakes,
+        reply(exec_command(f"{cc} review --job-id {job_id}"), subagent=True, turn=0),
+        reply("Background Claude Code review finished.", subagent=True),
+        reply(exec_command(f"{cc} reserve --kind review --json > {reserved}"), turn=0),
+        reply(tool_search_call("spawn a sub-agent"), turn=1),
+        reply(spawn_agent("Run the reserved review in the foreground."), last_output_contains="spawn_agent"),
+        reply(wait_agent(), last_output_contains="agent_id"),
+        reply("Claude Code review started in the background."),
+    )
+    run = codex_exec(env, codex, "$cc:review --background", *NETWORK, cwd=repo)
+    assert run.ok, run.stderr
+    (job,) = jobs(env)
+    assert (job.kind, job.state, job.owner) == ("review", State.COMPLETED, run.thread_id)
+    assert job.viewed_at is None  # unread: the parent is nudged, or opens it with $cc:result
+    child = [r for r in codex.response_requests() if r.summary.is_subagent]
+    assert child and child[0].summary.session_id == run.thread_id
+    assert f"Open it with $cc:result {job.id}." in child[-1].summary.last_output_text
+    assert json.loads(reserved.read_text())["owner_session"] == run.thread_id
+
+
+# -- hooks inside codex exec --------------------------------------------------------------------
+
+
+def test_session_start_records_and_prompt_submit_nudges_about_an_unread_job_once(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    (repo / "calc.py").write_text(BUG)
+    claude = start_claude(fakes)
+    env = installed.env_for(tmp_path, claude)
+    cc = launcher(env)
+    reserve_and_run = f"ID=$({cc} reserve --kind review | cut -d' ' -f2) && {cc} review --job-id $ID"
+    codex = start_codex(
+        fakes,
+        reply(exec_command(reserve_and_run), turn=0, prompt_contains="start"),
+        reply("ok"),
+    )
+    first = codex_exec(env, codex, "start", *NETWORK, cwd=repo)
+    assert first.ok, first.stderr
+    (job,) = jobs(env)
+    assert job.state is State.COMPLETED and job.viewed_at is None and job.notified_at is None
+    assert f"SessionStart session={first.thread_id} recorded {repo}" in hooks_log(env)
+
+    second = codex_exec(env, codex, "what next?", "resume", str(first.thread_id), cwd=repo)
+    assert second.ok, second.stderr
+    assert f"`$cc:result {job.id}` opens it" in all_input_text(codex)[-1]
+    assert jobs(env)[0].notified_at is not None
+    again = hook("UserPromptSubmit", {"session_id": first.thread_id, "cwd": str(repo), "prompt": "hi"}, env, repo)
+    assert (again.code, again.out) == (0, "")  # announced once only
+
+
+def test_stop_gate_blocks_once_then_codex_finishes_without_a_loop(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    claude = start_claude(fakes, finding("calc.py", 2))
+    env = installed.env_for(tmp_path, claude)
+    assert ccplugin("setup", "--enable-review-gate", cwd=repo, env=env).code in (0, 2)
+    codex = start_codex(
+        fakes,
+        reply(exec_command(EDIT), turn=0),
+        reply("I checked it and I am leaving it as is.", last_user_contains="BLOCK:"),
+        reply("Edited calc.py."),
+    )
+    run = codex_exec(env, codex, "change add", "--sandbox", "workspace-write", cwd=repo)
+    assert run.ok, run.stderr
+    assert run.final_message == "I checked it and I am leaving it as is."
+    block = codex.response_requests()[2].summary.last_user_text
+    assert "BLOCK: Claude Code's stop-time review found 1 issue(s) at or above high" in block
+    assert "[high] Sign flipped (calc.py:2)" in block
+    assert len(claude.message_requests()) == 1  # reviewed once; the second stop did not re-review
+    log = hooks_log(env)
+    assert log.count("Stop session=") == 2 and "allowed: nothing changed since the last block" in log
+    gate = next(j for j in jobs(env) if j.kind == "gate")
+    assert gate.owner == run.thread_id and gate.viewed_at is not None
+
+
+def test_stop_gate_skips_a_turn_without_edits(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    (repo / "calc.py").write_text(BUG)  # dirty before the turn: not this turn's edit
+    claude = start_claude(fakes, finding("calc.py", 2))
+    env = installed.env_for(tmp_path, claude)
+    ccplugin("setup", "--enable-review-gate", cwd=repo, env=env)
+    codex = start_codex(fakes, reply("Nothing to change."))
+    run = codex_exec(env, codex, "explain add", "--sandbox", "workspace-write", cwd=repo)
+    assert run.ok, run.stderr
+    assert claude.message_requests() == []
+    assert "skipped: the turn made no net edits" in hooks_log(env)
+
+
+def test_session_end_cancels_the_sessions_running_background_job(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    (repo / "calc.py").write_text(BUG)
+    claude = start_claude(fakes, delay=60)  # the review is still running when Codex exits
+    env = installed.env_for(tmp_path, claude)
+    codex = start_codex(fakes, reply(exec_command(f"{launcher(env)} review --background"), turn=0), reply("started"))
+    run = codex_exec(env, codex, "review in the background", "--sandbox", "danger-full-access", cwd=repo)
+    assert run.ok, run.stderr
+    (job,) = jobs(env)
+    assert job.owner == run.thread_id and job.state is State.CANCELLED
+    assert "ended; cancelled " + job.id in hooks_log(env)
+    assert job.pid is not None and job.pid_start is not None
+    assert not proc.Identity(job.pid, job.pid_start).alive()
+
+
+# -- setup ---------------------------------------------------------------------------------------
+
+
+def test_setup_reports_broken_checks_and_repairs_hook_trust(installed: Installed, repo: Path, tmp_path: Path) -> None:
+    env = installed.env_for(tmp_path) | {"CCPLUGIN_CLAUDE_BIN": str(tmp_path / "no-claude")}
+    with AppServer(Codex.find(env), str(repo)) as server:  # a hook left untrusted
+        server.forget([f"{PLUGIN_ID}:hooks/hooks.json:stop:0:0"])
+    run = ccplugin("setup", "--json", cwd=repo, env=env)
+    assert run.code == 2, run.err
+    report = run.json()
+    checks = {c["name"]: c for c in report["checks"]}
+    assert not report["ready"]
+    assert not checks["claude"]["ok"] and "npm install -g @anthropic-ai/claude-code" in checks["claude"]["fix"]
+    assert checks["hooks"]["ok"] and report["actions"] == ["trusted 1 plugin hook(s) (stop)"]
+    assert not checks["review gate"]["ok"] and not checks["review gate"]["required"]
+    assert "--enable-review-gate" in checks["review gate"]["fix"]
+
+    text = ccplugin("setup", "--enable-review-gate", cwd=repo, env=env)
+    assert "Status: needs attention" in text.out and "- claude: FAIL" in text.out
+    assert "- hooks: ok — 4 hooks trusted" in text.out and "- review gate: ok — on" in text.out
+    assert "Actions taken:\n- enabled the stop-time review gate for" in text.out
+
+
+def test_setup_inside_a_sandbox_without_network_says_how_to_allow_it(
+    installed: Installed, repo: Path, tmp_path: Path
+) -> None:
+    env = installed.env_for(tmp_path) | {"CODEX_SANDBOX_NETWORK_DISABLED": "1", "CODEX_SESSION_ID": "s1"}
+    report = ccplugin("setup", "--json", cwd=repo, env=env).json()
+    network = next(c for c in report["checks"] if c["name"] == "sandbox network")
+    assert not network["ok"] and "network_access = true" in network["fix"]
+
+
+# -- the plugin's parts without Codex ------------------------------------------------------------
+
+
+def test_codex_missing_and_unwritable_codex_home_are_clear_errors(repo: Path, tmp_path: Path) -> None:
+    env = codex_env(tmp_path) | {"CCPLUGIN_CODEX_BIN": "", "PATH": "/usr/bin:/bin"}
+    missing = ccplugin("install", cwd=repo, env=env)
+    assert missing.code == 2
+    assert "Codex CLI `codex` not found: install it: `npm install -g @openai/codex`" in missing.err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    unwritable = codex_env(tmp_path) | {"CODEX_HOME": str(blocker / "codex")}
+    run = ccplugin("install", cwd=repo, env=unwritable)
+    assert run.code == 2 and "cannot write to the Codex home" in run.err and "CODEX_HOME" in run.err
+    setup = ccplugin("setup", "--json", cwd=repo, env=env).json()
+    assert {c["name"]: c["ok"] for c in setup["checks"]}["codex"] is False
+
+
+def test_reservations_are_checked_and_a_failed_start_ends_them(repo: Path, tmp_path: Path) -> None:
+    env = codex_env(tmp_path) | {"CODEX_SESSION_ID": "parent-1"}
+    job_id = json.loads(ccplugin("reserve", "--kind", "review", "--json", cwd=repo, env=env).out)["job_id"]
+    other = ccplugin("review", "--job-id", job_id, cwd=repo, env=env | {"CODEX_SESSION_ID": "other"})
+    assert other.code == 2 and "belongs to another Codex session" in other.err
+    wrong = ccplugin("adversarial-review", "--job-id", job_id, cwd=repo, env=env)
+    assert wrong.code == 2 and "reserved for a review job" in wrong.err
+    bad = ccplugin("review", "--job-id", job_id, "--scope", "branch", "--base", "nope", cwd=repo, env=env)
+    assert bad.code == 2
+    (job,) = jobs(env)
+    assert job.state is State.FAILED and "nope" in (job.error or "")
+    again = ccplugin("review", "--job-id", job_id, cwd=repo, env=env)
+    assert again.code == 2 and "not a waiting reservation (it is failed)" in again.err

