@@ -10,7 +10,7 @@ demo: setup
 	$(BIN)/ccplugin demo
 
 test: setup lint
-	CCPLUGIN_REQUIRE_CLIS=1 $(BIN)/pytest -q
+	CCPLUGIN_REQUIRE_CLIS=1 $(BIN)/pytest -q -n 2
 
 lint: setup
 	$(BIN)/ruff check src tests bench
