@@ -694,3 +694,19 @@ def test_git_failure_is_a_ccerror(repo: Path) -> None:
 def test_subprocess_fixture_sanity() -> None:
     # the tests above rely on a real git
     assert subprocess.run(["git", "--version"], capture_output=True, check=True).returncode == 0
+
+
+def test_excluded_changes_do_not_make_auto_a_working_tree_review(repo: Path) -> None:
+    from ccplugin.review import engine
+
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    git(repo, "commit", "-qam", "feature change")
+    (repo / "reports").mkdir()
+    (repo / "reports" / "junit.xml").write_text("<testsuite/>\n")
+    request = engine.ReviewRequest(cwd=str(repo), base="main")
+    assert engine.prepare(request).target.scope == "branch"
+    auto = engine.ReviewRequest(cwd=str(repo))
+    assert engine.prepare(auto).target.scope == "working-tree"  # the untracked report counts...
+    excluded = engine.ReviewRequest(cwd=str(repo), exclude=("reports/",))
+    assert engine.prepare(excluded).target.scope == "branch"  # ...unless it is excluded

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -152,10 +152,25 @@ def is_shallow(root: Path, env: Mapping[str, str] | None = None) -> bool:
     return run(root, ["rev-parse", "--is-shallow-repository"], env).out.strip() == "true"
 
 
-def is_dirty(root: Path, env: Mapping[str, str] | None = None) -> bool:
-    """Any staged, unstaged or untracked (not ignored) change."""
-    done = run(root, ["status", "--porcelain=v1", "-z", "--untracked-files=normal"], env)
-    return bool(done.stdout)
+def is_dirty(root: Path, env: Mapping[str, str] | None = None, relevant: Callable[[str], bool] | None = None) -> bool:
+    """Any staged, unstaged or untracked (not ignored) change; only of ``relevant`` paths if given."""
+    untracked = "--untracked-files=all" if relevant else "--untracked-files=normal"
+    done = run(root, ["status", "--porcelain=v1", "-z", untracked], env)
+    if relevant is None:
+        return bool(done.stdout)
+    return any(relevant(path) for path in status_paths(done.out))
+
+
+def status_paths(porcelain_z: str) -> list[str]:
+    """The paths of ``git status --porcelain=v1 -z`` (a rename's new path; its old one is skipped)."""
+    paths, fields = [], iter(porcelain_z.split("\0"))
+    for entry in fields:
+        if len(entry) < 4:
+            continue
+        paths.append(entry[3:])
+        if entry[0] in "RC":
+            next(fields, None)
+    return paths
 
 
 def empty_tree(root: Path, env: Mapping[str, str] | None = None) -> str:

@@ -157,15 +157,23 @@ def tool_dirs(env: Mapping[str, str], codex: Codex) -> list[str]:
 
 def check_writable(home: Path) -> None:
     """A clear error when the Codex home cannot be written."""
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=home):
-            pass
-    except OSError as e:
+    e = write_error(home)
+    if e is not None:
         raise CCError(
             f"cannot write to the Codex home {home} ({e.strerror or e})",
             "make it writable, or point `CODEX_HOME` at a writable folder",
-        ) from None
+        )
+
+
+def write_error(folder: Path) -> OSError | None:
+    """Why a file cannot be created in ``folder`` (made first if missing), or None when it can."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        return e
+    return None
 
 
 def _remember(layout: Layout, changes: list[features.FlagChange]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -218,11 +217,8 @@ def network_check(env: Mapping[str, str]) -> Check:
 
 def store_check(root: Path) -> Check:
     """Jobs are written under the state root; inside Codex's sandbox it may be read-only."""
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=root):
-            pass
-    except OSError as e:
+    e = install.write_error(root)
+    if e is not None:
         fix = (
             f"approve the escalated command when a `$cc:` skill asks, or add {root} to `writable_roots` under "
             "`[sandbox_workspace_write]` in ~/.codex/config.toml, or point `CCPLUGIN_HOME` at a writable folder"

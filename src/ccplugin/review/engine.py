@@ -7,14 +7,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ccplugin import config, plugins
+from ccplugin import config, git, plugins
 from ccplugin.claude import models, runner
 from ccplugin.claude.types import ClaudeFailure, Mode, RunResult, RunSpec
 from ccplugin.errors import CCError
 from ccplugin.jobs.context import JobContext, run_claude
 from ccplugin.review import findings, gate, prompts, suppress
 from ccplugin.review.cache import Cache, key
-from ccplugin.review.collect import ReviewInput, collect
+from ccplugin.review.collect import PathFilter, ReviewInput, collect
 from ccplugin.review.model import ReviewResult
 from ccplugin.review.outcome import ReviewError, ReviewOutcome
 from ccplugin.review.target import Target, resolve_target
@@ -71,8 +71,7 @@ def prepare(req: ReviewRequest) -> Prepared:
     """Validate everything that can be checked before a job exists (bad input → CCError)."""
     if req.mode not in MODES:
         raise CCError(f"unknown review mode {req.mode!r}", f"use one of: {', '.join(MODES)}")
-    target = resolve_target(Path(req.cwd), req.scope, req.base)
-    settings = config.load_settings(target.repo_root).override(
+    settings = config.load_settings(git.toplevel(Path(req.cwd))).override(
         fail_on=req.fail_on,
         filter_mode=req.filter_mode,
         on_error=req.on_error,
@@ -83,6 +82,8 @@ def prepare(req: ReviewRequest) -> Prepared:
         effort=req.effort,
     )
     model, effort = models.resolve(settings.model, settings.effort)
+    relevant = PathFilter(settings.include + req.include, settings.exclude + req.exclude)
+    target = resolve_target(Path(req.cwd), req.scope, req.base, relevant=relevant or None)
     policy = gate.GatePolicy(settings.fail_on, settings.filter_mode, settings.on_error)
     return Prepared(req, target, settings, model, effort, policy)
 

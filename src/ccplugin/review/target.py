@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -36,14 +36,20 @@ class Target:
 
 
 def resolve_target(
-    cwd: Path, scope: str = "auto", base: str | None = None, env: Mapping[str, str] | None = None
+    cwd: Path,
+    scope: str = "auto",
+    base: str | None = None,
+    env: Mapping[str, str] | None = None,
+    relevant: Callable[[str], bool] | None = None,
 ) -> Target:
     """Resolve ``scope`` (auto | working-tree | branch) and the base branch for ``cwd``.
 
     ``auto`` is the working tree when it has staged, unstaged or untracked changes (or the
     repository has no commits yet), else the branch. An explicit ``base`` means a branch
     review. ``env`` is the process environment (default ``os.environ``): it is read for
-    ``GITHUB_BASE_REF`` and passed to git.
+    ``GITHUB_BASE_REF`` and passed to git. ``relevant`` (the include/exclude filter) decides
+    which changed paths make the working tree count as dirty, so excluded files (reports a test
+    run writes, say) never switch ``auto`` to a working-tree review.
     """
     if scope not in SCOPES:
         raise CCError(
@@ -55,18 +61,25 @@ def resolve_target(
         raise CCError("`--base` only applies to a branch review", "drop `--base`, or use `--scope branch`")
     root = git.toplevel(Path(cwd), env)
     head = git.commit_of(root, "HEAD", env)
-    if _scope(root, scope, base, head, env) == "working-tree":
+    if _scope(root, scope, base, head, env, relevant) == "working-tree":
         label = "working tree diff" if head else "working tree diff (no commits yet: every file is new)"
         return Target(root, "working-tree", None, None, head, label)
     return _branch(root, head, base, env)
 
 
-def _scope(root: Path, scope: str, base: str | None, head: str | None, env: Mapping[str, str] | None) -> str:
+def _scope(
+    root: Path,
+    scope: str,
+    base: str | None,
+    head: str | None,
+    env: Mapping[str, str] | None,
+    relevant: Callable[[str], bool] | None,
+) -> str:
     if scope != "auto":
         return scope
     if base:
         return "branch"
-    return "working-tree" if head is None or git.is_dirty(root, env) else "branch"
+    return "working-tree" if head is None or git.is_dirty(root, env, relevant) else "branch"
 
 
 def _branch(root: Path, head: str | None, base: str | None, env: Mapping[str, str] | None) -> Target:
