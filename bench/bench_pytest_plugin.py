@@ -30,16 +30,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from _common import GIT_ENV
+
 from ccplugin.testing import FakeAnthropic, find_claude_bin, offline_claude_env, reply, structured_output
 from helpers import finding, review_output
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.com",
-    "GIT_COMMITTER_NAME": "Bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 QUIET = ("-q", "-p", "no:hypothesispytest", "-p", "no:cacheprovider")
 
 

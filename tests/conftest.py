@@ -68,6 +68,14 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture
+def ws(tmp_path: Path) -> str:
+    """An empty workspace folder for job-store tests."""
+    path = tmp_path / "repo"
+    path.mkdir()
+    return str(path)
+
+
 def env_with(**extra: str) -> dict[str, str]:
     return {**os.environ, **extra}
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ccplugin.jobs.store import Job, Store
 
 
 @dataclass(frozen=True)
@@ -63,3 +67,42 @@ def review_output(*findings: dict[str, Any], summary: str = "Needs a fix.") -> d
 def tree_snapshot(root: Path) -> dict[str, bytes]:
     """Every file under root (including .git) with its bytes: a byte-identical check."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def http_json(
+    url: str, payload: Any = None, *, headers: Mapping[str, str], method: str = "POST", timeout: float = 5.0
+) -> tuple[int, dict[str, str], bytes]:
+    """One JSON request to a fake API: status, lower-cased response headers, raw body (errors too)."""
+    data = json.dumps(payload).encode() if payload is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("content-type", "application/json")
+    for name, value in headers.items():
+        req.add_header(name, value)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+
+def sse_events(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
+    """A server-sent event stream as (event name, JSON data) pairs."""
+    events = []
+    for chunk in raw.decode().strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in chunk.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def new_job(store: Store, ws: str, **kw: Any) -> Job:
+    """A queued review job in ``ws``; ``kw`` overrides any argument of ``Store.create``."""
+    args: dict[str, Any] = {
+        "kind": "review",
+        "workspace": ws,
+        "owner": None,
+        "title": "Review",
+        "request": {},
+        "model": "opus",
+        "effort": None,
+    }
+    return store.create(**(args | kw))

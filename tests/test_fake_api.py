@@ -31,6 +31,7 @@ from ccplugin.testing import (
     thinking,
     tool_use,
 )
+from helpers import http_json, sse_events
 
 SCHEMA = {
     "type": "object",
@@ -51,28 +52,12 @@ def body(*messages: tuple[str, Any], stream: bool = False, **extra: Any) -> dict
 def call(
     url: str, path: str, payload: Any = None, method: str = "POST", timeout: float = 5.0
 ) -> tuple[int, dict[str, str], bytes]:
-    data = json.dumps(payload).encode() if payload is not None else None
-    req = urllib.request.Request(url + path, data=data, method=method)
-    req.add_header("content-type", "application/json")
-    req.add_header("x-api-key", "secret-value")
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+    return http_json(url + path, payload, headers={"x-api-key": "secret-value"}, method=method, timeout=timeout)
 
 
 def message(url: str, payload: dict[str, Any]) -> tuple[int, Any]:
     status, _, raw = call(url, "/v1/messages?beta=true", payload)
     return status, json.loads(raw)
-
-
-def sse_events(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    for chunk in raw.decode().strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in chunk.splitlines())
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
 
 
 # -- plain HTTP ---------------------------------------------------------------------------------

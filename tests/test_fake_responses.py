@@ -7,8 +7,6 @@ import shlex
 import subprocess
 import sys
 import tomllib
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,7 @@ from ccplugin.testing import (
     tool_use,
     wait_agent,
 )
+from helpers import http_json, sse_events
 
 # -- helpers ------------------------------------------------------------------------------------
 
@@ -53,24 +52,9 @@ def body(*items: dict[str, Any], stream: bool = False, **extra: Any) -> dict[str
 
 
 def post(url: str, payload: Any, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    req = urllib.request.Request(url + "/v1/responses", data=json.dumps(payload).encode(), method="POST")
-    req.add_header("content-type", "application/json")
-    req.add_header("authorization", "Bearer secret-value")
-    for name, value in (headers or {}).items():
-        req.add_header(name, value)
-    try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-
-
-def sse_events(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    for chunk in raw.decode().strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in chunk.splitlines())
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
+    auth = {"authorization": "Bearer secret-value"}
+    status, _, raw = http_json(url + "/v1/responses", payload, headers=auth | (headers or {}))
+    return status, raw
 
 
 # -- plain HTTP ---------------------------------------------------------------------------------

@@ -45,6 +45,11 @@ def child(hold_pipes=False):
     with open(os.environ["FAKE_CHILD_PID"], "w") as f:
         f.write(str(c.pid))
 """
+HANGS_WITH_A_CHILD = """
+    child()
+    init()
+    time.sleep(300)
+"""
 
 
 @pytest.fixture
@@ -201,11 +206,7 @@ def test_crash_with_exit_137(fake: Any, env: dict[str, str], tmp_path: Path) -> 
 
 
 def test_hang_past_timeout_kills_the_group(fake: Any, env: dict[str, str], tmp_path: Path) -> None:
-    binary = fake("""
-        child()
-        init()
-        time.sleep(300)
-    """)
+    binary = fake(HANGS_WITH_A_CHILD)
     started = time.monotonic()
     r = run(spec(tmp_path, timeout=2.0), env=env, binary=binary)
     elapsed = time.monotonic() - started
@@ -275,11 +276,7 @@ def test_structured_output_off_the_schema(
 
 
 def test_cancel_check_stops_the_run(fake: Any, env: dict[str, str], tmp_path: Path) -> None:
-    binary = fake("""
-        child()
-        init()
-        time.sleep(300)
-    """)
+    binary = fake(HANGS_WITH_A_CHILD)
     events: list[Event] = []
     r = run(spec(tmp_path), env=env, binary=binary, on_event=events.append, cancel_check=lambda: bool(events))
     assert r.failure is FailureKind.CANCELLED
@@ -393,11 +390,7 @@ def test_a_missing_working_directory(fake: Any, tmp_path: Path, env: dict[str, s
 
 
 def test_a_failing_callback_still_stops_claude(fake: Any, env: dict[str, str], tmp_path: Path) -> None:
-    binary = fake("""
-        child()
-        init()
-        time.sleep(300)
-    """)
+    binary = fake(HANGS_WITH_A_CHILD)
 
     def boom(event: Event) -> None:
         raise RuntimeError("progress writer broke")

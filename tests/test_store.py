@@ -19,33 +19,14 @@ from ccplugin import proc
 from ccplugin.errors import CCError
 from ccplugin.jobs import background, lifecycle
 from ccplugin.jobs.ids import JOB_ID_RE, check_job_id, new_job_id
-from ccplugin.jobs.store import LOG_CAP, LOG_TRUNCATED, TERMINAL, Job, State, Store
+from ccplugin.jobs.store import LOG_CAP, LOG_TRUNCATED, TERMINAL, State, Store
 from ccplugin.redact import redact
+from helpers import new_job as new
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     return tmp_path / "state"
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> str:
-    path = tmp_path / "repo"
-    path.mkdir()
-    return str(path)
-
-
-def new(store: Store, ws: str, **kw: Any) -> Job:
-    args: dict[str, Any] = {
-        "kind": "review",
-        "workspace": ws,
-        "owner": None,
-        "title": "Review",
-        "request": {},
-        "model": "opus",
-        "effort": None,
-    }
-    return store.create(**(args | kw))
 
 
 def python(code: str, *args: str) -> subprocess.Popen[str]:

@@ -21,19 +21,13 @@ from ccplugin.errors import CCError
 from ccplugin.jobs import lifecycle
 from ccplugin.jobs.ids import JOB_ID_RE
 from ccplugin.jobs.store import LIVE, TERMINAL, Job, State, Store
+from helpers import new_job
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "state", grace=0.0) as s:
         yield s
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> str:
-    path = tmp_path / "repo"
-    path.mkdir()
-    return str(path)
 
 
 @pytest.fixture
@@ -48,16 +42,7 @@ def dead() -> proc.Identity:
 
 
 def new(store: Store, ws: str, **kw: Any) -> Job:
-    args: dict[str, Any] = {
-        "kind": "review",
-        "workspace": ws,
-        "owner": None,
-        "title": "Review",
-        "request": {"scope": "auto"},
-        "model": "opus",
-        "effort": None,
-    }
-    return store.create(**(args | kw))
+    return new_job(store, ws, **({"request": {"scope": "auto"}} | kw))
 
 
 def finish(store: Store, job: Job, state: State = State.COMPLETED) -> Job:

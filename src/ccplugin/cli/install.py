@@ -32,11 +32,14 @@ def install(*, as_json: bool) -> int:
         output.json_out(report.to_dict())
         return Exit.OK
     output.line(f"Codex plugin `{report.to_dict()['plugin']}` {report.to_dict()['version']} in {report.layout.home}")
-    for action in report.actions:
-        output.line(f"- {action}")
-    if not report.actions:
-        output.line("- already installed and up to date; nothing changed")
+    print_actions(report, "already installed and up to date; nothing changed")
     trusted = sum(1 for h in report.hooks if h.trust == "trusted")
     output.line(f"Hooks trusted: {trusted} of {len(report.hooks)}. Launcher: {report.layout.launcher}")
     output.line("Next: in Codex, run `$cc:setup` to check Claude Code and the sandbox.")
     return Exit.OK
+
+
+def print_actions(report: codex_install.Report, unchanged: str) -> None:
+    """One ``- action`` line per change, or ``- unchanged`` when there was none."""
+    for action in report.actions or (unchanged,):
+        output.line(f"- {action}")

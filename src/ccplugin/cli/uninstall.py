@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from ccplugin import output
+from ccplugin.cli.install import print_actions
 from ccplugin.codex import install as codex_install
 from ccplugin.errors import Exit
 
@@ -26,10 +27,7 @@ def uninstall(*, as_json: bool) -> int:
         output.json_out(report.to_dict())
         return Exit.OK
     output.line(f"Codex plugin removed from {report.layout.home}")
-    for action in report.actions:
-        output.line(f"- {action}")
-    if not report.actions:
-        output.line("- it was not installed; nothing changed")
+    print_actions(report, "it was not installed; nothing changed")
     for note in report.notes:
         output.line(f"Note: {note}")
     return Exit.OK

@@ -55,9 +55,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ccplugin.errors import CCError
 from ccplugin.testing.cli_run import JsonlRun
-from ccplugin.testing.env import clean_environ, dead_proxy, find_tool_bin, prepend_path
+from ccplugin.testing.env import (
+    clean_environ,
+    dead_proxy,
+    export_binary,
+    find_tool_bin,
+    offline_dirs,
+    required_binary,
+)
 from ccplugin.testing.fake_responses import FakeResponses
 
 CODEX_BIN_ENV = "CCPLUGIN_CODEX_BIN"
@@ -121,10 +127,7 @@ def offline_codex_home(
     leaving the machine. ``codex_bin`` (default :func:`find_codex_bin`) is exported as
     ``CCPLUGIN_CODEX_BIN`` and its folder put first on PATH.
     """
-    root = Path(tmp_dir)
-    dirs = {name: root / name for name in ("codex-home", "home", "state")}
-    for path in dirs.values():
-        path.mkdir(parents=True, exist_ok=True)
+    dirs = offline_dirs(tmp_dir, "codex-home", "home", "state")
     base_url = fake if isinstance(fake, str) else fake.base_url
     (dirs["codex-home"] / "config.toml").write_text(codex_config(base_url, model), encoding="utf-8")
     env = clean_environ(base)
@@ -135,10 +138,7 @@ def offline_codex_home(
         KEY_ENV: "test",
     }
     env |= dead_proxy()
-    binary = codex_bin or find_codex_bin()
-    if binary:
-        env[CODEX_BIN_ENV] = binary
-        prepend_path(env, Path(binary).parent)
+    export_binary(env, CODEX_BIN_ENV, codex_bin or find_codex_bin())
     return env
 
 
@@ -213,10 +213,7 @@ class OfflineCodex:
 
     @property
     def codex_bin(self) -> str:
-        binary = self.env.get(CODEX_BIN_ENV)
-        if not binary:
-            raise CCError("no codex binary found", f"set `{CODEX_BIN_ENV}` or `npm install` tools/")
-        return binary
+        return required_binary(self.env, CODEX_BIN_ENV, "codex")
 
     @property
     def codex_home(self) -> Path:

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from ccplugin.claude.env import BIN_VAR as CLAUDE_BIN_ENV
 from ccplugin.claude.env import is_secret_name
+from ccplugin.errors import CCError
 
 TOOLS_BIN = Path("tools", "node_modules", ".bin")
 TOOLS_CLAUDE = TOOLS_BIN / "claude"
@@ -64,10 +65,7 @@ def offline_claude_env(
     ``state/`` (CCPLUGIN_HOME). ``claude_bin`` (default :func:`find_claude_bin`) has its folder
     put first on PATH and is exported as ``CCPLUGIN_CLAUDE_BIN``.
     """
-    root = Path(tmp_dir)
-    dirs = {name: root / name for name in ("claude-config", "home", "state")}
-    for path in dirs.values():
-        path.mkdir(parents=True, exist_ok=True)
+    dirs = offline_dirs(tmp_dir, "claude-config", "home", "state")
     env = clean_environ(base)
     env |= {
         "ANTHROPIC_BASE_URL": fake if isinstance(fake, str) else fake.url,
@@ -80,11 +78,31 @@ def offline_claude_env(
         "CLAUDE_CODE_MAX_RETRIES": str(retries),
     }
     env |= dead_proxy()
-    binary = claude_bin or find_claude_bin()
-    if binary:
-        env[CLAUDE_BIN_ENV] = binary
-        prepend_path(env, Path(binary).parent)
+    export_binary(env, CLAUDE_BIN_ENV, claude_bin or find_claude_bin())
     return env
+
+
+def offline_dirs(tmp_dir: str | Path, *names: str) -> dict[str, Path]:
+    """The folders ``tmp_dir/<name>`` by name, made when missing."""
+    dirs = {name: Path(tmp_dir) / name for name in names}
+    for path in dirs.values():
+        path.mkdir(parents=True, exist_ok=True)
+    return dirs
+
+
+def export_binary(env: dict[str, str], var: str, binary: str | None) -> None:
+    """Export ``binary`` (when there is one) as ``env[var]`` and put its folder first on PATH."""
+    if binary:
+        env[var] = binary
+        prepend_path(env, Path(binary).parent)
+
+
+def required_binary(env: Mapping[str, str], var: str, name: str) -> str:
+    """The binary ``env[var]`` names; a CCError that says how to get one when it names none."""
+    binary = env.get(var)
+    if not binary:
+        raise CCError(f"no {name} binary found", f"set `{var}` or `npm install` tools/")
+    return binary
 
 
 def prepend_path(env: dict[str, str], folder: str | Path) -> None:

@@ -30,7 +30,14 @@ from typing import Any
 
 import pytest
 
-from ccplugin.testing.codex_env import DEFAULT_MODEL, OfflineCodex, find_codex_bin, offline_codex_home
+from ccplugin.claude.env import BIN_VAR as CLAUDE_BIN_ENV
+from ccplugin.testing.codex_env import (
+    CODEX_BIN_ENV,
+    DEFAULT_MODEL,
+    OfflineCodex,
+    find_codex_bin,
+    offline_codex_home,
+)
 from ccplugin.testing.env import find_claude_bin, offline_claude_env
 from ccplugin.testing.fake_api import FakeAnthropic
 from ccplugin.testing.fake_responses import FakeResponses
@@ -58,6 +65,13 @@ def _servers(server: Callable[..., _Server]) -> Iterator[Callable[..., Any]]:
         fake.stop()
 
 
+def _found_or_skip(binary: str | None, name: str, var: str) -> str:
+    """``binary``, or skip the test when none was found."""
+    if binary is None:
+        pytest.skip(f"{name} CLI not found (set {var} or npm install in tools/)")
+    return binary
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_claude: drives the real claude CLI against the fake Anthropic API")
     config.addinivalue_line("markers", "real_codex: drives the real codex CLI against the fake Responses API")
@@ -66,10 +80,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def cc_claude_bin() -> str:
     """Path of the claude binary; skips the test when there is none."""
-    binary = find_claude_bin()
-    if binary is None:
-        pytest.skip("claude CLI not found (set CCPLUGIN_CLAUDE_BIN or npm install in tools/)")
-    return binary
+    return _found_or_skip(find_claude_bin(), "claude", CLAUDE_BIN_ENV)
 
 
 @pytest.fixture
@@ -96,10 +107,7 @@ def cc_fake_claude(
 @pytest.fixture
 def cc_codex_bin() -> str:
     """Path of the codex binary; skips the test when there is none."""
-    binary = find_codex_bin()
-    if binary is None:
-        pytest.skip("codex CLI not found (set CCPLUGIN_CODEX_BIN or npm install in tools/)")
-    return binary
+    return _found_or_skip(find_codex_bin(), "codex", CODEX_BIN_ENV)
 
 
 @pytest.fixture

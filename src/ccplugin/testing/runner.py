@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ccplugin.claude.env import BIN_VAR as CLAUDE_BIN_ENV
-from ccplugin.errors import CCError
 from ccplugin.testing.cli_run import JsonlRun
+from ccplugin.testing.env import required_binary
 from ccplugin.testing.fake_api import FakeAnthropic
 
 
@@ -60,10 +60,7 @@ class OfflineClaude:
 
     @property
     def claude_bin(self) -> str:
-        binary = self.env.get(CLAUDE_BIN_ENV)
-        if not binary:
-            raise CCError("no claude binary found", f"set `{CLAUDE_BIN_ENV}` or `npm install` tools/")
-        return binary
+        return required_binary(self.env, CLAUDE_BIN_ENV, "claude")
 
     def run(self, prompt: str, *flags: str, cwd: str | Path, timeout: float = 60.0) -> ClaudeRun:
         return run_claude(prompt, *flags, env=self.env, cwd=cwd, claude_bin=self.claude_bin, timeout=timeout)
