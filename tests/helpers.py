@@ -106,3 +106,12 @@ def new_job(store: Store, ws: str, **kw: Any) -> Job:
         "effort": None,
     }
     return store.create(**(args | kw))
+
+
+def tools_bin(root: Path, name: str) -> Path:
+    """An executable ``root/tools/node_modules/.bin/<name>``, where ``npm install`` in tools/ puts the CLIs."""
+    exe = root / "tools" / "node_modules" / ".bin" / name
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    return exe

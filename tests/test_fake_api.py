@@ -31,7 +31,7 @@ from ccplugin.testing import (
     thinking,
     tool_use,
 )
-from helpers import http_json, sse_events
+from helpers import http_json, sse_events, tools_bin
 
 SCHEMA = {
     "type": "object",
@@ -347,10 +347,7 @@ def test_offline_env_strips_credentials_and_confines_claude(tmp_path: Path) -> N
 
 
 def test_find_claude_bin_order(tmp_path: Path) -> None:
-    exe = tmp_path / "tools" / "node_modules" / ".bin" / "claude"
-    exe.parent.mkdir(parents=True)
-    exe.write_text("#!/bin/sh\n")
-    exe.chmod(0o755)
+    exe = tools_bin(tmp_path, "claude")
     assert find_claude_bin({"CCPLUGIN_CLAUDE_BIN": str(exe)}) == str(exe)
     assert find_claude_bin({"CCPLUGIN_CLAUDE_BIN": str(tmp_path / "none")}) is None
     sub = tmp_path / "a" / "b"

@@ -33,7 +33,7 @@ from ccplugin.testing import (
     tool_use,
     wait_agent,
 )
-from helpers import http_json, sse_events
+from helpers import http_json, sse_events, tools_bin
 
 # -- helpers ------------------------------------------------------------------------------------
 
@@ -199,10 +199,7 @@ def test_offline_codex_home_writes_config_and_confines_env(tmp_path: Path) -> No
 
 
 def test_find_codex_bin_order(tmp_path: Path) -> None:
-    exe = tmp_path / "tools" / "node_modules" / ".bin" / "codex"
-    exe.parent.mkdir(parents=True)
-    exe.write_text("#!/bin/sh\n")
-    exe.chmod(0o755)
+    exe = tools_bin(tmp_path, "codex")
     assert find_codex_bin({"CCPLUGIN_CODEX_BIN": str(exe)}) == str(exe)
     assert find_codex_bin({"CCPLUGIN_CODEX_BIN": str(tmp_path / "none")}) is None
     sub = tmp_path / "a" / "b"
