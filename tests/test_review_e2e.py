@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -234,3 +237,45 @@ def test_the_reviewed_checkout_cannot_run_its_own_claude_hooks(
     run = ccplugin("review", "--json", cwd=changed, env=claude.env)
     assert run.code == 0, run.err
     assert not marker.exists()
+
+
+def test_a_self_collect_review_that_never_looked_is_an_error(
+    changed: Path, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    claude = cc_fake_claude(structured())  # answers at once: no read, no git call
+    run = ccplugin("review", "--budget-bytes", "10", "--fail-on", "low", "--json", cwd=changed, env=claude.env)
+    assert run.code == 3, run.err
+    out = run.json()
+    assert (out["gate"]["status"], out["error"]["kind"]) == ("error", "saw-nothing")
+    assert out["review"] is None
+
+
+def test_secrets_the_reviewer_quotes_are_masked_everywhere(changed: Path, cc_fake_claude: type[OfflineClaude]) -> None:
+    opaque = "opaque-credential-value-1234"
+    leaky = finding("calc.py", 6, title="Key sk-ant-api03-abcdefghijklmnopqrstuvwx in code")
+    leaky["body"] = f"The token ghp_abcdefghijklmnopqrstuvwxyz0123456789 and {opaque} are hard-coded."
+    claude = cc_fake_claude(structured(leaky))
+    env = {**claude.env, "DEPLOY_TOKEN": opaque}
+    run = ccplugin("review", "--json", cwd=changed, env=env)
+    assert run.code == 0, run.err
+    stored = b"".join(p.read_bytes() for p in Path(env["CCPLUGIN_HOME"]).rglob("*") if p.is_file())
+    for secret in ("abcdefghijklmnopqrstuvwx", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", opaque):
+        assert secret not in run.out
+        assert secret.encode() not in stored
+
+
+def test_interrupting_a_foreground_review_cancels_its_job(changed: Path, cc_fake_claude: type[OfflineClaude]) -> None:
+    claude = cc_fake_claude([reply(text("slow"), delay_s=60)])
+    child = subprocess.Popen(
+        [sys.executable, "-m", "ccplugin", "review", "--json"],
+        cwd=changed,
+        env=claude.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    claude.fake.wait_for_messages(1, timeout=30)
+    child.send_signal(signal.SIGINT)
+    assert child.wait(timeout=30) == 130
+    (job,) = ccplugin("status", "--all", "--json", cwd=changed, env=claude.env).json()["jobs"]
+    assert (job["state"], job["error"]) == ("cancelled", "interrupted (^C)")

@@ -9,6 +9,7 @@ same text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 MASK = "***"
@@ -38,12 +39,12 @@ def redact(text: str) -> str:
     return text
 
 
-def redact_json(value: Any) -> Any:
-    """A copy of a JSON-like value with every string (keys excepted) redacted."""
+def redact_json(value: Any, mask: Callable[[str], str] = redact) -> Any:
+    """A copy of a JSON-like value with every string (keys excepted) passed through ``mask``."""
     if isinstance(value, str):
-        return redact(value)
+        return mask(value)
     if isinstance(value, dict):
-        return {k: redact_json(v) for k, v in value.items()}
+        return {k: redact_json(v, mask) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [redact_json(v) for v in value]
+        return [redact_json(v, mask) for v in value]
     return value

@@ -35,6 +35,7 @@ class FailureKind(StrEnum):
     STRUCTURED_INVALID = "structured-output-invalid"
     CANCELLED = "cancelled"
     NO_NETWORK = "sandbox-no-network"
+    SAW_NOTHING = "saw-nothing"  # a self-collect review that never read the change
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,9 @@ def run(
             end = executor(job, store, cancel, progress, env)
         except CCError as e:
             end = JobEnd(State.FAILED, None, e.line())
+        except KeyboardInterrupt:  # ^C in the foreground: the job ends cancelled, not "abandoned"
+            _record(store, job, JobEnd(State.CANCELLED, None, "interrupted (^C)"))
+            raise
     if cancel() and end.state is not State.COMPLETED:
         end = JobEnd(
             State.CANCELLED,

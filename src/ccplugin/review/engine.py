@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from ccplugin import config, git, plugins
+from ccplugin.claude import env as claude_env
 from ccplugin.claude import models, runner
-from ccplugin.claude.types import ClaudeFailure, Mode, RunResult, RunSpec
+from ccplugin.claude.types import ClaudeFailure, FailureKind, Mode, RunResult, RunSpec
 from ccplugin.errors import CCError
 from ccplugin.jobs.context import JobContext, run_claude
+from ccplugin.redact import redact_json
 from ccplugin.review import findings, gate, prompts, suppress
 from ccplugin.review.cache import Cache, key
 from ccplugin.review.collect import PathFilter, ReviewInput, collect
@@ -120,11 +122,30 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
         return _failed(prep, base, e, RunResult(exit_code=None))
     if not run.ok:
         return _failed(prep, base, runner.failure_error(run), run)
+    if inp.input_mode == "self-collect" and not looked(run):
+        return _failed(prep, base, _SAW_NOTHING, run)
     assert run.structured is not None  # the runner guarantees structured output on success
-    result = findings.parse(run.structured, inp.hunks)
+    # the reviewer may quote a secret it read: mask our secrets' values and secret-shaped text
+    structured = redact_json(run.structured, claude_env.Redactor.from_env(ctx.env))
+    result = findings.parse(structured, inp.hunks)
     stored = {"review": result.to_dict(), "run": run.to_dict()}
     cache.put(k, stored)
     return _finish(prep, base, result, stored, cached=False)
+
+
+_READERS = frozenset({"Read", "Grep", "Glob", "Bash"})
+_SAW_NOTHING = ClaudeFailure(
+    FailureKind.SAW_NOTHING,
+    "the reviewer never looked at the change: the diff was over budget and it made no read or git call",
+    "re-run, or raise `--budget-bytes` so the diff is inlined",
+)
+
+
+def looked(run: RunResult) -> bool:
+    """Whether the run made at least one read or git call that was not denied."""
+    reads = sum(1 for label in run.tools_used if label.split(" ", 1)[0] in _READERS)
+    denied = sum(1 for d in run.denials if d.get("tool_name") in _READERS)
+    return reads > denied
 
 
 def _outcome(prep: Prepared, inp: ReviewInput, ctx: JobContext) -> Callable[..., ReviewOutcome]:
