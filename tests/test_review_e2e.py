@@ -114,7 +114,7 @@ def test_background_review_then_status_wait_then_result(changed: Path, cc_fake_c
     job_id = started.json()["job_id"]
     waited = ccplugin("status", job_id, "--wait", "--timeout", "60", "--json", cwd=changed, env=claude.env)
     assert waited.code == 0, waited.err
-    assert waited.json()["state"] == "completed"
+    assert (waited.json()["state"], waited.json()["gate"]) == ("completed", "fail")
     result = ccplugin("result", job_id, cwd=changed, env=claude.env)
     assert result.code == 1, result.err
     assert "Gate: FAIL" in result.out and "Sign flipped" in result.out

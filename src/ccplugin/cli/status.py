@@ -66,10 +66,10 @@ def _overview(store: Store, all_jobs: bool, as_json: bool) -> int:
     if not jobs:
         output.line(f"No Claude Code jobs recorded for {ws} yet.")
         return Exit.OK
-    output.line("| Job | Kind | State | Phase | Elapsed | Summary |")
-    output.line("|---|---|---|---|---|---|")
+    output.line("| Job | Kind | State | Gate | Phase | Elapsed | Summary |")
+    output.line("|---|---|---|---|---|---|---|")
     for j in jobs:
-        cells = (j.id, j.kind, j.state.value, j.phase or "", _duration(j.elapsed), j.title)
+        cells = (j.id, j.kind, j.state.value, gate_of(j) or "", j.phase or "", _duration(j.elapsed), j.title)
         output.line("| " + " | ".join(_cell(c) for c in cells) + " |")
     return Exit.OK
 
@@ -80,8 +80,15 @@ def summary(job: Job) -> dict[str, Any]:
     for heavy in ("request", "result"):
         d.pop(heavy, None)
     d["elapsed_s"] = round(job.elapsed, 1)
+    d["gate"] = gate_of(job)
     d["unread"] = job.unread
     return d
+
+
+def gate_of(job: Job) -> str | None:
+    """A finished review's gate status (pass, fail, error, nothing, off); None for other jobs."""
+    gate = (job.result or {}).get("gate")
+    return str(gate.get("status")) if isinstance(gate, dict) else None
 
 
 def _print_job(job: Job, as_json: bool, timed_out: bool) -> None:
@@ -93,6 +100,7 @@ def _print_job(job: Job, as_json: bool, timed_out: bool) -> None:
         ("Kind", job.kind),
         ("State", job.state.value),
         ("Phase", job.phase or ""),
+        ("Gate", gate_of(job) or "-"),
         ("Title", job.title),
         ("Model", f"{job.model}" + (f" · effort {job.effort}" if job.effort else "")),
         ("Elapsed", _duration(job.elapsed)),
