@@ -16,7 +16,7 @@ import pytest
 
 from ccplugin import __version__
 from ccplugin.cli.main import build_parser
-from ccplugin.codex import fasthook, features, fingerprint, materialise, state, stopgate
+from ccplugin.codex import fasthook, features, fingerprint, install, materialise, state, stopgate
 from ccplugin.codex.codexcli import Feature
 from ccplugin.codex.layout import Layout
 from ccplugin.jobs.store import State, Store
@@ -297,6 +297,7 @@ def test_gate_never_blocks_more_than_three_times_in_a_row(tmp_path: Path) -> Non
     memory = stopgate.Memory(baseline=fp("before"), last_block="edit-3", blocks=3)
     limit = stopgate._early(stop_input(tmp_path, True), memory, fp("edit-4"))
     assert limit is not None and not limit.block and "blocked 3 times in a row" in limit.text
+    assert limit.text.startswith("ALLOW: not reviewed — ") and "NOT reviewed" in limit.text
     same = stopgate._early(stop_input(tmp_path, True), stopgate.Memory(fp("before"), "edit-1", 1), fp("edit-1"))
     assert same is not None and not same.block and same.output() is None
     unchanged = stopgate._early(stop_input(tmp_path, False), stopgate.Memory(fp("x"), None, 2), fp("x"))
@@ -324,9 +325,42 @@ def test_gate_lets_codex_stop_with_a_note_when_the_review_could_not_run(tmp_path
         done = store.transition(job.id, [State.RUNNING], State.FAILED, result=outcome.to_dict())
     assert done is not None
     decision = stopgate.judge(done, "")
-    assert not decision.block and "NOT reviewed" in decision.text and "15-minute cap" in decision.text
+    assert not decision.block and "NOT reviewed" in decision.text
+    first = decision.text.splitlines()[0]
+    assert first.startswith("ALLOW: not reviewed — Claude Code did not finish") and "15-minute cap" in first
     assert json.loads(decision.output() or "{}") == {"systemMessage": decision.text}
-    assert not stopgate.judge(None, "not a git repository").block
+    missing = stopgate.judge(None, "not a git repository")
+    assert not missing.block and missing.text.startswith("ALLOW: not reviewed — not a git repository\n")
+
+
+def test_gate_allow_after_a_review_says_what_claude_reviewed(tmp_path: Path) -> None:
+    policy = gate.GatePolicy("high")
+    files = [{"path": "a.py"}, {"path": "b.py"}]
+    outcome = ReviewOutcome(
+        "review", gate.GateOutcome(gate.GateStatus.PASS, "ok", (), policy), {}, {"files": files}, "m", None
+    )
+    with Store(tmp_path) as store:
+        job = store.create(
+            kind="gate", workspace=str(tmp_path), owner="s1", title="t", request={}, model="m", effort=None
+        )
+        store.transition(job.id, [State.QUEUED], State.RUNNING)
+        done = store.transition(job.id, [State.RUNNING], State.COMPLETED, result=outcome.to_dict())
+    assert done is not None
+    decision = stopgate.judge(done, "")
+    assert not decision.block
+    first, rest = decision.text.split("\n", 1)
+    assert first == "ALLOW: Claude reviewed 2 changed files; no finding at or above high"
+    assert f"$cc:result {done.id}" in rest
+    assert json.loads(decision.output() or "{}") == {"systemMessage": decision.text}
+
+
+def test_uninstall_removes_only_an_empty_cache_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "cache" / "ccplugin"
+    assert not install.remove_if_empty(folder)  # missing
+    (folder / "cc").mkdir(parents=True)
+    assert not install.remove_if_empty(folder) and (folder / "cc").is_dir()  # not empty
+    (folder / "cc").rmdir()
+    assert install.remove_if_empty(folder) and not folder.exists() and folder.parent.is_dir()
 
 
 def test_block_output_is_codex_stop_json() -> None:

@@ -7,7 +7,7 @@ each test gets its own state root, fakes and repository. The provider's URL is s
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from ccplugin.testing import (
     FakeAnthropic,
     FakeResponses,
     exec_command,
+    fail,
     find_claude_bin,
     find_codex_bin,
     reply,
@@ -29,6 +30,7 @@ from ccplugin.testing import (
     tool_search_call,
     wait_agent,
 )
+from ccplugin.testing.codex_env import PROVIDER_ID
 from codex_helpers import (
     NETWORK,
     Installed,
@@ -76,6 +78,13 @@ def fakes() -> Iterator[list[FakeResponses | FakeAnthropic]]:
         fake.stop()
 
 
+def codex_exec_text(env: Mapping[str, str], fake: FakeResponses, prompt: str, *flags: str, cwd: Path) -> proc.Completed:
+    """``codex exec`` without ``--json``: its stderr shows how each hook run ended."""
+    url = f'model_providers.{PROVIDER_ID}.base_url="{fake.base_url}"'
+    argv = [env["CCPLUGIN_CODEX_BIN"], "exec", "--skip-git-repo-check", "-c", url, *flags, "--", prompt]
+    return proc.run(argv, cwd=cwd, env=env, timeout=120)
+
+
 def start_codex(fakes: list[FakeResponses | FakeAnthropic], *rules: object) -> FakeResponses:
     fake = FakeResponses(list(rules)).start()  # type: ignore[arg-type]
     fakes.append(fake)
@@ -117,6 +126,7 @@ def test_install_registers_trusts_is_idempotent_and_uninstall_restores_config(tm
     assert removed.code == 0, removed.err
     assert layout.config.read_bytes() == before
     assert not layout.root.exists()
+    assert not layout.cache_root.exists() and layout.cache_root.parent.is_dir()  # only our folder went
     assert PLUGIN_ID not in proc.run([env["CCPLUGIN_CODEX_BIN"], "plugin", "list"], env=env).out
 
 
@@ -247,6 +257,44 @@ def test_stop_gate_blocks_once_then_codex_finishes_without_a_loop(
     assert log.count("Stop session=") == 2 and "allowed: nothing changed since the last block" in log
     gate = next(j for j in jobs(env) if j.kind == "gate")
     assert gate.owner == run.thread_id and gate.viewed_at is not None
+
+
+@pytest.mark.parametrize(
+    ("claude_fails", "said"),
+    [
+        (True, "ALLOW: not reviewed — "),
+        (False, "ALLOW: Claude reviewed 1 changed file; no finding at or above high"),
+    ],
+    ids=["claude-fails", "no-findings"],
+)
+def test_stop_gate_allows_once_and_says_whether_claude_reviewed(
+    installed: Installed,
+    repo: Path,
+    tmp_path: Path,
+    fakes: list[FakeResponses | FakeAnthropic],
+    claude_fails: bool,
+    said: str,
+) -> None:
+    if claude_fails:
+        claude = FakeAnthropic([fail(500)]).start()
+        fakes.append(claude)
+    else:
+        claude = start_claude(fakes)
+    env = installed.env_for(tmp_path, claude)
+    ccplugin("setup", "--enable-review-gate", cwd=repo, env=env)
+    codex = start_codex(fakes, reply(exec_command(EDIT), turn=0), reply("Edited calc.py."))
+    run = codex_exec_text(env, codex, "change add", "--sandbox", "workspace-write", cwd=repo)
+    assert run.returncode == 0, run.err
+    assert run.out.strip() == "Edited calc.py."
+    # Codex took the hook's {"systemMessage": …} as valid output (bad output reads "hook: Stop Failed")
+    assert run.err.count("hook: Stop\n") == 1 and "hook: Stop Completed" in run.err, run.err
+    assert len(codex.response_requests()) == 2  # no continuation after the stop
+    assert not any("<hook_prompt" in text for text in all_input_text(codex))
+    assert len(claude.message_requests()) == 1
+    log = hooks_log(env)
+    assert log.count("Stop session=") == 1 and f"| {said}" in log
+    (gate,) = (j for j in jobs(env) if j.kind == "gate")
+    assert gate.state is (State.FAILED if claude_fails else State.COMPLETED) and gate.viewed_at is not None
 
 
 def test_stop_gate_skips_a_turn_without_edits(

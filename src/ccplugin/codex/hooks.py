@@ -152,7 +152,8 @@ def stop(ctx: HookContext, data: Mapping[str, Any]) -> None:
         env=ctx.env,
     )
     decision = stopgate.decide(stop_input)
-    ctx.log(decision.log or ("blocked" if decision.block else "allowed"))
+    said = decision.text.partition("\n")[0]
+    ctx.log((decision.log or ("blocked" if decision.block else "allowed")) + (f" | {said}" if said else ""))
     out = decision.output()
     if out is not None:
         sys.stdout.write(out + "\n")

@@ -11,8 +11,9 @@ Install (idempotent; it is also the update path):
 6. remember in ``install.json`` what step 4 changed.
 
 Running it again with nothing changed runs no Codex command that writes and changes no file.
-Uninstall removes the trust entries, the plugin and the marketplace through Codex, reverts the
-flags install set, and deletes ``$CODEX_HOME/ccplugin``; the job store is left alone.
+Uninstall removes the trust entries, the plugin and the marketplace through Codex, deletes the
+empty ``$CODEX_HOME/plugins/cache/ccplugin`` folder Codex leaves behind, reverts the flags install
+set, and deletes ``$CODEX_HOME/ccplugin``; the job store is left alone.
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def uninstall(env: Mapping[str, str], cwd: str) -> Report:
     if MARKETPLACE in config.get("marketplaces", {}):
         codex.run("plugin", "marketplace", "remove", MARKETPLACE)
         actions.append(f"removed the marketplace `{MARKETPLACE}` from Codex")
+    if remove_if_empty(layout.cache_root):
+        actions.append(f"deleted the empty folder {layout.cache_root}")
     reverted = features.revert(layout.config, _recorded(layout))
     actions += [f"restored [features] {name} in {layout.config}" for name in reverted]
     if layout.root.exists():
@@ -137,6 +140,15 @@ def uninstall(env: Mapping[str, str], cwd: str) -> Report:
         actions.append(f"deleted {layout.root}")
     note = "jobs and their results stay in the ccplugin state folder (`ccplugin status --all`)"
     return Report(layout, tuple(actions), notes=(note,))
+
+
+def remove_if_empty(folder: Path) -> bool:
+    """Delete ``folder`` when it is an empty directory (``codex plugin remove`` leaves ours); whether it did."""
+    try:
+        folder.rmdir()  # fails on a missing folder, a file, or one with anything in it
+    except OSError:
+        return False
+    return True
 
 
 def read_config(path: Path) -> dict[str, Any]:

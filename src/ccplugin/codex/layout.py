@@ -73,6 +73,11 @@ class Layout:
     def record(self) -> Path:
         return self.root / "install.json"
 
+    @property
+    def cache_root(self) -> Path:
+        """The folder ``codex plugin add`` makes for our marketplace's plugins."""
+        return self.home / "plugins" / "cache" / MARKETPLACE
+
     def cache(self, version: str) -> Path:
         """Codex's copy of the plugin, the one its hooks run from."""
-        return self.home / "plugins" / "cache" / MARKETPLACE / PLUGIN / version
+        return self.cache_root / PLUGIN / version

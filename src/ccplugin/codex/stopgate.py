@@ -15,6 +15,10 @@ Off by default (``ccplugin setup --enable-review-gate`` turns it on per workspac
   that cannot finish (timeout, Claude missing or failing) lets Codex stop with a note that the
   turn was NOT reviewed — blocking could not make Claude available, and a failed review is never
   reported as a pass.
+- Every allow after a review attempt says so in ``{"systemMessage": …}`` whose first line starts
+  with ``ALLOW:``: ``ALLOW: Claude reviewed N changed file(s); …`` when the review ran, or
+  ``ALLOW: not reviewed — <why>`` when it did not. Skips (no net edits, nothing changed since the
+  last block, a nested session, the gate off) print nothing.
 - Subagent turns and nested Codex sessions are never gated.
 """
 
@@ -133,7 +137,8 @@ def _early(stop: StopInput, memory: Memory, now: Fingerprint) -> Decision | None
         return Decision(log="allowed: nothing changed since the last block")
     if memory.blocks >= MAX_BLOCKS:
         note = (
-            f"Claude Code's stop-time review gate blocked {memory.blocks} times in a row; letting Codex stop. "
+            f"ALLOW: not reviewed — the stop-time review gate blocked {memory.blocks} times in a row\n"
+            "Claude Code's review gate is letting Codex stop. "
             "The latest edits were NOT reviewed: run `$cc:review` to check them."
         )
         return Decision(text=note, log="allowed: block limit reached")
@@ -180,7 +185,7 @@ def _gate_job(store: Store, prep: Prepared, session: str) -> Job:
 
 
 def judge(job: Job | None, why: str) -> Decision:
-    """Block on gating findings; otherwise allow, saying so when nothing was reviewed."""
+    """Block on gating findings; otherwise allow with an ``ALLOW:`` note that says whether Claude reviewed."""
     if job is None or job.result is None:
         reason = why or (job.error if job else "") or "no result"
         return _not_reviewed(reason, "could not start")
@@ -192,12 +197,29 @@ def judge(job: Job | None, why: str) -> Decision:
         error = outcome.error.line() if outcome.error else outcome.gate.reason
         cap = " (it hit the 15-minute cap)" if outcome.error and outcome.error.kind == "timeout" else ""
         return _not_reviewed(error + cap, f"error: {job.id}")
-    return Decision(log=f"allowed ({status.value}): {job.id}")
+    if status is GateStatus.NOTHING:
+        return _not_reviewed(f"nothing to review ({outcome.gate.reason})", f"nothing: {job.id}")
+    return Decision(text=allow_message(outcome, job.id), log=f"allowed ({status.value}): {job.id}")
+
+
+def allow_message(outcome: ReviewOutcome, job_id: str) -> str:
+    """``ALLOW: Claude reviewed …`` for a review that ran and found nothing gating."""
+    files = len(outcome.input.get("files") or [])
+    threshold = outcome.gate.policy.fail_on or DEFAULT_FAIL_ON
+    head = f"ALLOW: Claude reviewed {_count(files, 'changed file')}; no finding at or above {threshold}"
+    if outcome.findings:
+        head += f" ({_count(len(outcome.findings), 'lower-severity finding')})"
+    return f"{head}\nClaude Code's stop-time review of this turn's edits: `$cc:result {job_id}`."
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _not_reviewed(reason: str, log: str) -> Decision:
     note = (
-        f"Claude Code's stop-time review could not run, so this turn was NOT reviewed: {reason}. "
+        f"ALLOW: not reviewed — {' '.join(reason.split())}\n"
+        "Claude Code's stop-time review gate did not review this turn's edits: they were NOT reviewed. "
         "Run `$cc:setup` to check Claude Code, or `$cc:review` to review by hand."
     )
     return Decision(text=note, log=f"not reviewed ({log})")
