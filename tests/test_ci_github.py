@@ -17,11 +17,11 @@ import xmlschema
 
 from ccplugin.ci import pr, summary, workflow
 from ccplugin.review.model import Finding
-from ccplugin.testing import fail, reply, structured_output
+from ccplugin.testing import fail, reply, structured_output, text, tool_use
 from ccplugin.testing.fake_github import FakeGitHub, files_from_git
 from ccplugin.testing.runner import OfflineClaude
 from conftest import git
-from helpers import CliRun, ccplugin, finding, review_output
+from helpers import CliRun, ccplugin, finding, review_output, tree_snapshot
 from test_junit_sarif import junit_schema, sarif_schema
 
 __all__ = ["junit_schema", "sarif_schema"]  # fixtures shared with the reporter tests
@@ -260,8 +260,9 @@ def test_a_new_push_repeats_nothing(pull: PullRequest, github: FakeGitHub, cc_fa
         (structured(finding("calc.py", 1, "low", "Old naming")), (), 0, "pass"),
         ([fail(500)], (), 3, "error"),
         ([fail(500)], ("--on-error", "pass"), 0, "error"),
+        (structured(), ("--paths", "docs/**"), 0, "nothing"),
     ],
-    ids=["pass", "error", "error-on-error-pass"],
+    ids=["pass", "error", "error-on-error-pass", "nothing-to-review"],
 )
 def test_exit_codes_follow_the_gate(
     pull: PullRequest,
@@ -281,6 +282,70 @@ def test_exit_codes_follow_the_gate(
         assert annotations(run.out)[0].startswith("::error title=cc-review not reviewed::Claude API error")
         assert "ERROR (not reviewed)" in pull.summary()
         assert github.reviews(PR) == [] and len(github.issue_comments(PR)) == 1
+    if gate == "nothing":  # the check stays green, but nothing anywhere reads as a pass
+        assert annotations(run.out)[0].startswith("::notice title=cc-review nothing to review::")
+        assert "(not a pass)" in annotations(run.out)[0]
+        assert "NOTHING TO REVIEW" in pull.summary() or "nothing to review" in pull.summary().lower()
+        assert claude.fake.message_requests() == []
+
+
+# --- rescue on failure ------------------------------------------------------------------------
+
+RESCUE_TASK = "blocking finding(s), listed below worst first"
+
+
+def rescue_rules() -> list[object]:
+    """The rescue run (told apart from the review by its task): read calc.py, fix ``sub``, say so."""
+    calc = "__CWD__/calc.py"
+    edit = {"file_path": calc, "old_string": "return b - a", "new_string": "return a - b"}
+    return [
+        reply(tool_use("Read", {"file_path": calc}), turn=0, prompt_contains=RESCUE_TASK),
+        reply(tool_use("Edit", edit), turn=1, prompt_contains=RESCUE_TASK),
+        reply(text("sub() returned b - a; it now returns a - b."), turn=2, prompt_contains=RESCUE_TASK),
+    ]
+
+
+@pytest.mark.real_claude
+def test_rescue_on_failure_proposes_a_patch_and_keeps_the_gate(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    claude = cc_fake_claude([*rescue_rules(), *structured(*FINDINGS)])
+    before = tree_snapshot(pull.work)
+    run = ci(pull, pull.env(claude, github), "--fail-on", "high", "--rescue-on-failure")
+    assert run.code == 1, run.err  # the gate's exit code, whatever the rescue did
+
+    patch, notes = pull.work / "cc-rescue.patch", pull.work / "cc-rescue.md"
+    out = pull.outputs()
+    assert out["gate"] == "fail"
+    assert (out["rescue-patch"], out["rescue-notes"]) == (str(patch), str(notes))
+    assert "-    return b - a\n+    return a - b" in patch.read_text()
+    git(pull.work, "apply", "--check", str(patch))
+    assert "sub() returned b - a; it now returns a - b." in notes.read_text()
+    assert "uncommitted changes" not in notes.read_text()  # its own files in the workspace do not count
+    after = tree_snapshot(pull.work)
+    assert set(after) - set(before) == {"cc-rescue.patch", "cc-rescue.md"}  # into the workspace, nothing else
+    assert {k: v for k, v in after.items() if k in before} == before  # the checkout, .git included
+    assert len(git(pull.work, "worktree", "list").splitlines()) == 1
+
+    review, *rescue = claude.fake.message_requests()
+    assert RESCUE_TASK not in review.summary.prompt_text
+    task = rescue[0].summary.prompt_text
+    assert "[high] calc.py:6 — Sign flipped" in task and "Recommendation: Restore the original operator." in task
+    assert "Magic numbers" not in task  # only the gating findings
+    assert re.search(r"- cc-rescue: patch \S+cc-rescue\.patch \(calc\.py\) · cost \$\d", pull.summary())
+    assert "cc-rescue: patch" in run.out
+
+
+@pytest.mark.real_claude
+def test_no_rescue_when_the_gate_passes(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    claude = cc_fake_claude([*rescue_rules(), *structured(finding("calc.py", 1, "low", "Old naming"))])
+    run = ci(pull, pull.env(claude, github), "--fail-on", "high", "--rescue-on-failure")
+    assert run.code == 0, run.err
+    out = pull.outputs()
+    assert (out["gate"], out["rescue-patch"], out["rescue-notes"]) == ("pass", "", "")
+    assert len(claude.fake.message_requests()) == 1 and not (pull.work / "cc-rescue.md").exists()
 
 
 # --- forks and tokens --------------------------------------------------------------------------

@@ -297,3 +297,41 @@ def test_rescue_on_failure_proposes_a_patch_and_leaves_the_checkout_alone(
     first = claude.fake.message_requests()[0]
     assert "test_sub.py::test_sub" in first.summary.prompt_text
     assert "assert sub(5, 3) == 2" in first.summary.prompt_text  # the failure report as context
+
+
+def test_started_outside_the_repository_reviews_and_rescues_the_tests_repository(
+    pytester: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``cd /tmp && pytest --cc-review /path/to/repo/test_sub.py``: pytest's rootdir is the folder it was
+    started in (outside any repository) and the node ids are relative to it; the review and the rescue's
+    re-run still work on the repository of the tests."""
+    repo = pytester.mkdir("repo")
+    (repo / "calc.py").write_text(BUGGY)
+    (repo / "test_sub.py").write_text(SUB_TEST)
+    (repo / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "sub, with a bug")
+    edit = {"file_path": "__CWD__/calc.py", "old_string": "return b - a", "new_string": "return a - b"}
+    claude = cc_fake_claude(
+        [
+            reply(tool_use("Read", {"file_path": "__CWD__/calc.py"}), turn=0),
+            reply(tool_use("Edit", edit), turn=1),
+            reply(text("sub() now returns a - b."), turn=2),
+        ]
+    )
+    use_env(monkeypatch, claude.env)
+    out_dir = tmp_path / "rescue"
+
+    args = ("--cc-review", "--cc-rescue-on-failure", "--cc-rescue-dir", str(out_dir), str(repo / "test_sub.py"))
+    result = run(pytester, *args)
+    assert f"rootdir: {pytester.path}" in result.stdout.str()
+    assert "not inside a git repository" not in result.stderr.str()
+    result.assert_outcomes(passed=1, failed=1)  # the gate (nothing to review), test_sub
+    result.stdout.fnmatch_lines(
+        [
+            "cc-review NOTHING: nothing to review: *",
+            "cc-rescue: patch * (calc.py) · re-run: fixed: 1 failed test(s) pass with the patch*",
+        ]
+    )
+    git(repo, "apply", "--check", str(out_dir / "cc-rescue.patch"))

@@ -61,7 +61,7 @@ class ControllerPlugin:
         for path in (self.opts.junit, self.opts.sarif):
             if path is not None:
                 check_writable(path)
-        prep = prepare(engine.ReviewRequest(cwd=str(self.config.rootpath), **self.opts.request_fields()))
+        prep = prepare(engine.ReviewRequest(cwd=str(review_root(self.config)), **self.opts.request_fields()))
         self.prep = prep = without_outputs(prep, self._outputs())
         self.wait_s = prep.settings.timeout + MARGIN_S
         self.env = dict(os.environ)
@@ -173,6 +173,22 @@ def prepare(request: engine.ReviewRequest) -> engine.Prepared:
         return engine.prepare(request)
     except CCError as e:
         raise pytest.UsageError(f"cc-review: {e.line()}") from None
+
+
+def review_root(config: pytest.Config) -> Path:
+    """Where the review runs: pytest's rootdir, unless that is outside any git work tree and the
+    test paths given are inside one (``cd /tmp && pytest --cc-review ~/repo/test_a.py`` has the
+    rootdir /tmp, the common folder of the invocation directory and the paths)."""
+    root = config.rootpath
+    if _in_work_tree(root) or not config.args:
+        return root
+    given = [config.invocation_params.dir / arg.partition("::")[0] for arg in config.args]
+    common = Path(os.path.commonpath([p if p.is_dir() else p.parent for p in given]))
+    return common if _in_work_tree(common) else root
+
+
+def _in_work_tree(path: Path) -> bool:
+    return (Path(cc_config.workspace(path)) / ".git").exists()
 
 
 def without_outputs(prep: engine.Prepared, outputs: Iterable[Path]) -> engine.Prepared:

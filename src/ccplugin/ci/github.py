@@ -4,8 +4,10 @@ In order: read the event; refuse a fork's code under ``pull_request_target`` unl
 opted in; fetch the base if the clone is shallow; review (a tracked job, exactly like
 ``ccplugin review``) unless there are no Anthropic credentials, which is the gate ERROR "not
 reviewed"; write the JUnit, SARIF and result files; print annotations; post the pull-request
-review and the sticky summary comment; write the step summary and the step outputs. The exit
-code is the gate's (``on_error`` decides what an ERROR exits with).
+review and the sticky summary comment; with ``--rescue-on-failure`` and a FAIL gate, propose a
+fix of the gating findings from a temporary git worktree (``cc-rescue.patch``, ``cc-rescue.md``;
+the checkout is never touched); write the step summary and the step outputs. The exit code is
+the gate's (``on_error`` decides what an ERROR exits with); a rescue never changes it.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ccplugin import git, output, plugins
+from ccplugin import git, output, plugins, rescue_worktree
 from ccplugin.ci import event, fetch, pr, summary, workflow
 from ccplugin.ci.event import Event
 from ccplugin.ci.rest import DEFAULT_API, GitHub
 from ccplugin.cli import common
-from ccplugin.errors import CCError
+from ccplugin.errors import CCError, Exit
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
+from ccplugin.review.gate import GateStatus
 from ccplugin.review.model import Finding
 from ccplugin.review.outcome import ReviewError, ReviewOutcome
 
@@ -36,6 +39,7 @@ CREDENTIALS = (
     "CLAUDE_CODE_USE_VERTEX",
     "CLAUDE_CODE_USE_FOUNDRY",
 )
+MAX_RESCUE_TASK_CHARS = 24000
 TRUNCATED = (
     "_The summary was cut to fit GitHub's 1 MiB step-summary limit; every finding is in the JUnit and SARIF files._"
 )
@@ -60,6 +64,8 @@ class Options:
     max_comments: int = 20
     allow_pull_request_target: bool = False
     event_path: str | None = None  # an event file the workflow wrote (fork-safe pattern)
+    rescue_on_failure: bool = False
+    rescue_dir: str | None = None  # default: $GITHUB_WORKSPACE, else the repository root
 
 
 @dataclass
@@ -71,6 +77,7 @@ class Report:
     dropped: dict[str, int] = field(default_factory=dict)
     posted: pr.Posted | None = None
     sticky: str = ""
+    rescue: rescue_worktree.Proposal | None = None
 
     def to_dict(self) -> dict[str, Any]:
         posted = vars(self.posted) if self.posted else None
@@ -80,6 +87,7 @@ class Report:
             "annotations_dropped": self.dropped,
             "review": posted,
             "sticky": self.sticky,
+            "rescue": self.rescue.to_dict() if self.rescue else None,
         }
 
 
@@ -93,6 +101,8 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
     _annotate(outcome, ev, report)
     if ev.pr is not None and opts.post_review:
         _post(outcome, ev, opts, env, report)
+    if opts.rescue_on_failure and outcome.gate.status is GateStatus.FAIL:
+        _rescue(outcome, prep, opts, env, report)
     return publish(outcome, report, opts.publish, env, _linker(ev, outcome, env))
 
 
@@ -101,9 +111,18 @@ def publish(o: ReviewOutcome, report: Report, opts: Publish, env: Mapping[str, s
     blocks = summary.blocks(o, report.notes, label=opts.label, link=link)
     if not workflow.append_summary(env.get("GITHUB_STEP_SUMMARY"), blocks, TRUNCATED):
         report.notes.append("step summary shortened to fit 1 MiB")
-    workflow.set_outputs(env.get("GITHUB_OUTPUT"), outputs(o, opts))
+    workflow.set_outputs(env.get("GITHUB_OUTPUT"), outputs(o, opts, report.rescue))
     _print(o, report, opts.as_json)
-    return o.gate.exit_code
+    return exit_code(o)
+
+
+def exit_code(o: ReviewOutcome) -> int:
+    """The gate's exit code, except that nothing to review does not fail the check.
+
+    A pull request whose changes are all excluded (docs only, say) must not turn red; the
+    `gate` output says `nothing`, and the annotation and summary say it is not a pass.
+    """
+    return Exit.OK if o.gate.status is GateStatus.NOTHING else o.gate.exit_code
 
 
 def _refuse_untrusted(ev: Event, opts: Options) -> None:
@@ -181,6 +200,9 @@ def _annotate(o: ReviewOutcome, ev: Event, report: Report) -> None:
         kind = "notice" if o.error.kind == "no-credentials" and ev.pr is not None and ev.pr.fork else "error"
         output.line(workflow.command(kind, o.error.line(), title="cc-review not reviewed"))
         used[kind] = 1
+    elif o.gate.status is GateStatus.NOTHING:
+        output.line(workflow.command("notice", f"{o.gate.reason} (not a pass)", title="cc-review nothing to review"))
+        used["notice"] = 1
     found = workflow.finding_annotations(o.findings, used)
     for line in found.lines:
         output.line(line)
@@ -216,6 +238,39 @@ def _problem(problem: str, report: Report) -> None:
         report.notes.append(problem)
 
 
+def _rescue(o: ReviewOutcome, prep: engine.Prepared, opts: Options, env: Mapping[str, str], report: Report) -> None:
+    """Propose a fix of the gating findings from a worktree; whatever happens, the gate stands."""
+    out_dir = Path(opts.rescue_dir or env.get("GITHUB_WORKSPACE") or prep.target.repo_root)
+    request = rescue_worktree.Request(
+        repo_root=prep.target.repo_root,
+        out_dir=out_dir,
+        task=rescue_task(o),
+        env=env,
+        model=opts.request.model,
+        effort=opts.request.effort,
+        timeout=opts.request.timeout,
+        echo=output.progress,
+    )
+    try:
+        report.rescue = rescue_worktree.propose(request)
+        line, problem = report.rescue.summary(), report.rescue.error
+    except CCError as e:
+        line = problem = f"cc-rescue could not run: {e.line()}"
+    if problem:
+        output.line(workflow.command("warning", line, title="cc-rescue could not run"))
+    report.notes.append(summary.text(line))
+
+
+def rescue_task(o: ReviewOutcome) -> str:
+    """The gating findings, worst first, as the rescue's task."""
+    head = (
+        f"The code review of this pull request failed its gate with {len(o.gate.gating)} blocking finding(s), "
+        "listed below worst first. Fix them with the smallest change to the code; do not weaken or delete "
+        "tests, and leave a finding you judge wrong unfixed and say why."
+    )
+    return f"{head}\n\n{rescue_worktree.findings_text(o.gate.gating)}"[:MAX_RESCUE_TASK_CHARS]
+
+
 def _sticky_body(o: ReviewOutcome, env: Mapping[str, str]) -> str:
     run_id, repo = env.get("GITHUB_RUN_ID"), env.get("GITHUB_REPOSITORY")
     server = env.get("GITHUB_SERVER_URL") or "https://github.com"
@@ -238,7 +293,7 @@ def _linker(ev: Event, o: ReviewOutcome, env: Mapping[str, str]) -> summary.Link
     return link
 
 
-def outputs(o: ReviewOutcome, files: Publish) -> dict[str, str]:
+def outputs(o: ReviewOutcome, files: Publish, rescued: rescue_worktree.Proposal | None = None) -> dict[str, str]:
     return {
         "gate": o.gate.status.value,
         "verdict": o.review.verdict if o.review else "",
@@ -249,6 +304,8 @@ def outputs(o: ReviewOutcome, files: Publish) -> dict[str, str]:
         "result-path": files.result_json or "",
         "cost-usd": "" if o.cost_usd is None else f"{o.cost_usd:.6f}",
         "job-id": o.job_id or "",
+        "rescue-patch": str(rescued.patch) if rescued and rescued.patch else "",
+        "rescue-notes": str(rescued.notes) if rescued else "",
     }
 
 
@@ -259,3 +316,5 @@ def _print(o: ReviewOutcome, report: Report, as_json: bool) -> None:
     with workflow.commands_stopped():
         output.write(plugins.render(o, "markdown"))
     output.line(f"cc-review gate: {o.gate.status.value} (exit {o.gate.exit_code}) — {o.gate.reason}")
+    if report.rescue is not None:
+        output.line(report.rescue.summary())

@@ -33,6 +33,12 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         help="review a fork's code under pull_request_target anyway (it then runs beside your secrets)",
     )
     gh.add_argument("--event", metavar="PATH", help="a pull_request event file to use instead of $GITHUB_EVENT_PATH")
+    gh.add_argument(
+        "--rescue-on-failure",
+        action="store_true",
+        help="on a FAIL gate: propose a fix from a temporary git worktree (cc-rescue.patch, cc-rescue.md)",
+    )
+    gh.add_argument("--rescue-dir", metavar="DIR", help="where the rescue files go (default: $GITHUB_WORKSPACE)")
     _add_files(gh)
     merge = targets.add_parser("merge", help="combine `ci github --result-json` files of shards into one gate")
     merge.add_argument("results", nargs="+", metavar="RESULT", help="shard result files, or folders holding them")
@@ -75,5 +81,7 @@ def run_args(args: argparse.Namespace) -> int:
         max_comments=args.max_comments,
         allow_pull_request_target=args.allow_pull_request_target,
         event_path=args.event,
+        rescue_on_failure=args.rescue_on_failure,
+        rescue_dir=args.rescue_dir,
     )
     return github.run(options, os.environ)
