@@ -67,7 +67,9 @@ def test_detached_head_still_reviews_its_branch_target(repo: Path) -> None:
 
 
 def test_unknown_flag_and_bad_choices(repo: Path) -> None:
-    one_line_error(ccplugin("review", "--frobnicate", cwd=repo, env=env()), 2, "--frobnicate")
+    one_line_error(
+        ccplugin("review", "--frobnicate", cwd=repo, env=env()), 2, "--frobnicate", "`ccplugin review --help`"
+    )
     one_line_error(ccplugin("review", "--fail-on", "severe", cwd=repo, env=env()), 2, "severe")
     one_line_error(ccplugin("review", "--effort", "huge", cwd=repo, env=env()), 2, "huge", "low, medium")
     one_line_error(ccplugin("review", "--model", "two words", cwd=repo, env=env()), 2, "model")

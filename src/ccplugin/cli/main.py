@@ -53,11 +53,20 @@ def build_parser(selected: str | None) -> Parser:
     return p
 
 
+def _parse(args_list: list[str], selected: str | None) -> argparse.Namespace:
+    try:
+        return build_parser(selected).parse_args(args_list)
+    except CCError as e:  # an unknown flag is reported by the top parser: point at the command's help
+        if selected and e.fix == "see `ccplugin --help`":
+            e.fix = f"see `ccplugin {selected} --help`"
+        raise
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         selected = next((a for a in args_list if not a.startswith("-")), None)
-        args = build_parser(selected if selected in COMMANDS else None).parse_args(args_list)
+        args = _parse(args_list, selected if selected in COMMANDS else None)
         if args.command is None:
             raise CCError("no command given", "run `ccplugin --help` to list commands")
         return int(_module(args.command).run_args(args))
