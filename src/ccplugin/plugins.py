@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from functools import cache
+from importlib.machinery import PathFinder
 
 import pluggy
 
@@ -11,6 +14,8 @@ from ccplugin.errors import CCError
 from ccplugin.report import jsonout, junit, markdown, sarif
 from ccplugin.review.model import ReviewResult
 from ccplugin.review.outcome import ReviewOutcome
+
+GROUP = "ccplugin"  # the entry-point group third-party plugins register in
 
 
 @cache
@@ -21,8 +26,47 @@ def manager() -> pluggy.PluginManager:
     pm.register(jsonout)
     pm.register(junit)
     pm.register(sarif)
-    pm.load_setuptools_entrypoints("ccplugin")
+    if may_declare(GROUP):
+        pm.load_setuptools_entrypoints(GROUP)
     return pm
+
+
+def may_declare(group: str) -> bool:
+    """Whether an installed distribution may declare an entry point in ``group``.
+
+    Looks for the ``[group]`` section in the ``entry_points.txt`` of the distributions on
+    ``sys.path``, which spares a run without third-party plugins importing
+    ``importlib.metadata`` (tens of milliseconds). Whatever it cannot look into (a zip archive
+    on ``sys.path``, another finder of distributions) counts as "may": pluggy's scan decides.
+    """
+    if any(hasattr(f, "find_distributions") and f is not PathFinder for f in sys.meta_path):
+        return True
+    section = f"[{group}]"
+    for entry in dict.fromkeys(sys.path):
+        folder = entry or "."
+        if os.path.isdir(folder):
+            if any(section in _entry_points_text(folder, name) for name in _listdir(folder)):
+                return True
+        elif os.path.exists(folder):  # a zip archive
+            return True
+    return False
+
+
+def _listdir(folder: str) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:  # unreadable: importlib.metadata finds nothing there either
+        return []
+
+
+def _entry_points_text(folder: str, name: str) -> str:
+    if not name.lower().endswith((".dist-info", ".egg-info")):
+        return ""
+    try:
+        with open(os.path.join(folder, name, "entry_points.txt"), encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:  # no entry points, or an egg-info file
+        return ""
 
 
 def formats() -> list[str]:

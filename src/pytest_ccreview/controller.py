@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -23,11 +24,13 @@ from ccplugin.errors import CCError
 from ccplugin.review import engine
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.outcome import ReviewOutcome
-from pytest_ccreview import rescue
 from pytest_ccreview.item import NODEID
 from pytest_ccreview.settings import Options
 from pytest_ccreview.shared import SharedOutcome
 from pytest_ccreview.tracked import BackgroundReview, FindingsFilter
+
+if TYPE_CHECKING:  # imported when a test fails or a rescue is asked for: most sessions need neither
+    from pytest_ccreview import rescue
 
 MARGIN_S = 120.0  # how much longer than the Claude timeout the gate waits for the outcome
 CANCEL_WAIT_S = 15.0
@@ -75,6 +78,8 @@ class ControllerPlugin:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed and report.nodeid != NODEID:
+            from pytest_ccreview import rescue
+
             self.failures.append(rescue.Failure(report.nodeid, report.when, report.longreprtext))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -106,8 +111,12 @@ class ControllerPlugin:
         """Files this session writes: the review must not see them (nor miss the cache for them)."""
         xmlpath = self.config.getoption("xmlpath", None)
         junitxml = self.config.invocation_params.dir / xmlpath if xmlpath else None
-        rescue_dir = self._rescue_dir() if self.opts.rescue_on_failure else None
-        rescued = [rescue_dir / rescue.PATCH, rescue_dir / rescue.NOTES] if rescue_dir else []
+        rescued: list[Path] = []
+        if self.opts.rescue_on_failure:
+            from pytest_ccreview import rescue
+
+            rescue_dir = self._rescue_dir()
+            rescued = [rescue_dir / rescue.PATCH, rescue_dir / rescue.NOTES]
         return [p for p in (self.opts.junit, self.opts.sarif, junitxml, *rescued) if p is not None]
 
     def _rescue_dir(self) -> Path:
@@ -127,6 +136,8 @@ class ControllerPlugin:
         return bool(self.failures) or (outcome is not None and outcome.gate.status is GateStatus.FAIL)
 
     def _rescue(self, outcome: ReviewOutcome | None) -> None:
+        from pytest_ccreview import rescue
+
         assert self.prep is not None  # checked by _wants_rescue
         request = rescue.Request(
             repo_root=self.prep.target.repo_root,

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ccplugin.claude import env as claude_env
-from ccplugin.claude import runner
 from ccplugin.claude.types import Event, RunResult, RunSpec
 from ccplugin.jobs.runner import Cancel, Executor, JobEnd, Progress
 from ccplugin.jobs.store import Job, State, Store
@@ -46,6 +45,8 @@ def run_claude(spec: RunSpec, ctx: JobContext) -> RunResult:
     Raises ``ClaudeFailure`` only when there is no `claude` or no network; every other
     failure is in the returned result.
     """
+    from ccplugin.claude import runner  # imported when Claude runs: a cached review never does
+
     claude_env.check_sandbox_network(ctx.env)
     binary = claude_env.find_binary(ctx.env)
     return runner.run(

@@ -15,7 +15,6 @@ with ElementTree; its illegal-character cleaning has already run by then.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
 from ccplugin.hookspecs import hookimpl
@@ -24,13 +23,16 @@ from ccplugin.review.model import Finding
 from ccplugin.review.outcome import ReviewOutcome
 
 if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
     from junit_xml import TestCase
 
 SUITE = "cc-review"
 GATE_CLASSNAME = "cc-review"
 GATE_NAME = "gate"
 _TITLE_CHARS = 80
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# characters XML 1.0 cannot hold; compiled on first use (by re's cache): compiling it takes ~10 ms
+_NOT_XML = "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 @hookimpl
@@ -45,7 +47,10 @@ def ccplugin_render(outcome: ReviewOutcome, fmt: str) -> str | None:
 
 def render(o: ReviewOutcome) -> str:
     """The outcome as a JUnit XML document (``<testsuites>`` with one ``<testsuite>``)."""
-    from junit_xml import TestSuite, to_xml_report_string  # imported when used: the plugin manager loads us always
+    # imported when used: the plugin manager loads this module on every review
+    import xml.etree.ElementTree as ET
+
+    from junit_xml import TestSuite, to_xml_report_string
 
     gating = {f.fingerprint for f in o.gate.gating}
     cases = [finding_case(f, f.fingerprint in gating) for f in o.findings]
@@ -146,9 +151,11 @@ def _unique_names(cases: list[TestCase]) -> None:
 
 
 def _add_properties(case: ET.Element, props: dict[str, str]) -> None:
+    import xml.etree.ElementTree as ET
+
     element = ET.Element("properties")
     for name, value in props.items():
-        ET.SubElement(element, "property", {"name": name, "value": _NOT_XML.sub("", value)})
+        ET.SubElement(element, "property", {"name": name, "value": re.sub(_NOT_XML, "", value)})
     case.insert(0, element)
 
 

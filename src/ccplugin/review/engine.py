@@ -9,7 +9,7 @@ from typing import Any
 
 from ccplugin import config, git, plugins
 from ccplugin.claude import env as claude_env
-from ccplugin.claude import models, runner
+from ccplugin.claude import models
 from ccplugin.claude.types import ClaudeFailure, FailureKind, Mode, RunResult, RunSpec
 from ccplugin.errors import CCError
 from ccplugin.jobs.context import JobContext, run_claude
@@ -73,7 +73,8 @@ def prepare(req: ReviewRequest) -> Prepared:
     """Validate everything that can be checked before a job exists (bad input → CCError)."""
     if req.mode not in MODES:
         raise CCError(f"unknown review mode {req.mode!r}", f"use one of: {', '.join(MODES)}")
-    settings = config.load_settings(git.toplevel(Path(req.cwd))).override(
+    root = git.toplevel(Path(req.cwd))
+    settings = config.load_settings(root).override(
         fail_on=req.fail_on,
         filter_mode=req.filter_mode,
         on_error=req.on_error,
@@ -85,7 +86,7 @@ def prepare(req: ReviewRequest) -> Prepared:
     )
     model, effort = models.resolve(settings.model, settings.effort)
     relevant = PathFilter(settings.include + req.include, settings.exclude + req.exclude)
-    target = resolve_target(Path(req.cwd), req.scope, req.base, relevant=relevant or None)
+    target = resolve_target(Path(req.cwd), req.scope, req.base, relevant=relevant or None, root=root)
     policy = gate.GatePolicy(settings.fail_on, settings.filter_mode, settings.on_error)
     return Prepared(req, target, settings, model, effort, policy)
 
@@ -121,7 +122,9 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
     except ClaudeFailure as e:  # claude missing, or no network inside Codex's sandbox
         return _failed(prep, base, e, RunResult(exit_code=None))
     if not run.ok:
-        return _failed(prep, base, runner.failure_error(run), run)
+        from ccplugin.claude.runner import failure_error  # imported when Claude ran, like run_claude's
+
+        return _failed(prep, base, failure_error(run), run)
     if inp.input_mode == "self-collect" and not looked(run):
         return _failed(prep, base, _SAW_NOTHING, run)
     assert run.structured is not None  # the runner guarantees structured output on success

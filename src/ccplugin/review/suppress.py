@@ -15,7 +15,6 @@ Suppressed findings stay in every report, marked with the waiver's reason; they 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,8 @@ class Waiver:
 def load(path: Path) -> tuple[Waiver, ...]:
     if not path.is_file():
         return ()
+    import tomllib  # imported when a waivers file exists: most repositories have none
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:

@@ -41,6 +41,7 @@ def resolve_target(
     base: str | None = None,
     env: Mapping[str, str] | None = None,
     relevant: Callable[[str], bool] | None = None,
+    root: Path | None = None,
 ) -> Target:
     """Resolve ``scope`` (auto | working-tree | branch) and the base branch for ``cwd``.
 
@@ -49,7 +50,8 @@ def resolve_target(
     review. ``env`` is the process environment (default ``os.environ``): it is read for
     ``GITHUB_BASE_REF`` and passed to git. ``relevant`` (the include/exclude filter) decides
     which changed paths make the working tree count as dirty, so excluded files (reports a test
-    run writes, say) never switch ``auto`` to a working-tree review.
+    run writes, say) never switch ``auto`` to a working-tree review. ``root`` is ``cwd``'s work
+    tree root (:func:`git.toplevel`) when the caller has already asked git for it.
     """
     if scope not in SCOPES:
         raise CCError(
@@ -59,7 +61,7 @@ def resolve_target(
     base = base.strip() if base else None
     if base and scope == "working-tree":
         raise CCError("`--base` only applies to a branch review", "drop `--base`, or use `--scope branch`")
-    root = git.toplevel(Path(cwd), env)
+    root = root or git.toplevel(Path(cwd), env)
     head = git.commit_of(root, "HEAD", env)
     if _scope(root, scope, base, head, env, relevant) == "working-tree":
         label = "working tree diff" if head else "working tree diff (no commits yet: every file is new)"
