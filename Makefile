@@ -9,8 +9,14 @@ NPM_CACHE := $(CURDIR)/.npm-cache
 demo: setup
 	$(BIN)/ccplugin demo
 
+# the whole suite against the pinned CLIs (tools/package.json), then every real-client test again
+# against the current ones: Claude Code from the claude-agent-sdk wheel, Codex from tools/current/
+CURRENT_CLIS := CCPLUGIN_TEST_CLAUDE_BIN=$(CURDIR)/$(VENV)/sdk-bin/claude \
+	CCPLUGIN_TEST_CODEX_BIN=$(CURDIR)/tools/current/node_modules/.bin/codex
+
 test: setup lint
 	CCPLUGIN_REQUIRE_CLIS=1 $(BIN)/pytest -q -n 2
+	$(CURRENT_CLIS) CCPLUGIN_REQUIRE_CLIS=1 $(BIN)/pytest -q -n 2 -m "real_claude or real_codex"
 
 lint: setup
 	$(BIN)/ruff check src tests bench
@@ -24,17 +30,23 @@ bench: setup
 	# bytecode caching on, as on a user machine
 	for b in bench/bench_*.py; do echo "== $$b"; env -u PYTHONDONTWRITEBYTECODE $(BIN)/python $$b || exit 1; done
 
-setup: $(VENV)/.installed tools/node_modules/.installed
+setup: $(VENV)/.installed tools/node_modules/.installed tools/current/node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	mkdir -p $(VENV)/sdk-bin
+	ln -sf "$$($(BIN)/python -c 'import ccplugin.claude.env as e; print(e.sdk_bundled_binary())')" $(VENV)/sdk-bin/claude
 	touch $@
 
 tools/node_modules/.installed: tools/package.json tools/package-lock.json
 	cd tools && npm ci --cache $(NPM_CACHE) --no-audit --no-fund --loglevel=error
 	touch $@
 
+tools/current/node_modules/.installed: tools/current/package.json tools/current/package-lock.json
+	cd tools/current && npm ci --cache $(NPM_CACHE) --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
-	rm -rf $(VENV) tools/node_modules $(NPM_CACHE)
+	rm -rf $(VENV) tools/node_modules tools/current/node_modules $(NPM_CACHE)

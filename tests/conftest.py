@@ -27,6 +27,11 @@ _SECRET_OR_HOST_VARS = (
 )
 
 
+# the suite runs twice in CI: against the CLIs pinned in tools/package.json, and against the current ones
+# (`make test` points these at claude-agent-sdk's bundled claude and tools/current's codex)
+_TEST_BINARIES = {"CCPLUGIN_CLAUDE_BIN": "CCPLUGIN_TEST_CLAUDE_BIN", "CCPLUGIN_CODEX_BIN": "CCPLUGIN_TEST_CODEX_BIN"}
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Keep every test out of the real $HOME and the real job store."""
@@ -37,6 +42,9 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("CCPLUGIN_HOME", str(home / "ccplugin-state"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var, chosen in _TEST_BINARIES.items():
+        if os.environ.get(chosen):
+            monkeypatch.setenv(var, os.environ[chosen])
     # loopback only: anything that is not told where to go meets a closed local port
     monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9")
     for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
@@ -88,6 +96,27 @@ def env_with(**extra: str) -> dict[str, str]:
 
 
 pytest_plugins = ["ccplugin.testing.fixtures", "pytester"]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Which real CLIs this run drives (pinned or current)."""
+    from ccplugin.testing import find_claude_bin
+    from ccplugin.testing.codex_env import find_codex_bin
+
+    lines = []
+    for name, var, found in (
+        ("claude", "CCPLUGIN_TEST_CLAUDE_BIN", find_claude_bin),
+        ("codex", "CCPLUGIN_TEST_CODEX_BIN", find_codex_bin),
+    ):
+        binary = os.environ.get(var) or found()
+        version = _version(binary) if binary else "not found"
+        lines.append(f"real {name}: {version} ({binary})")
+    return lines
+
+
+def _version(binary: str) -> str:
+    done = subprocess.run([binary, "--version"], capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    return done.stdout.strip() or f"exit {done.returncode}"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -40,6 +40,16 @@ def ccplugin(*args: str, cwd: Path, env: Mapping[str, str], timeout: float = 120
     return CliRun(done.returncode, done.stdout, done.stderr)
 
 
+def without_claude(env: Mapping[str, str], tmp_path: Path) -> dict[str, str]:
+    """``env`` on a machine with no Claude Code at all: no ``claude`` on PATH, and a
+    ``claude_agent_sdk`` without its bundled CLI shadowing the installed wheel's."""
+    shadow = tmp_path / "no-bundled-claude"
+    (shadow / "claude_agent_sdk").mkdir(parents=True, exist_ok=True)
+    (shadow / "claude_agent_sdk" / "__init__.py").write_text("")
+    bare = {k: v for k, v in env.items() if k != "CCPLUGIN_CLAUDE_BIN"}
+    return {**bare, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(shadow)}
+
+
 def finding(
     file: str, line: int, severity: str = "high", title: str = "Sign flipped", end: int | None = None
 ) -> dict[str, Any]:

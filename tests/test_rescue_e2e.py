@@ -13,7 +13,7 @@ import pytest
 
 from ccplugin.testing import reply, text, tool_use
 from ccplugin.testing.runner import OfflineClaude
-from helpers import CliRun, ccplugin
+from helpers import CliRun, ccplugin, without_claude
 
 pytestmark = pytest.mark.real_claude
 
@@ -141,7 +141,7 @@ def test_cancel_a_running_write_rescue_keeps_its_partial_edits(repo: Path, cc_fa
 
 
 def test_resume_after_a_run_that_saved_no_session_is_refused(repo: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env = without_claude({**os.environ, "HOME": str(tmp_path)}, tmp_path)
     failed = ccplugin("rescue", "--json", "fix add", cwd=repo, env=env)
     assert failed.code == 3, failed.err
     assert failed.json()["error"]["kind"] == "claude-missing"

@@ -13,7 +13,7 @@ import pytest
 
 from ccplugin.testing import fail, reply, structured_output, text, tool_use
 from ccplugin.testing.runner import OfflineClaude
-from helpers import ccplugin, finding, review_output, tree_snapshot
+from helpers import ccplugin, finding, review_output, tree_snapshot, without_claude
 
 pytestmark = pytest.mark.real_claude
 
@@ -208,7 +208,7 @@ def test_on_error_pass_exits_zero_but_still_reports_error(changed: Path, cc_fake
 
 
 def test_claude_missing_is_a_gate_error(changed: Path, tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CCPLUGIN_HOME": str(tmp_path / "s")}
+    env = without_claude({"HOME": str(tmp_path), "CCPLUGIN_HOME": str(tmp_path / "s")}, tmp_path)
     run = ccplugin("review", "--fail-on", "high", "--json", cwd=changed, env=env)
     assert run.code == 3, run.err
     out = run.json()

@@ -62,7 +62,7 @@ def find_binary(env: Mapping[str, str]) -> str:
     found = proc.which("claude", env)
     if found:
         return found
-    bundled = _sdk_bundled_binary()
+    bundled = sdk_bundled_binary()
     if bundled:
         return bundled
     raise ClaudeFailure(FailureKind.MISSING, "Claude Code CLI `claude` not found", INSTALL_FIX)
@@ -79,7 +79,7 @@ def _checked_override(value: str, env: Mapping[str, str]) -> str:
     )
 
 
-def _sdk_bundled_binary() -> str | None:
+def sdk_bundled_binary() -> str | None:
     """The CLI shipped inside the ``claude-agent-sdk`` wheel, found without importing it."""
     try:
         spec = importlib.util.find_spec("claude_agent_sdk")

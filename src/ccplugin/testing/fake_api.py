@@ -23,8 +23,10 @@ differing from ``shared/research/real-clients.md``:
   ``POST /v1/messages?beta=true``; nothing reached the proxy.
 - The ``role:"system"`` message sits right after the *first* user message, so it trails only
   on turn 0; later requests read ``[user, system, assistant, user, …]``.
-- The system prompt carries `` - Primary working directory: <cwd>``; the fake reads it, so
-  ``__CWD__`` in a scenario's tool input or text becomes the client's cwd.
+- The environment notes carry `` - Primary working directory: <cwd>`` (2.1.197: in the system
+  prompt; 2.1.332: in a ``<system-reminder>`` of the first user message); the fake reads the
+  first such line wherever it is, so ``__CWD__`` in a scenario's tool input or text becomes the
+  client's cwd.
 - Text and tool_use blocks of one reply are merged into one assistant message on the next
   request, so ``turn`` counts API replies.
 - ``--json-schema`` answered by a ``StructuredOutput`` tool_use: one API request; stream-json

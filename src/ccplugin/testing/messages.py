@@ -82,7 +82,7 @@ def summarize(body: Mapping[str, Any], headers: Mapping[str, str]) -> RequestSum
         + "\n"
         + "\n".join(_text(m.get("content")) for m in messages if m.get("role") == "system")
     )
-    found = _CWD_LINE.search(system)
+    found = _CWD_LINE.search(system) or _first_cwd_line(messages)
     return RequestSummary(
         turn=sum(1 for m in messages if m.get("role") == "assistant"),
         model=str(body.get("model", "")),
@@ -96,6 +96,16 @@ def summarize(body: Mapping[str, Any], headers: Mapping[str, str]) -> RequestSum
         session_id=headers.get("x-claude-code-session-id"),
         last_output_text=_last_output(users),
     )
+
+
+def _first_cwd_line(messages: list[Mapping[str, Any]]) -> re.Match[str] | None:
+    """Where the CLI's environment notes are not in the system prompt (2.1.332 puts them in a
+    ``<system-reminder>`` of the first user message): the first cwd line of any message."""
+    for message in messages:
+        found = _CWD_LINE.search(_text(message.get("content")))
+        if found:
+            return found
+    return None
 
 
 def _last_output(users: list[Mapping[str, Any]]) -> str:
