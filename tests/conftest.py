@@ -58,6 +58,18 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     yield home
 
 
+@pytest.fixture
+def no_bundled_claude(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process sees a ``claude_agent_sdk`` without its bundled CLI (the wheel is installed for the tests)."""
+    import importlib
+
+    shadow = tmp_path / "no-bundled-claude"
+    (shadow / "claude_agent_sdk").mkdir(parents=True)
+    (shadow / "claude_agent_sdk" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(shadow))
+    importlib.invalidate_caches()
+
+
 def git(cwd: Path, *args: str) -> str:
     """Run real git in a test repo."""
     done = subprocess.run(

@@ -91,6 +91,7 @@ def test_find_binary_bad_override_is_named(tmp_path: Path) -> None:
     assert "CCPLUGIN_CLAUDE_BIN" in info.value.line()
 
 
+@pytest.mark.usefixtures("no_bundled_claude")
 def test_find_binary_missing_says_how_to_install(tmp_path: Path) -> None:
     with pytest.raises(ClaudeFailure) as info:
         find_binary({"PATH": str(tmp_path)})

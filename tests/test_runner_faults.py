@@ -366,6 +366,7 @@ def test_lots_of_output(fake: Any, env: dict[str, str], tmp_path: Path) -> None:
     assert len(r.text) < 1024 * 1024 + 100
 
 
+@pytest.mark.usefixtures("no_bundled_claude")
 def test_missing_binary_raises(tmp_path: Path, env: dict[str, str]) -> None:
     with pytest.raises(ClaudeFailure) as info:
         run(spec(tmp_path), env=env, binary=str(tmp_path / "no-such-claude"))
