@@ -1,0 +1,115 @@
+"""``$cc:`` commands typed into the real interactive Codex TUI, in a pseudo-terminal (tests/tui_helpers.py).
+
+Codex runs with its default sandbox and approvals, the plugin installed into a temporary
+CODEX_HOME, against the scripted fake Responses API (whose "model" calls the tools the skills tell
+it to call); the real claude runs against the fake Anthropic API. Everything stays on loopback
+(DESIGN.md §9): analytics off, dead HTTP(S) proxies with NO_PROXY=127.0.0.1,localhost, temp HOME.
+Each wait is bounded; a failure prints the screen the user would have seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ccplugin.testing import FakeAnthropic, FakeResponses, find_claude_bin, find_codex_bin, reply, structured_output
+from codex_helpers import Installed, codex_env, install, launcher
+from helpers import finding, review_output
+from tui_helpers import APPROVAL, CodexTui, codex_tui, escalated, title_reply
+
+pytestmark = [pytest.mark.real_codex, pytest.mark.real_claude]
+
+BUG = "def add(a, b):\n    return a - b\n"
+SIGN_FLIPPED = "[high] Sign flipped (calc.py:2)"
+NOT_EXPECTED = "(the fake model got a tool output this scenario does not expect)"
+# start-up warnings that come from this machine or from the harness, never from the plugin
+NOT_ABOUT_THE_PLUGIN = (
+    "Codex could not find bubblewrap on PATH.",  # no system bwrap here; Codex uses its bundled one
+    "Running without the shared background server:",  # the harness's -c overrides (embedded mode)
+)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    if find_codex_bin() is None or find_claude_bin() is None:
+        pytest.skip("the codex and claude CLIs are needed (npm install in tools/)")
+    root = tmp_path_factory.mktemp("codex-tui")
+    env = codex_env(root)
+    install(env, root)
+    return Installed(env)
+
+
+@pytest.fixture
+def fakes() -> Iterator[list[FakeResponses | FakeAnthropic]]:
+    started: list[FakeResponses | FakeAnthropic] = []
+    yield started
+    for fake in started:
+        fake.stop()
+
+
+def start_codex(fakes: list[FakeResponses | FakeAnthropic], title: str, *rules: object) -> FakeResponses:
+    fake = FakeResponses([title_reply(title), *rules]).start()  # type: ignore[list-item]
+    fakes.append(fake)
+    return fake
+
+
+def start_claude(fakes: list[FakeResponses | FakeAnthropic], *findings: dict[str, object]) -> FakeAnthropic:
+    answer = structured_output(review_output(*findings))
+    fake = FakeAnthropic([reply(answer, tool_offered="StructuredOutput")]).start()
+    fakes.append(fake)
+    return fake
+
+
+def approve(tui: CodexTui, command: str) -> str:
+    """Wait for Codex's approval prompt for ``command`` and press ``y`` ("Yes, proceed"); return the prompt."""
+    shown = tui.wait_for(APPROVAL, timeout=30)
+    screen = tui.text()
+    assert f"$ {command}" in screen, screen
+    tui.send("y")
+    tui.wait_for("You approved codex to run", timeout=10)
+    return shown + "\n" + screen
+
+
+# -- start-up ------------------------------------------------------------------------------------
+
+
+def test_tui_starts_with_the_skills_offered_and_no_warning_about_the_plugin(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    codex = start_codex(fakes, "Nothing")
+    with codex_tui(installed.env_for(tmp_path), codex, repo) as tui:
+        warnings = tui.warnings()
+        tui.child.send("$cc:")
+        tui.wait_for("Claude Code Review")
+        offered = tui.text()
+    assert [w for w in warnings if not w.startswith(NOT_ABOUT_THE_PLUGIN)] == []
+    for skill in ("Claude Code Review", "Claude Code Adversarial", "Claude Code Rescue"):
+        assert skill in offered, offered
+
+
+# -- reviews -------------------------------------------------------------------------------------
+
+
+def test_tui_review_asks_for_approval_then_the_review_comes_back_into_the_thread(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    (repo / "calc.py").write_text(BUG)
+    claude = start_claude(fakes, finding("calc.py", 2))
+    env = installed.env_for(tmp_path, claude)
+    command = f"{launcher(env)} review"
+    codex = start_codex(
+        fakes,
+        "Claude review",
+        reply(escalated(command), turn=0),
+        reply(f"Claude Code's review: {SIGN_FLIPPED}. Which findings should I fix?", last_output_contains=SIGN_FLIPPED),
+        reply(NOT_EXPECTED),
+    )
+    with codex_tui(env, codex, repo) as tui:
+        tui.submit("$cc:review")
+        approve(tui, command)
+        tui.wait_for("Which findings should I fix?", timeout=60, unless=NOT_EXPECTED)
+        screen = tui.text()
+    assert "Claude Code's review: " + SIGN_FLIPPED in screen
+    assert len(claude.message_requests()) == 1
