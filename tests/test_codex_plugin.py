@@ -7,10 +7,12 @@ each test gets its own state root, fakes and repository. The provider's URL is s
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ccplugin import __version__, proc
 from ccplugin.codex.appserver import AppServer
@@ -56,6 +58,7 @@ web_search = true   # trailing comment
 [tui]
 notifications = false
 """
+SKILLS = ("review", "adversarial-review", "rescue", "status", "result", "cancel", "setup")
 BUG = "def add(a, b):\n    return a - b\n"
 EDIT = "printf 'def add(a, b):\\n    return a - b\\n' > calc.py"
 
@@ -147,6 +150,21 @@ def test_install_repairs_codex_copy_and_retrusts_after_the_plugin_changes(tmp_pa
     assert moved["actions"][0].startswith("wrote the plugin to")
     assert "trusted 4 plugin hook(s)" in moved["actions"][-1]
     assert "$PATH:}/bin:" in Path(moved["launcher"]).read_text()
+
+
+def test_every_skill_passes_codex_own_skill_validator(installed: Installed) -> None:
+    """Codex writes its system skills (skill-creator and its ``quick_validate.py``) into CODEX_HOME."""
+    layout = Layout.of(installed.env)
+    validator = layout.home / "skills" / ".system" / "skill-creator" / "scripts" / "quick_validate.py"
+    assert validator.is_file(), "this Codex did not write its skill-creator system skill"
+    skills = sorted((layout.cache(__version__) / "skills").iterdir())
+    assert [s.name for s in skills] == sorted(SKILLS)
+    for skill in skills:
+        done = proc.run([sys.executable, str(validator), str(skill)], timeout=30)
+        assert (done.returncode, done.out.strip()) == (0, "Skill is valid!"), f"{skill.name}: {done.out}{done.err}"
+        interface = yaml.safe_load((skill / "agents" / "openai.yaml").read_text())["interface"]
+        assert 25 <= len(interface["short_description"]) <= 64, skill.name  # skill-creator's openai_yaml.md
+        assert f"$cc:{skill.name}" in interface["default_prompt"], skill.name
 
 
 # -- reviews from inside Codex ------------------------------------------------------------------
