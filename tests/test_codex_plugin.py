@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -17,9 +18,11 @@ import yaml
 from ccplugin import __version__, proc
 from ccplugin.codex.appserver import AppServer
 from ccplugin.codex.codexcli import Codex
+from ccplugin.codex.hooks import SESSION_END_TIMEOUT
 from ccplugin.codex.layout import PLUGIN_ID, Layout
 from ccplugin.jobs.store import State
 from ccplugin.testing import (
+    CodexRun,
     FakeAnthropic,
     FakeResponses,
     exec_command,
@@ -329,20 +332,77 @@ def test_stop_gate_skips_a_turn_without_edits(
     assert "skipped: the turn made no net edits" in hooks_log(env)
 
 
-def test_session_end_cancels_the_sessions_running_background_job(
+def sigterm_deaf(env: Mapping[str, str], tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """``env`` whose claude ignores SIGTERM: a wrapper (pid in the returned file) runs the real one, then sleeps."""
+    pidfile = tmp_path / "claude.pid"
+    wrapper = tmp_path / "deaf-claude"
+    wrapper.write_text(
+        f'#!/bin/sh\ntrap \'\' TERM\necho $$ > {pidfile}\n"{env["CCPLUGIN_CLAUDE_BIN"]}" "$@"\nexec sleep 60\n'
+    )
+    wrapper.chmod(0o755)
+    return dict(env) | {"CCPLUGIN_CLAUDE_BIN": str(wrapper)}, pidfile
+
+
+def plugin_warnings(run: CodexRun) -> list[str]:
+    """Codex's warnings about our plugin or its hooks (``--json`` makes them ``error`` items)."""
+    lines = [str(i.get("message")) for i in run.items("error")] + run.stderr.splitlines()
+    return [line for line in lines if "hook" in line.lower() or "/cc/" in line]
+
+
+def group_alive(pgid: int) -> bool:
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
+def test_session_end_cancels_the_sessions_running_background_job_inside_codex_timeout(
     installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
 ) -> None:
     (repo / "calc.py").write_text(BUG)
     claude = start_claude(fakes, delay=60)  # the review is still running when Codex exits
-    env = installed.env_for(tmp_path, claude)
-    codex = start_codex(fakes, reply(exec_command(f"{launcher(env)} review --background"), turn=0), reply("started"))
+    env, pidfile = sigterm_deaf(installed.env_for(tmp_path, claude), tmp_path)
+    wait = f"for i in $(seq 100); do [ -s {pidfile} ] && break; sleep 0.1; done"  # until claude runs
+    started = f"{launcher(env)} review --background && {wait}"
+    codex = start_codex(fakes, reply(exec_command(started), turn=0), reply("started"))
     run = codex_exec(env, codex, "review in the background", "--sandbox", "danger-full-access", cwd=repo)
     assert run.ok, run.stderr
+    assert plugin_warnings(run) == []  # e.g. `warning: clamping SessionEnd hook timeout to 3s in …`
     (job,) = jobs(env)
     assert job.owner == run.thread_id and job.state is State.CANCELLED
     assert "ended; cancelled " + job.id in hooks_log(env)
     assert job.pid is not None and job.pid_start is not None
     assert not proc.Identity(job.pid, job.pid_start).alive()
+    assert not group_alive(int(pidfile.read_text()))  # claude ignored SIGTERM: killed, not left behind
+
+
+def test_session_end_kills_a_claude_that_ignores_sigterm_within_codex_three_seconds(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    (repo / "calc.py").write_text(BUG)
+    env, pidfile = sigterm_deaf(installed.env_for(tmp_path, start_claude(fakes, delay=60)), tmp_path)
+    env["CODEX_SESSION_ID"] = "s-deaf"
+    assert ccplugin("review", "--background", cwd=repo, env=env).code == 0
+    deadline = time.monotonic() + 30
+    while not (pidfile.exists() and pidfile.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    began = time.monotonic()
+    ended = hook("SessionEnd", {"session_id": "s-deaf", "cwd": str(repo)}, env, repo)
+    took = time.monotonic() - began
+    assert ended.code == 0 and "cancelled this session's Claude Code jobs" in ended.err
+    assert took < SESSION_END_TIMEOUT, f"SessionEnd took {took:.2f}s; Codex kills it at {SESSION_END_TIMEOUT}s"
+    (job,) = jobs(env)
+    assert job.state is State.CANCELLED and not group_alive(int(pidfile.read_text()))
+
+
+def test_hooks_declare_the_timeouts_codex_grants(installed: Installed) -> None:
+    declared = json.loads((Layout.of(installed.env).cache(__version__) / "hooks" / "hooks.json").read_text())
+    (session_end,) = declared["hooks"]["SessionEnd"][0]["hooks"]
+    assert session_end["timeout"] == SESSION_END_TIMEOUT
 
 
 # -- setup ---------------------------------------------------------------------------------------
