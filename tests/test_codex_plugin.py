@@ -428,13 +428,33 @@ def test_setup_reports_broken_checks_and_repairs_hook_trust(installed: Installed
     assert "Actions taken:\n- enabled the stop-time review gate for" in text.out
 
 
-def test_setup_inside_a_sandbox_without_network_says_how_to_allow_it(
-    installed: Installed, repo: Path, tmp_path: Path
+def test_setup_inside_codex_default_sandbox_says_how_to_allow_the_network(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
 ) -> None:
-    env = installed.env_for(tmp_path) | {"CODEX_SANDBOX_NETWORK_DISABLED": "1", "CODEX_SESSION_ID": "s1"}
+    env = installed.env_for(tmp_path, start_claude(fakes))
+    codex = start_codex(fakes, reply(exec_command(f"{launcher(env)} setup --json"), turn=0), reply("done"))
+    run = codex_exec(env, codex, "$cc:setup", cwd=repo)  # the default sandbox: seccomp refuses sockets
+    assert run.ok, run.stderr
+    output = codex.response_requests()[1].summary.last_output_text
+    report = json.loads(output[output.index("{") :])
+    network = next(c for c in report["checks"] if c["name"] == "sandbox network")
+    assert not network["ok"] and "creating a network socket: Operation not permitted" in network["detail"]
+    assert "network_access = true" in network["fix"] and "approve the escalated command" in network["fix"]
+
+
+def test_an_approved_escalation_keeps_codex_offline_variable_and_still_reaches_claude(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    """Codex runs an approved `require_escalated` command unsandboxed but leaves the variable set."""
+    (repo / "calc.py").write_text(BUG)
+    claude = start_claude(fakes, finding("calc.py", 2))
+    env = installed.env_for(tmp_path, claude) | {"CODEX_SANDBOX_NETWORK_DISABLED": "1", "CODEX_SESSION_ID": "s1"}
+    review = ccplugin("review", cwd=repo, env=env)
+    assert review.code == 0, review.err
+    assert "[high] Sign flipped (calc.py:2)" in review.out and len(claude.message_requests()) == 1
     report = ccplugin("setup", "--json", cwd=repo, env=env).json()
     network = next(c for c in report["checks"] if c["name"] == "sandbox network")
-    assert not network["ok"] and "network_access = true" in network["fix"]
+    assert network["ok"] and "Codex marks this sandbox offline, but 127.0.0.1:" in network["detail"]
 
 
 # -- the plugin's parts without Codex ------------------------------------------------------------
