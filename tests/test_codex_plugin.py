@@ -7,17 +7,22 @@ each test gets its own state root, fakes and repository. The provider's URL is s
 from __future__ import annotations
 
 import json
+import sys
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ccplugin import __version__, proc
 from ccplugin.codex.appserver import AppServer
 from ccplugin.codex.codexcli import Codex
+from ccplugin.codex.hooks import SESSION_END_TIMEOUT
 from ccplugin.codex.layout import PLUGIN_ID, Layout
 from ccplugin.jobs.store import State
 from ccplugin.testing import (
+    CodexRun,
     FakeAnthropic,
     FakeResponses,
     exec_command,
@@ -56,6 +61,7 @@ web_search = true   # trailing comment
 [tui]
 notifications = false
 """
+SKILLS = ("review", "adversarial-review", "rescue", "status", "result", "cancel", "setup")
 BUG = "def add(a, b):\n    return a - b\n"
 EDIT = "printf 'def add(a, b):\\n    return a - b\\n' > calc.py"
 
@@ -147,6 +153,21 @@ def test_install_repairs_codex_copy_and_retrusts_after_the_plugin_changes(tmp_pa
     assert moved["actions"][0].startswith("wrote the plugin to")
     assert "trusted 4 plugin hook(s)" in moved["actions"][-1]
     assert "$PATH:}/bin:" in Path(moved["launcher"]).read_text()
+
+
+def test_every_skill_passes_codex_own_skill_validator(installed: Installed) -> None:
+    """Codex writes its system skills (skill-creator and its ``quick_validate.py``) into CODEX_HOME."""
+    layout = Layout.of(installed.env)
+    validator = layout.home / "skills" / ".system" / "skill-creator" / "scripts" / "quick_validate.py"
+    assert validator.is_file(), "this Codex did not write its skill-creator system skill"
+    skills = sorted((layout.cache(__version__) / "skills").iterdir())
+    assert [s.name for s in skills] == sorted(SKILLS)
+    for skill in skills:
+        done = proc.run([sys.executable, str(validator), str(skill)], timeout=30)
+        assert (done.returncode, done.out.strip()) == (0, "Skill is valid!"), f"{skill.name}: {done.out}{done.err}"
+        interface = yaml.safe_load((skill / "agents" / "openai.yaml").read_text())["interface"]
+        assert 25 <= len(interface["short_description"]) <= 64, skill.name  # skill-creator's openai_yaml.md
+        assert f"$cc:{skill.name}" in interface["default_prompt"], skill.name
 
 
 # -- reviews from inside Codex ------------------------------------------------------------------
@@ -311,20 +332,77 @@ def test_stop_gate_skips_a_turn_without_edits(
     assert "skipped: the turn made no net edits" in hooks_log(env)
 
 
-def test_session_end_cancels_the_sessions_running_background_job(
+def sigterm_deaf(env: Mapping[str, str], tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """``env`` whose claude ignores SIGTERM: a wrapper (pid in the returned file) runs the real one, then sleeps."""
+    pidfile = tmp_path / "claude.pid"
+    wrapper = tmp_path / "deaf-claude"
+    wrapper.write_text(
+        f'#!/bin/sh\ntrap \'\' TERM\necho $$ > {pidfile}\n"{env["CCPLUGIN_CLAUDE_BIN"]}" "$@"\nexec sleep 60\n'
+    )
+    wrapper.chmod(0o755)
+    return dict(env) | {"CCPLUGIN_CLAUDE_BIN": str(wrapper)}, pidfile
+
+
+def plugin_warnings(run: CodexRun) -> list[str]:
+    """Codex's warnings about our plugin or its hooks (``--json`` makes them ``error`` items)."""
+    lines = [str(i.get("message")) for i in run.items("error")] + run.stderr.splitlines()
+    return [line for line in lines if "hook" in line.lower() or "/cc/" in line]
+
+
+def group_alive(pgid: int) -> bool:
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
+def test_session_end_cancels_the_sessions_running_background_job_inside_codex_timeout(
     installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
 ) -> None:
     (repo / "calc.py").write_text(BUG)
     claude = start_claude(fakes, delay=60)  # the review is still running when Codex exits
-    env = installed.env_for(tmp_path, claude)
-    codex = start_codex(fakes, reply(exec_command(f"{launcher(env)} review --background"), turn=0), reply("started"))
+    env, pidfile = sigterm_deaf(installed.env_for(tmp_path, claude), tmp_path)
+    wait = f"for i in $(seq 100); do [ -s {pidfile} ] && break; sleep 0.1; done"  # until claude runs
+    started = f"{launcher(env)} review --background && {wait}"
+    codex = start_codex(fakes, reply(exec_command(started), turn=0), reply("started"))
     run = codex_exec(env, codex, "review in the background", "--sandbox", "danger-full-access", cwd=repo)
     assert run.ok, run.stderr
+    assert plugin_warnings(run) == []  # e.g. `warning: clamping SessionEnd hook timeout to 3s in …`
     (job,) = jobs(env)
     assert job.owner == run.thread_id and job.state is State.CANCELLED
     assert "ended; cancelled " + job.id in hooks_log(env)
     assert job.pid is not None and job.pid_start is not None
     assert not proc.Identity(job.pid, job.pid_start).alive()
+    assert not group_alive(int(pidfile.read_text()))  # claude ignored SIGTERM: killed, not left behind
+
+
+def test_session_end_kills_a_claude_that_ignores_sigterm_within_codex_three_seconds(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    (repo / "calc.py").write_text(BUG)
+    env, pidfile = sigterm_deaf(installed.env_for(tmp_path, start_claude(fakes, delay=60)), tmp_path)
+    env["CODEX_SESSION_ID"] = "s-deaf"
+    assert ccplugin("review", "--background", cwd=repo, env=env).code == 0
+    deadline = time.monotonic() + 30
+    while not (pidfile.exists() and pidfile.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    began = time.monotonic()
+    ended = hook("SessionEnd", {"session_id": "s-deaf", "cwd": str(repo)}, env, repo)
+    took = time.monotonic() - began
+    assert ended.code == 0 and "cancelled this session's Claude Code jobs" in ended.err
+    assert took < SESSION_END_TIMEOUT, f"SessionEnd took {took:.2f}s; Codex kills it at {SESSION_END_TIMEOUT}s"
+    (job,) = jobs(env)
+    assert job.state is State.CANCELLED and not group_alive(int(pidfile.read_text()))
+
+
+def test_hooks_declare_the_timeouts_codex_grants(installed: Installed) -> None:
+    declared = json.loads((Layout.of(installed.env).cache(__version__) / "hooks" / "hooks.json").read_text())
+    (session_end,) = declared["hooks"]["SessionEnd"][0]["hooks"]
+    assert session_end["timeout"] == SESSION_END_TIMEOUT
 
 
 # -- setup ---------------------------------------------------------------------------------------
@@ -350,13 +428,33 @@ def test_setup_reports_broken_checks_and_repairs_hook_trust(installed: Installed
     assert "Actions taken:\n- enabled the stop-time review gate for" in text.out
 
 
-def test_setup_inside_a_sandbox_without_network_says_how_to_allow_it(
-    installed: Installed, repo: Path, tmp_path: Path
+def test_setup_inside_codex_default_sandbox_says_how_to_allow_the_network(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
 ) -> None:
-    env = installed.env_for(tmp_path) | {"CODEX_SANDBOX_NETWORK_DISABLED": "1", "CODEX_SESSION_ID": "s1"}
+    env = installed.env_for(tmp_path, start_claude(fakes))
+    codex = start_codex(fakes, reply(exec_command(f"{launcher(env)} setup --json"), turn=0), reply("done"))
+    run = codex_exec(env, codex, "$cc:setup", cwd=repo)  # the default sandbox: seccomp refuses sockets
+    assert run.ok, run.stderr
+    output = codex.response_requests()[1].summary.last_output_text
+    report = json.loads(output[output.index("{") :])
+    network = next(c for c in report["checks"] if c["name"] == "sandbox network")
+    assert not network["ok"] and "creating a network socket: Operation not permitted" in network["detail"]
+    assert "network_access = true" in network["fix"] and "approve the escalated command" in network["fix"]
+
+
+def test_an_approved_escalation_keeps_codex_offline_variable_and_still_reaches_claude(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    """Codex runs an approved `require_escalated` command unsandboxed but leaves the variable set."""
+    (repo / "calc.py").write_text(BUG)
+    claude = start_claude(fakes, finding("calc.py", 2))
+    env = installed.env_for(tmp_path, claude) | {"CODEX_SANDBOX_NETWORK_DISABLED": "1", "CODEX_SESSION_ID": "s1"}
+    review = ccplugin("review", cwd=repo, env=env)
+    assert review.code == 0, review.err
+    assert "[high] Sign flipped (calc.py:2)" in review.out and len(claude.message_requests()) == 1
     report = ccplugin("setup", "--json", cwd=repo, env=env).json()
     network = next(c for c in report["checks"] if c["name"] == "sandbox network")
-    assert not network["ok"] and "network_access = true" in network["fix"]
+    assert network["ok"] and "Codex marks this sandbox offline, but 127.0.0.1:" in network["detail"]
 
 
 # -- the plugin's parts without Codex ------------------------------------------------------------

@@ -96,11 +96,18 @@ def sdk_bundled_binary() -> str | None:
 
 
 def check_sandbox_network(env: Mapping[str, str]) -> None:
-    """Fail fast inside a Codex sandbox without network, where Claude could only time out."""
-    if env.get("CODEX_SANDBOX_NETWORK_DISABLED", "").strip() == "1":
+    """Fail fast inside a Codex sandbox without network, where Claude could only time out.
+
+    Decided by what this process can do (:mod:`ccplugin.claude.reach`), not by Codex's variable
+    alone: an approved escalated command has the network and still carries the variable.
+    """
+    from ccplugin.claude import reach  # socket and urllib.parse: only on the way to a Claude run
+
+    why = reach.sandbox_blocks(env)
+    if why is not None:
         raise ClaudeFailure(
             FailureKind.NO_NETWORK,
-            "Claude Code needs the network, but this Codex sandbox has none",
+            f"Claude Code needs the network, but this Codex sandbox has none ({why})",
             "approve the escalated command, or set `[sandbox_workspace_write] network_access = "
             "true` in ~/.codex/config.toml",
         )

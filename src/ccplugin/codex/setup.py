@@ -18,6 +18,7 @@ from typing import Any
 
 from ccplugin import paths, proc
 from ccplugin.claude import env as claude_env
+from ccplugin.claude import reach
 from ccplugin.claude.types import ClaudeFailure
 from ccplugin.codex import features, install, state
 from ccplugin.codex.appserver import AppServer
@@ -204,7 +205,11 @@ def hooks_check(codex: Codex, cwd: str, actions: list[str]) -> Check:
 
 def network_check(env: Mapping[str, str]) -> Check:
     if env.get("CODEX_SANDBOX_NETWORK_DISABLED", "").strip() == "1":
-        detail = "this command runs in a Codex sandbox without network, so Claude cannot reach its API"
+        why = reach.sandbox_blocks(env)
+        if why is None:  # an approved escalation: unsandboxed, and Codex leaves the variable set
+            where = reach.endpoint(env)
+            return Check("sandbox network", True, f"Codex marks this sandbox offline, but {where} is reachable")
+        detail = f"this command runs in a Codex sandbox without network ({why}), so Claude cannot reach its API"
         return Check("sandbox network", False, detail, NETWORK_FIX)
     if env.get("CODEX_SESSION_ID"):
         return Check("sandbox network", True, "commands Codex runs here can reach the network")
