@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from ccplugin.testing import FakeAnthropic, FakeResponses, find_claude_bin, find_codex_bin, reply, structured_output
+from ccplugin.testing import (
+    FakeAnthropic,
+    FakeResponses,
+    exec_command,
+    find_claude_bin,
+    find_codex_bin,
+    reply,
+    structured_output,
+    text,
+    tool_use,
+)
 from codex_helpers import Installed, codex_env, install, launcher
 from helpers import finding, review_output
 from tui_helpers import APPROVAL, CodexTui, codex_tui, escalated, title_reply
@@ -23,6 +33,9 @@ pytestmark = [pytest.mark.real_codex, pytest.mark.real_claude]
 
 BUG = "def add(a, b):\n    return a - b\n"
 SIGN_FLIPPED = "[high] Sign flipped (calc.py:2)"
+SETUP_JUSTIFICATION = "ccplugin setup checks Claude Code and trusts the plugin's hooks in Codex's config"
+CALC = "__CWD__/calc.py"
+CHANGED = "- calc.py (edited by Claude; changed in git)"
 NOT_EXPECTED = "(the fake model got a tool output this scenario does not expect)"
 # start-up warnings that come from this machine or from the harness, never from the plugin
 NOT_ABOUT_THE_PLUGIN = (
@@ -60,6 +73,12 @@ def start_claude(fakes: list[FakeResponses | FakeAnthropic], *findings: dict[str
     fake = FakeAnthropic([reply(answer, tool_offered="StructuredOutput")]).start()
     fakes.append(fake)
     return fake
+
+
+def read_then_edit(final: object) -> list[object]:
+    """Claude reads calc.py, edits it, then answers with ``final`` (a rule)."""
+    edit = {"file_path": CALC, "old_string": "return a + b", "new_string": "return a + b  # checked"}
+    return [reply(tool_use("Read", {"file_path": CALC}), turn=0), reply(tool_use("Edit", edit), turn=1), final]
 
 
 def approve(tui: CodexTui, command: str) -> str:
@@ -110,6 +129,60 @@ def test_tui_review_asks_for_approval_then_the_review_comes_back_into_the_thread
         tui.submit("$cc:review")
         approve(tui, command)
         tui.wait_for("Which findings should I fix?", timeout=60, unless=NOT_EXPECTED)
-        screen = tui.text()
-    assert "Claude Code's review: " + SIGN_FLIPPED in screen
+        shown = tui.expanded()
+    assert f"$ {command}\n" in shown and "# Claude Code Review" in shown and SIGN_FLIPPED in shown, shown
+    assert "Claude Code's review: " + SIGN_FLIPPED in shown
     assert len(claude.message_requests()) == 1
+
+
+# -- setup ---------------------------------------------------------------------------------------
+
+
+def test_tui_setup_checks_everything_after_approval(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    env = installed.env_for(tmp_path, start_claude(fakes))
+    cc = launcher(env)
+    codex = start_codex(
+        fakes,
+        "Set up Claude Code",
+        reply(escalated(f"{cc} setup --json", SETUP_JUSTIFICATION), turn=0),
+        reply(escalated(f"{cc} setup", SETUP_JUSTIFICATION), last_output_contains='"checks"'),
+        reply("Setup says: ready.", last_output_contains="Status: ready"),
+        reply(NOT_EXPECTED),
+    )
+    with codex_tui(env, codex, repo) as tui:
+        tui.submit("$cc:setup")
+        approve(tui, f"{cc} setup --json")
+        approve(tui, f"{cc} setup")
+        tui.wait_for("Setup says: ready.", timeout=60, unless=NOT_EXPECTED)
+        shown = tui.expanded()
+    assert "Status: ready" in shown and "- hooks: ok — 4 hooks trusted" in shown, shown
+
+
+# -- rescue --------------------------------------------------------------------------------------
+
+
+def test_tui_rescue_edits_a_file_and_lists_it(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    claude = FakeAnthropic(read_then_edit(reply(text("Fixed calc.py: add() is now checked."), turn=2))).start()
+    fakes.append(claude)
+    env = installed.env_for(tmp_path, claude)
+    cc, task = launcher(env), "fix the add function"
+    rescue = f"{cc} rescue -- {task}"
+    codex = start_codex(
+        fakes,
+        "Fix add",
+        reply(exec_command(f"{cc} rescue --resume-candidate --json -- {task}"), turn=0),
+        reply(escalated(rescue), last_output_contains='"available": false'),
+        reply("Claude Code: calc.py (edited by Claude; changed in git)", last_output_contains=CHANGED),
+        reply(NOT_EXPECTED),
+    )
+    with codex_tui(env, codex, repo) as tui:
+        tui.submit(f"$cc:rescue {task}")
+        approve(tui, rescue)
+        tui.wait_for("Claude Code: calc.py", timeout=60, unless=NOT_EXPECTED)
+        shown = tui.expanded()
+    assert "## Files changed\n\n" + CHANGED in shown, shown
+    assert "return a + b  # checked" in (repo / "calc.py").read_text()

@@ -14,12 +14,14 @@ How the TUI is started (Codex 0.169.0 and 0.171.0 behave the same):
 - The model is ``gpt-6-sol``: with the exec tests' ``gpt-5.5`` the TUI first shows a "Meet
   GPT-6 Sol" migration screen. ``projects."<cwd>".trust_level = "trusted"`` skips the "Trust this
   folder?" screen (the answer a user gives once per folder).
+- ``$CCPLUGIN_TUI_SCREENS=<folder>`` keeps each test's final transcript there.
 - Start-up warnings sit behind "⚠ N warnings · f2 to view"; ``warnings()`` pages through them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -39,10 +41,12 @@ TUI_MODEL = "gpt-6-sol"
 COLUMNS, LINES = 160, 50
 COMPOSER = "›"  # the prompt line of the composer (and of a selected menu entry)
 READY = re.compile(r"\? for shortcuts")
+TRANSCRIPT = re.compile(r"^✓ • \d", re.MULTILINE)  # a finished command's footer, only in the transcript view
 POPUP = "enter insert · esc close"
 WARNINGS = re.compile(r"⚠ (\d+) warnings? · f2 to view")
 WARNING_PAGE = re.compile(r"Warnings · (\d+) of (\d+)")
 HISTORY_LINES = 4000
+SCREENS_ENV = "CCPLUGIN_TUI_SCREENS"
 TITLE_REQUEST = "Generate a concise, single-line task title"
 NETWORK_JUSTIFICATION = "Claude Code needs network access to reach its API"
 APPROVAL = "Would you like to run the following command?"
@@ -58,6 +62,7 @@ class Key(StrEnum):
     RIGHT = "\x1b[C"
     DOWN = "\x1b[B"
     CTRL_C = "\x03"
+    CTRL_T = "\x14"
 
 
 @dataclass
@@ -152,6 +157,17 @@ class CodexTui:
             self.child.send(rest if not skill else rest.lstrip())
             self.wait_for(rest[-30:], timeout=10)
         self.send(Key.ENTER)
+
+    def expanded(self) -> str:
+        """The transcript view (Ctrl-T), where each command's whole output shows; back with Esc."""
+        self.send(Key.CTRL_T)
+        self.wait_for(TRANSCRIPT, timeout=10)
+        shown = self.settle(0.5)
+        for _ in range(3):  # the transcript view, then "Browsing transcript", then the composer
+            self.send(Key.ESC)
+            if READY.search(self.settle(0.3, timeout=3)):
+                return shown
+        raise AssertionError(f"Esc did not bring the composer back:\n{self.text()}")
 
     def warnings(self, timeout: float = 10.0) -> list[str]:
         """Every start-up warning's text (f2, then → through the pages); closes the view.
@@ -249,4 +265,14 @@ def codex_tui(env: Mapping[str, str], fake: FakeResponses, cwd: Path, timeout: f
         tui.wait_for(READY, timeout)
         yield tui
     finally:
+        _record(tui)
         tui.close()
+
+
+def _record(tui: CodexTui) -> None:
+    """With ``$CCPLUGIN_TUI_SCREENS`` set, keep what the user saw (``<folder>/<test>.txt``)."""
+    folder = os.environ.get(SCREENS_ENV)
+    if folder:
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", os.environ.get("PYTEST_CURRENT_TEST", "tui").split(" ")[0])
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        Path(folder, f"{name}.txt").write_text(tui.transcript() + "\n", encoding="utf-8")

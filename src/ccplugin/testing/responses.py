@@ -12,7 +12,8 @@ instructions are the first developer message):
   ``last_output_text`` is the last output anywhere;
 - user texts are ``role:"user"`` messages (and multi-agent v2 ``agent_message`` items) minus the
   context Codex injects (``<environment_context>``, AGENTS.md, ``<user_instructions>``,
-  skills); ``prompt_text`` is the first, ``last_user_text`` the last;
+  the skills list and a ``$skill`` prompt's ``<skill>`` body); ``prompt_text`` is the first,
+  ``last_user_text`` the last;
 - ``system_text`` is ``instructions`` plus every developer/system message;
 - ``tool_names`` lists each offered tool by name; a namespace adds its own name and those of
   its tools, and tools revealed by a ``tool_search_output`` count as offered;
@@ -54,6 +55,7 @@ CONTEXT_PREFIXES = (
     "# AGENTS.md instructions",
     "<skills_instructions>",
     "<INSTRUCTIONS>",
+    "<skill>",  # the SKILL.md Codex adds after a `$skill` prompt (the TUI and exec alike)
 )
 ERROR_TYPES = {
     400: "invalid_request_error",
