@@ -9,11 +9,13 @@ Each wait is bounded; a failure prints the screen the user would have seen.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ccplugin.jobs.store import State
 from ccplugin.testing import (
     FakeAnthropic,
     FakeResponses,
@@ -21,11 +23,12 @@ from ccplugin.testing import (
     find_claude_bin,
     find_codex_bin,
     reply,
+    spawn_agent,
     structured_output,
     text,
     tool_use,
 )
-from codex_helpers import Installed, codex_env, install, launcher
+from codex_helpers import Installed, codex_env, install, jobs, launcher
 from helpers import finding, review_output
 from tui_helpers import APPROVAL, CodexTui, codex_tui, escalated, title_reply
 
@@ -33,6 +36,7 @@ pytestmark = [pytest.mark.real_codex, pytest.mark.real_claude]
 
 BUG = "def add(a, b):\n    return a - b\n"
 SIGN_FLIPPED = "[high] Sign flipped (calc.py:2)"
+NUDGED = "Claude Code finished a job you have not opened yet."
 SETUP_JUSTIFICATION = "ccplugin setup checks Claude Code and trusts the plugin's hooks in Codex's config"
 CALC = "__CWD__/calc.py"
 CHANGED = "- calc.py (edited by Claude; changed in git)"
@@ -81,14 +85,38 @@ def read_then_edit(final: object) -> list[object]:
     return [reply(tool_use("Read", {"file_path": CALC}), turn=0), reply(tool_use("Edit", edit), turn=1), final]
 
 
-def approve(tui: CodexTui, command: str) -> str:
-    """Wait for Codex's approval prompt for ``command`` and press ``y`` ("Yes, proceed"); return the prompt."""
-    shown = tui.wait_for(APPROVAL, timeout=30)
+def background(reserve: str, command: str, kind: str) -> list[object]:
+    """The skills' ``--background`` flow: reserve, spawn one sub-agent (multi-agent v2, which the
+    TUI's default model offers), tell the user; the sub-agent runs ``command`` and says it finished."""
+    spawn = spawn_agent(
+        f"Run the reserved {kind} in the foreground.", namespace="collaboration", task_name=f"cc_{kind}"
+    )
+    return [
+        reply(escalated(command), subagent=True, last_user_contains="NEW_TASK", times=1),
+        reply(f"Background Claude Code {kind} finished.", subagent=True, last_output_contains="$cc:result"),
+        reply(exec_command(reserve), turn=0),
+        reply(spawn, turn=1),
+        reply(f"Claude Code {kind} started in the background.", turn=2),
+    ]
+
+
+def squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+def approve(tui: CodexTui, command: str, thread: str | None = None) -> str:
+    """Wait for Codex's approval prompt for ``command`` (asked by sub-agent ``thread``) and press
+    ``y`` ("Yes, proceed"); return the screen that asked."""
+    tui.wait_for(APPROVAL, timeout=30)
     screen = tui.text()
-    assert f"$ {command}" in screen, screen
+    assert squeezed(f"$ {command}") in squeezed(screen), screen  # long commands wrap
+    assert thread is None or f"Thread: {thread}" in screen, screen
     tui.send("y")
-    tui.wait_for("You approved codex to run", timeout=10)
-    return shown + "\n" + screen
+    if thread is None:
+        tui.wait_for("You approved codex to run", timeout=10)
+    else:  # a sub-agent's approval leaves no line in the main thread
+        tui.wait_gone(APPROVAL, timeout=10)
+    return screen
 
 
 # -- start-up ------------------------------------------------------------------------------------
@@ -186,3 +214,48 @@ def test_tui_rescue_edits_a_file_and_lists_it(
         shown = tui.expanded()
     assert "## Files changed\n\n" + CHANGED in shown, shown
     assert "return a + b  # checked" in (repo / "calc.py").read_text()
+
+
+# -- background jobs -----------------------------------------------------------------------------
+
+
+def test_tui_background_review_then_status_and_result(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    (repo / "calc.py").write_text(BUG)
+    claude = start_claude(fakes, finding("calc.py", 2))
+    env = installed.env_for(tmp_path, claude)
+    cc, reserved = launcher(env), tmp_path / "reserved.json"
+    job_id = f'"$(sed -n \'s/.*"job_id": "\\([^"]*\\)".*/\\1/p\' {reserved})"'  # the id `reserve` printed
+    review = f"{cc} review --job-id {job_id}"
+    codex = start_codex(
+        fakes,
+        "Background review",
+        *background(f"{cc} reserve --kind review --json > {reserved}", review, "review"),
+        reply(NUDGED, last_user_contains="what next?", system_contains="opens it"),
+        reply(NOT_EXPECTED, last_user_contains="what next?"),
+        reply(exec_command(f"{cc} status"), last_user_contains="$cc:status", has_tool_result=False),
+        reply("Status: the review is completed.", last_output_contains="completed", has_tool_result=True, times=1),
+        reply(exec_command(f"{cc} result {job_id}"), last_user_contains="$cc:result", has_tool_result=False),
+        reply(f"Result: {SIGN_FLIPPED}", last_output_contains=SIGN_FLIPPED),
+        reply(NOT_EXPECTED),
+    )
+    with codex_tui(env, codex, repo) as tui:
+        tui.submit("$cc:review --background")
+        tui.wait_for("Claude Code review started in the background.", timeout=30, unless=NOT_EXPECTED)
+        approve(tui, review, thread="/root/cc_review")
+        tui.wait_for("Completed `/root/cc_review`", timeout=60)
+        (job,) = jobs(env)
+        assert job.state is State.COMPLETED and job.viewed_at is None
+
+        tui.submit("what next?")
+        tui.wait_for(NUDGED, timeout=30, unless=NOT_EXPECTED)
+        tui.submit("$cc:status")
+        tui.wait_for("Status: the review is completed.", timeout=30, unless=NOT_EXPECTED)
+        tui.submit(f"$cc:result {job.id}")
+        tui.wait_for(f"Result: {SIGN_FLIPPED}", timeout=30, unless=NOT_EXPECTED)
+        shown = tui.expanded()
+    assert job.id in shown and "# Claude Code Review" in shown, shown
+    assert jobs(env)[0].viewed_at is not None
+    asked = next(json.dumps(r.body) for r in codex.response_requests() if "what next?" in r.summary.last_user_text)
+    assert f"`$cc:result {job.id}` opens it" in asked  # the next prompt's nudge about the unseen job

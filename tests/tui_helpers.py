@@ -122,6 +122,14 @@ class CodexTui:
             if time.monotonic() > end or not self.child.isalive():
                 raise AssertionError(f"{regex.pattern!r} did not show within {timeout:.0f}s:\n{screen}")
 
+    def wait_gone(self, text: str, timeout: float = 10.0) -> None:
+        """Wait until ``text`` is no longer on the screen."""
+        end = time.monotonic() + timeout
+        while text in self.text():
+            if time.monotonic() > end:
+                raise AssertionError(f"{text!r} still shows after {timeout:.0f}s:\n{self.text()}")
+            self.pump(0.2)
+
     def settle(self, quiet: float = 1.0, timeout: float = 15.0) -> str:
         """Wait until the screen stops changing for ``quiet`` seconds (spinners aside)."""
         end, last, since = time.monotonic() + timeout, "", time.monotonic()
