@@ -10,12 +10,15 @@ Each wait is bounded; a failure prints the screen the user would have seen.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from ccplugin.jobs.store import State
+from ccplugin import proc
+from ccplugin.jobs.store import GRACE, Job, State
 from ccplugin.testing import (
     FakeAnthropic,
     FakeResponses,
@@ -41,6 +44,15 @@ SETUP_JUSTIFICATION = "ccplugin setup checks Claude Code and trusts the plugin's
 CALC = "__CWD__/calc.py"
 CHANGED = "- calc.py (edited by Claude; changed in git)"
 NOT_EXPECTED = "(the fake model got a tool output this scenario does not expect)"
+# The skills run status/result/cancel inside the sandbox ("no network, no escalation"); there the command is in
+# its own PID namespace (bubblewrap --unshare-pid: 4 processes in /proc, NSpid 7), cannot see the worker's pid,
+# and once the store's 2 s grace for a fresh worker has passed its reaper marks the running job "abandoned:
+# worker … exited without finishing" (FAILED), and the job is lost. The same cancel, approved to run outside
+# the sandbox, cancels the job. Strict: these fail (XPASS) once it is fixed; then drop the mark.
+SANDBOXED_PID_BUG = pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a sandboxed $cc:status/$cc:cancel cannot see the worker's pid and reaps the running job as abandoned",
+)
 # start-up warnings that come from this machine or from the harness, never from the plugin
 NOT_ABOUT_THE_PLUGIN = (
     "Codex could not find bubblewrap on PATH.",  # no system bwrap here; Codex uses its bundled one
@@ -85,6 +97,12 @@ def read_then_edit(final: object) -> list[object]:
     return [reply(tool_use("Read", {"file_path": CALC}), turn=0), reply(tool_use("Edit", edit), turn=1), final]
 
 
+def reserved_id(reserved: Path) -> str:
+    """The shell expression that reads the id ``reserve --json`` wrote to ``reserved`` (the scripted
+    model cannot remember it as a real one would)."""
+    return f'"$(sed -n \'s/.*"job_id": "\\([^"]*\\)".*/\\1/p\' {reserved})"'
+
+
 def background(reserve: str, command: str, kind: str) -> list[object]:
     """The skills' ``--background`` flow: reserve, spawn one sub-agent (multi-agent v2, which the
     TUI's default model offers), tell the user; the sub-agent runs ``command`` and says it finished."""
@@ -94,6 +112,7 @@ def background(reserve: str, command: str, kind: str) -> list[object]:
     return [
         reply(escalated(command), subagent=True, last_user_contains="NEW_TASK", times=1),
         reply(f"Background Claude Code {kind} finished.", subagent=True, last_output_contains="$cc:result"),
+        reply(f"The background {kind} ended without a result.", subagent=True),
         reply(exec_command(reserve), turn=0),
         reply(spawn, turn=1),
         reply(f"Claude Code {kind} started in the background.", turn=2),
@@ -163,6 +182,31 @@ def test_tui_review_asks_for_approval_then_the_review_comes_back_into_the_thread
     assert len(claude.message_requests()) == 1
 
 
+def test_tui_adversarial_review_passes_the_focus_text_to_claude(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    (repo / "calc.py").write_text(BUG)
+    claude = start_claude(fakes, finding("calc.py", 2))
+    env = installed.env_for(tmp_path, claude)
+    focus = "challenge the error handling design"
+    command = f"{launcher(env)} adversarial-review {focus}"
+    codex = start_codex(
+        fakes,
+        "Challenge the design",
+        reply(escalated(command), turn=0),
+        reply(f"Claude Code challenged it: {SIGN_FLIPPED}", last_output_contains=SIGN_FLIPPED),
+        reply(NOT_EXPECTED),
+    )
+    with codex_tui(env, codex, repo) as tui:
+        tui.submit(f"$cc:adversarial-review {focus}")
+        approve(tui, command)
+        tui.wait_for("Claude Code challenged it: ", timeout=60, unless=NOT_EXPECTED)
+        shown = tui.expanded()
+    assert "# Claude Code Adversarial Review" in shown and SIGN_FLIPPED in shown, shown
+    (asked,) = claude.message_requests()
+    assert focus in json.dumps(asked.body)
+
+
 # -- setup ---------------------------------------------------------------------------------------
 
 
@@ -226,7 +270,7 @@ def test_tui_background_review_then_status_and_result(
     claude = start_claude(fakes, finding("calc.py", 2))
     env = installed.env_for(tmp_path, claude)
     cc, reserved = launcher(env), tmp_path / "reserved.json"
-    job_id = f'"$(sed -n \'s/.*"job_id": "\\([^"]*\\)".*/\\1/p\' {reserved})"'  # the id `reserve` printed
+    job_id = reserved_id(reserved)
     review = f"{cc} review --job-id {job_id}"
     codex = start_codex(
         fakes,
@@ -259,3 +303,118 @@ def test_tui_background_review_then_status_and_result(
     assert jobs(env)[0].viewed_at is not None
     asked = next(json.dumps(r.body) for r in codex.response_requests() if "what next?" in r.summary.last_user_text)
     assert f"`$cc:result {job.id}` opens it" in asked  # the next prompt's nudge about the unseen job
+
+
+def test_tui_rescue_resume_continues_the_same_claude_session(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    claude = FakeAnthropic([reply(text("The sign is flipped."), turn=0), reply(text("Applied the fix."))]).start()
+    fakes.append(claude)
+    env = installed.env_for(tmp_path, claude)
+    cc, first, then = launcher(env), "investigate why the tests fail", "apply the top fix from the last run"
+    resume = f"{cc} rescue --resume -- {then}"
+    codex = start_codex(
+        fakes,
+        "Investigate tests",
+        reply(escalated(resume), last_user_contains="--resume", has_tool_result=False),
+        reply("Claude Code continued: Applied the fix.", last_output_contains="Applied the fix."),
+        reply(exec_command(f"{cc} rescue --resume-candidate --json -- {first}"), turn=0),
+        reply(escalated(f"{cc} rescue -- {first}"), last_output_contains='"available": false'),
+        reply("Claude Code found: The sign is flipped.", last_output_contains="The sign is flipped."),
+        reply(NOT_EXPECTED),
+    )
+    with codex_tui(env, codex, repo) as tui:
+        tui.submit(f"$cc:rescue {first}")
+        approve(tui, f"{cc} rescue -- {first}")
+        tui.wait_for("Claude Code found: The sign is flipped.", timeout=60, unless=NOT_EXPECTED)
+        tui.submit(f"$cc:rescue --resume {then}")
+        approve(tui, resume)
+        tui.wait_for("Claude Code continued: Applied the fix.", timeout=60, unless=NOT_EXPECTED)
+        shown = tui.expanded()
+    started, resumed = (r.summary.session_id for r in claude.message_requests())
+    assert started == resumed
+    assert f"Claude session: continued {started} (from job " in shown, shown
+
+
+@dataclass(frozen=True)
+class SlowReview:
+    """A ``$cc:review --background`` whose Claude takes a minute: the job is running."""
+
+    env: dict[str, str]
+    cc: str
+    reserved: Path  # where `reserve --json` wrote the job id
+    review: str
+
+    @property
+    def job_id(self) -> str:
+        return reserved_id(self.reserved)
+
+
+def slow_review(installed: Installed, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]) -> SlowReview:
+    claude = FakeAnthropic([reply(structured_output(review_output()), tool_offered="StructuredOutput", delay_s=60)])
+    fakes.append(claude.start())
+    env = installed.env_for(tmp_path, claude)
+    cc, reserved = launcher(env), tmp_path / "reserved.json"
+    return SlowReview(env, cc, reserved, f"{cc} review --job-id {reserved_id(reserved)}")
+
+
+def start_slow_review(tui: CodexTui, slow: SlowReview) -> Job:
+    tui.submit("$cc:review --background")
+    approve(tui, slow.review, thread="/root/cc_review")
+    deadline = time.monotonic() + 30
+    while not (live := jobs(slow.env)) or live[0].state is not State.RUNNING or live[0].phase != "reviewing":
+        assert time.monotonic() < deadline, f"the review never ran: {live}\n{tui.text()}"
+        time.sleep(0.2)
+    time.sleep(GRACE + 1)  # as a user would look later: past the store's grace for a fresh worker
+    return live[0]
+
+
+def reserve_rules(slow: SlowReview) -> list[object]:
+    return background(f"{slow.cc} reserve --kind review --json > {slow.reserved}", slow.review, "review")
+
+
+@SANDBOXED_PID_BUG
+def test_tui_cancel_stops_a_running_background_review(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    (repo / "calc.py").write_text(BUG)
+    slow = slow_review(installed, tmp_path, fakes)
+    codex = start_codex(
+        fakes,
+        "Background review",
+        *reserve_rules(slow),
+        reply(exec_command(f"{slow.cc} cancel {slow.job_id}"), last_user_contains="$cc:cancel", has_tool_result=False),
+        reply("Cancelled the review.", last_output_contains="cancelled"),
+        reply(NOT_EXPECTED),
+    )
+    with codex_tui(slow.env, codex, repo) as tui:
+        job = start_slow_review(tui, slow)
+        tui.submit(f"$cc:cancel {job.id}")
+        tui.wait_for("Cancelled the review.", timeout=30, unless=NOT_EXPECTED)
+        shown = tui.expanded()
+        assert jobs(slow.env)[0].state is State.CANCELLED, shown
+    assert job.pid is not None and job.pid_start is not None
+    assert not proc.Identity(job.pid, job.pid_start).alive()
+
+
+@SANDBOXED_PID_BUG
+def test_tui_status_while_a_background_review_runs_leaves_it_running(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    (repo / "calc.py").write_text(BUG)
+    slow = slow_review(installed, tmp_path, fakes)
+    codex = start_codex(
+        fakes,
+        "Background review",
+        *reserve_rules(slow),
+        reply(exec_command(f"{slow.cc} status"), last_user_contains="$cc:status", has_tool_result=False),
+        reply("Status: the review is still running.", last_output_contains="| running |"),
+        reply(NOT_EXPECTED),
+    )
+    with codex_tui(slow.env, codex, repo) as tui:
+        job = start_slow_review(tui, slow)
+        tui.submit("$cc:status")
+        tui.wait_for("Status: the review is still running.", timeout=30, unless=NOT_EXPECTED)
+        time.sleep(1)
+        assert jobs(slow.env)[0].state is State.RUNNING, tui.expanded()
+    assert job.id

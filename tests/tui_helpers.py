@@ -49,6 +49,7 @@ HISTORY_LINES = 4000
 SCREENS_ENV = "CCPLUGIN_TUI_SCREENS"
 TITLE_REQUEST = "Generate a concise, single-line task title"
 NETWORK_JUSTIFICATION = "Claude Code needs network access to reach its API"
+MAX_YIELD_MS = 30000
 APPROVAL = "Would you like to run the following command?"
 
 
@@ -257,8 +258,15 @@ def title_reply(title: str) -> Rule:
 
 
 def escalated(cmd: str, justification: str = NETWORK_JUSTIFICATION) -> Block:
-    """``exec_command`` asking to leave the sandbox, as the skills tell the model to."""
-    return exec_command(cmd, sandbox_permissions="require_escalated", justification=justification)
+    """``exec_command`` asking to leave the sandbox, as the skills tell the model to.
+
+    ``yield_time_ms`` is Codex's maximum (30 s): with the default 10 s a slow machine returns
+    "Process running with session ID …" before Claude is done, and the scripted model, which does
+    not poll with ``write_stdin``, would end the turn (Codex then kills the command).
+    """
+    return exec_command(
+        cmd, sandbox_permissions="require_escalated", justification=justification, yield_time_ms=MAX_YIELD_MS
+    )
 
 
 @contextmanager
