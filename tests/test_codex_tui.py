@@ -126,7 +126,7 @@ def squeezed(text: str) -> str:
 def approve(tui: CodexTui, command: str, thread: str | None = None) -> str:
     """Wait for Codex's approval prompt for ``command`` (asked by sub-agent ``thread``) and press
     ``y`` ("Yes, proceed"); return the screen that asked."""
-    tui.wait_for(APPROVAL, timeout=30)
+    tui.wait_for(APPROVAL, timeout=30, unless=NOT_EXPECTED)
     screen = tui.text()
     assert squeezed(f"$ {command}") in squeezed(screen), screen  # long commands wrap
     assert thread is None or f"Thread: {thread}" in screen, screen
@@ -269,7 +269,7 @@ def test_tui_background_review_then_status_and_result(
     (repo / "calc.py").write_text(BUG)
     claude = start_claude(fakes, finding("calc.py", 2))
     env = installed.env_for(tmp_path, claude)
-    cc, reserved = launcher(env), tmp_path / "reserved.json"
+    cc, reserved = launcher(env), Path(env["CCPLUGIN_HOME"]) / "reserved.json"  # writable in the sandbox
     job_id = reserved_id(reserved)
     review = f"{cc} review --job-id {job_id}"
     codex = start_codex(
@@ -354,7 +354,7 @@ def slow_review(installed: Installed, tmp_path: Path, fakes: list[FakeResponses 
     claude = FakeAnthropic([reply(structured_output(review_output()), tool_offered="StructuredOutput", delay_s=60)])
     fakes.append(claude.start())
     env = installed.env_for(tmp_path, claude)
-    cc, reserved = launcher(env), tmp_path / "reserved.json"
+    cc, reserved = launcher(env), Path(env["CCPLUGIN_HOME"]) / "reserved.json"  # writable in the sandbox
     return SlowReview(env, cc, reserved, f"{cc} review --job-id {reserved_id(reserved)}")
 
 
@@ -418,3 +418,30 @@ def test_tui_status_while_a_background_review_runs_leaves_it_running(
         time.sleep(1)
         assert jobs(slow.env)[0].state is State.RUNNING, tui.expanded()
     assert job.id
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the skills run resume-candidate/reserve/status/result/cancel in the sandbox, "
+    "which cannot write a user's job store (~/.local/state): 'job store directory … is not usable'",
+)
+def test_tui_rescue_with_the_job_store_outside_the_sandbox_writable_roots(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    """As for a real user: the state root is not under the cwd, /tmp or $TMPDIR."""
+    claude = FakeAnthropic(read_then_edit(reply(text("Fixed calc.py: add() is now checked."), turn=2))).start()
+    fakes.append(claude)
+    env = installed.env_for(tmp_path, claude)
+    cc, task = launcher(env), "fix the add function"
+    codex = start_codex(
+        fakes,
+        "Fix add",
+        reply(exec_command(f"{cc} rescue --resume-candidate --json -- {task}"), turn=0),
+        reply(escalated(f"{cc} rescue -- {task}"), last_output_contains='"available": false'),
+        reply("Claude Code: calc.py (edited by Claude; changed in git)", last_output_contains=CHANGED),
+        reply(NOT_EXPECTED),
+    )
+    with codex_tui(env, codex, repo, state_writable=False) as tui:
+        tui.submit(f"$cc:rescue {task}")
+        approve(tui, f"{cc} rescue -- {task}")
+        tui.wait_for("Claude Code: calc.py", timeout=60, unless=NOT_EXPECTED)

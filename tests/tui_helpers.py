@@ -239,12 +239,15 @@ def trust_folder(env: Mapping[str, str], cwd: Path) -> None:
             out.write(f'\n{entry}\ntrust_level = "trusted"\n')
 
 
-def tui_argv(codex_bin: str, fake: FakeResponses) -> list[str]:
-    """``codex`` with the overrides that point it at ``fake``."""
+def tui_argv(codex_bin: str, fake: FakeResponses, state_writable: bool) -> list[str]:
+    """``codex`` with the overrides that point it at ``fake`` and keep its sandbox off ``/tmp``."""
     overrides = {
         f"model_providers.{PROVIDER_ID}.base_url": json.dumps(fake.base_url),
         "model": json.dumps(TUI_MODEL),
+        "sandbox_workspace_write.exclude_slash_tmp": "true",
     }
+    if not state_writable:
+        overrides["sandbox_workspace_write.exclude_tmpdir_env_var"] = "true"
     return [codex_bin, *(arg for key, value in overrides.items() for arg in ("-c", f"{key}={value}"))]
 
 
@@ -270,11 +273,23 @@ def escalated(cmd: str, justification: str = NETWORK_JUSTIFICATION) -> Block:
 
 
 @contextmanager
-def codex_tui(env: Mapping[str, str], fake: FakeResponses, cwd: Path, timeout: float = 30.0) -> Iterator[CodexTui]:
-    """The interactive ``codex`` in ``cwd`` on ``fake``, ready for a prompt; quit on exit."""
+def codex_tui(
+    env: Mapping[str, str], fake: FakeResponses, cwd: Path, *, state_writable: bool = True, timeout: float = 30.0
+) -> Iterator[CodexTui]:
+    """The interactive ``codex`` in ``cwd`` on ``fake``, ready for a prompt; quit on exit.
+
+    Codex's default sandbox (workspace-write) lets commands write the cwd, ``/tmp`` and
+    ``$TMPDIR``, and bubblewrap leaves empty ``.git``/``.codex``/``.agents``/``.aws`` mount points in
+    each writable root: in ``/tmp`` such a ``.git`` makes every folder under it look like one git
+    work tree to later tests. So ``/tmp`` is excluded, and ``state_writable`` decides whether
+    ``$TMPDIR`` = the state root (``$CCPLUGIN_HOME``) is writable, as in the exec tests, or not,
+    as for a user whose state lives under ``~/.local/state``.
+    """
     trust_folder(env, cwd)
-    argv = tui_argv(env["CCPLUGIN_CODEX_BIN"], fake)
-    term = dict(env) | {"TERM": "xterm-256color", "COLUMNS": str(COLUMNS), "LINES": str(LINES)}
+    argv = tui_argv(env["CCPLUGIN_CODEX_BIN"], fake, state_writable)
+    state = Path(env["CCPLUGIN_HOME"])
+    state.mkdir(parents=True, exist_ok=True)
+    term = dict(env) | {"TERM": "xterm-256color", "COLUMNS": str(COLUMNS), "LINES": str(LINES), "TMPDIR": str(state)}
     child = pexpect.spawn(argv[0], argv[1:], cwd=str(cwd), env=term, dimensions=(LINES, COLUMNS))
     tui = CodexTui(child)
     try:
