@@ -416,8 +416,7 @@ def test_tui_status_while_a_background_review_runs_leaves_it_running(
         tui.submit("$cc:status")
         tui.wait_for("Status: the review is still running.", timeout=30, unless=NOT_EXPECTED)
         time.sleep(1)
-        assert jobs(slow.env)[0].state is State.RUNNING, tui.expanded()
-    assert job.id
+        assert jobs(slow.env)[0].state is State.RUNNING and jobs(slow.env)[0].id == job.id, tui.expanded()
 
 
 @pytest.mark.xfail(

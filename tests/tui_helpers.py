@@ -2,18 +2,22 @@
 
 ``CodexTui`` starts ``codex`` (no ``exec``) under :mod:`pexpect` with a fixed terminal size and
 feeds everything it prints into a :mod:`pyte` terminal emulator, so a test reads the screen the
-user reads: ``wait_for`` polls the rendered text (lines that scrolled away included) with a bounded
-timeout and fails with the whole screen in its message; ``send`` presses keys (``Key``).
+user reads: ``wait_for`` polls the visible screen with a bounded timeout and fails with the whole
+screen in its message (``transcript()`` adds the lines that scrolled away); ``send`` presses keys
+(``Key``), ``submit`` types a prompt as a user does, ``expanded`` opens the transcript view (Ctrl-T)
+where each command's whole output shows.
 
 How the TUI is started (Codex 0.169.0 and 0.171.0 behave the same):
 
-- The provider's ``base_url``, the model and the folder trust come as ``-c`` overrides, so one
-  installed ``CODEX_HOME`` serves every fake; ``-c`` also keeps Codex in embedded mode. Without
-  one, the TUI starts a shared background app server (``codex app-server --managed-daemon``,
-  copied into ``$CODEX_HOME/packages``) that outlives the TUI; embedded mode leaves nothing behind.
+- The provider's ``base_url``, the model and the sandbox's writable roots come as ``-c``
+  overrides, so one installed ``CODEX_HOME`` serves every fake; ``-c`` also keeps Codex in embedded
+  mode (a start-up warning says so). Without one, the TUI starts a shared background app server
+  (``codex app-server --managed-daemon``, copied into ``$CODEX_HOME/packages``) that outlives it.
 - The model is ``gpt-6-sol``: with the exec tests' ``gpt-5.5`` the TUI first shows a "Meet
-  GPT-6 Sol" migration screen. ``projects."<cwd>".trust_level = "trusted"`` skips the "Trust this
-  folder?" screen (the answer a user gives once per folder).
+  GPT-6 Sol" migration screen. It offers multi-agent v2 (``collaboration`` namespace) and sends
+  a thread-title request beside each turn (``title_reply``).
+- ``projects."<cwd>".trust_level = "trusted"`` in config.toml skips the "Trust this folder?"
+  screen (the answer a user gives once per folder).
 - ``$CCPLUGIN_TUI_SCREENS=<folder>`` keeps each test's final transcript there.
 - Start-up warnings sit behind "⚠ N warnings · f2 to view"; ``warnings()`` pages through them.
 """
@@ -39,7 +43,6 @@ from ccplugin.testing.scenario import Block, Rule
 
 TUI_MODEL = "gpt-6-sol"
 COLUMNS, LINES = 160, 50
-COMPOSER = "›"  # the prompt line of the composer (and of a selected menu entry)
 READY = re.compile(r"\? for shortcuts")
 TRANSCRIPT = re.compile(r"^✓ • \d", re.MULTILINE)  # a finished command's footer, only in the transcript view
 POPUP = "enter insert · esc close"
