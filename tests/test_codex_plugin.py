@@ -6,7 +6,11 @@ each test gets its own state root, fakes and repository. The provider's URL is s
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
+import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -153,6 +157,60 @@ def test_install_repairs_codex_copy_and_retrusts_after_the_plugin_changes(tmp_pa
     assert moved["actions"][0].startswith("wrote the plugin to")
     assert "trusted 4 plugin hook(s)" in moved["actions"][-1]
     assert "$PATH:}/bin:" in Path(moved["launcher"]).read_text()
+
+
+HOOKS_OFF = """
+# no hooks on this machine
+[features]
+hooks = false   # my choice
+"""
+
+
+def on_terminal(argv: list[str], answer: bytes, env: Mapping[str, str], cwd: Path) -> tuple[int, str]:
+    """Run ``argv`` with a pseudo-terminal as stdin and stderr, answering ``answer`` once."""
+    main, side = pty.openpty()
+    with os.fdopen(main, "rb+", buffering=0) as tty:
+        child = subprocess.Popen(argv, stdin=side, stdout=subprocess.PIPE, stderr=side, cwd=cwd, env=dict(env))
+        os.close(side)
+        tty.write(answer)
+        out, _ = child.communicate(timeout=120)
+        seen = b""
+        with contextlib.suppress(OSError):  # EIO once the child closed its side
+            while chunk := tty.read(4096):
+                seen += chunk
+    return child.returncode, seen.decode() + out.decode()
+
+
+def test_install_turns_on_hooks_the_user_turned_off_only_when_told(tmp_path: Path, repo: Path) -> None:
+    env = codex_env(tmp_path)
+    layout = Layout.of(env)
+    layout.config.write_text(layout.config.read_text() + HOOKS_OFF)
+    before = layout.config.read_bytes()
+
+    refused = ccplugin("install", cwd=tmp_path, env=env)  # no terminal: one line naming the flag
+    assert refused.code == 5 and refused.out == ""
+    assert refused.err.count("\n") == 1 and "`hooks = false`" in refused.err
+    assert "`ccplugin install --enable-hooks`" in refused.err
+    assert layout.config.read_bytes() == before and not layout.root.exists()  # nothing changed
+    report = ccplugin("setup", "--json", cwd=repo, env=env).json()
+    check = next(c for c in report["checks"] if c["name"] == "features")
+    assert not check["ok"] and "`hooks = false`" in check["detail"] and "--enable-hooks" in check["fix"]
+
+    argv = [sys.executable, "-m", "ccplugin", "install"]
+    code, said = on_terminal(argv, b"n\n", env, tmp_path)
+    assert code == 5 and "[y/N]" in said and "--enable-hooks" in said
+    assert layout.config.read_bytes() == before
+
+    code, said = on_terminal(argv, b"y\n", env, tmp_path)
+    assert code == 0, said
+    assert "# no hooks on this machine\n[features]\nhooks = true   # my choice\n" in layout.config.read_text()
+    assert f"set [features] hooks = true in {layout.config}" in said
+    removed = ccplugin("uninstall", cwd=tmp_path, env=env)
+    assert removed.code == 0 and layout.config.read_bytes() == before  # uninstall puts `false` back
+
+    flag = ccplugin("install", "--enable-hooks", "--json", cwd=tmp_path, env=env)
+    assert flag.code == 0, flag.err
+    assert [h["trust"] for h in flag.json()["hooks"]] == ["trusted"] * 4
 
 
 def test_every_skill_passes_codex_own_skill_validator(installed: Installed) -> None:

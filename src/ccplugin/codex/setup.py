@@ -141,7 +141,7 @@ def codex_checks(env: Mapping[str, str], cwd: str, actions: list[str]) -> list[C
         ]
     layout = Layout.of(env)
     checks = [Check("codex", True, f"{version} ({codex.binary})"), plugin_check(codex, layout)]
-    checks.append(features_check(codex))
+    checks.append(features_check(codex, layout))
     checks.append(hooks_check(codex, cwd, actions))
     return checks
 
@@ -169,11 +169,15 @@ def _launcher_python(record: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def features_check(codex: Codex) -> Check:
+def features_check(codex: Codex, layout: Layout) -> Check:
     try:
         missing = features.wanted(codex.features())
+        off = features.turned_off(layout.config, missing)
     except CCError as e:
         return Check("features", False, e.message, "check `codex features list` works")
+    if off:  # the user's choice: install turns it on only when told to
+        error = install.hooks_off_error(layout, off)
+        return Check("features", False, error.message, error.fix)
     if missing:
         names = ", ".join(missing)
         return Check("features", False, f"[features] {names} is off", "run `ccplugin install` (it turns it on)")
