@@ -459,6 +459,17 @@ def test_session_end_kills_a_claude_that_ignores_sigterm_within_codex_three_seco
     assert job.state is State.CANCELLED and not group_alive(int(pidfile.read_text()))
 
 
+def test_codex_starts_without_a_warning_about_the_plugin(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    env = installed.env_for(tmp_path)
+    done = codex_exec_text(env, start_codex(fakes, reply("hello")), "hi", cwd=repo)  # text mode: warnings on stderr
+    assert done.returncode == 0, done.err
+    warned = [line for line in done.err.splitlines() if "warning" in line.lower()]
+    assert [line for line in warned if "hook" in line.lower() or "/cc/" in line] == [], warned
+    assert "SessionStart session=" in hooks_log(env)  # the plugin and its hooks were loaded
+
+
 def test_hooks_declare_the_timeouts_codex_grants(installed: Installed) -> None:
     declared = json.loads((Layout.of(installed.env).cache(__version__) / "hooks" / "hooks.json").read_text())
     (session_end,) = declared["hooks"]["SessionEnd"][0]["hooks"]
