@@ -16,6 +16,7 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlsplit
 
 DEFAULT_API = "https://api.anthropic.com"
@@ -28,7 +29,7 @@ _PROXY_VARS = {"https": ("HTTPS_PROXY", "https_proxy"), "http": ("HTTP_PROXY", "
 class Endpoint:
     host: str
     port: int
-    via: str  # "API" or "proxy"
+    via: Literal["API", "proxy"]
 
     def __str__(self) -> str:
         return f"{self.host}:{self.port}" + (" (the proxy)" if self.via == "proxy" else "")

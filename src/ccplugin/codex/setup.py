@@ -9,6 +9,7 @@ and every plugin update changes the hash.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import shlex
@@ -101,11 +102,8 @@ def setup(
 
 def install_claude_if_missing(env: Mapping[str, str], route: claude_install.Route, actions: list[str]) -> list[Check]:
     """Install Claude Code by ``route`` unless a `claude` is already found; a failed install is a check."""
-    try:
+    with contextlib.suppress(ClaudeFailure):
         found = claude_env.locate(env)
-    except ClaudeFailure:
-        pass
-    else:
         actions.append(f"Claude Code is already installed ({found.path}, from {found.source}); installed nothing")
         return []
     try:
