@@ -241,11 +241,12 @@ def hooks_check(codex: Codex, cwd: str, actions: list[str]) -> Check:
 
 
 def network_check(env: Mapping[str, str]) -> Check:
-    if env.get("CODEX_SANDBOX_NETWORK_DISABLED", "").strip() == "1":
-        why = reach.sandbox_blocks(env)
+    if reach.marked_offline(env):
+        where = reach.endpoint(env)
+        why = reach.unreachable(where)
         if why is None:  # an approved escalation: unsandboxed, and Codex leaves the variable set
-            where = reach.endpoint(env)
-            return Check("sandbox network", True, f"Codex marks this sandbox offline, but {where} is reachable")
+            detail = f"Codex marks this sandbox offline, but this command has the network ({where} answered)"
+            return Check("sandbox network", True, detail)
         detail = f"this command runs in a Codex sandbox without network ({why}), so Claude cannot reach its API"
         return Check("sandbox network", False, detail, NETWORK_FIX)
     if env.get("CODEX_SESSION_ID"):
