@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ccplugin.claude import install as claude_install
 from ccplugin.claude import reach
 from ccplugin.claude.env import (
     Redactor,
@@ -19,6 +20,7 @@ from ccplugin.claude.env import (
     find_binary,
 )
 from ccplugin.claude.types import ClaudeFailure, FailureKind
+from ccplugin.errors import CCError
 
 
 def executable(path: Path, body: str = "#!/bin/sh\nexit 0\n") -> Path:
@@ -187,3 +189,18 @@ def test_real_environment_is_not_touched() -> None:
     before = dict(os.environ)
     claude_env(os.environ)
     assert dict(os.environ) == before
+
+
+def test_installing_claude_with_npm_needs_npm(tmp_path: Path) -> None:
+    with pytest.raises(CCError) as info:
+        claude_install.command(claude_install.Route.NPM, {"PATH": str(tmp_path)})
+    assert "`npm` not found" in info.value.message and "--install-claude pip" in info.value.fix
+    pip = claude_install.command(claude_install.Route.PIP, {"PATH": str(tmp_path)})
+    assert pip == [sys.executable, "-m", "pip", "install", "claude-agent-sdk>=0.2.189"]  # ccplugin's own Python
+
+
+def test_install_claude_asks_pip_for_what_the_claude_extra_declares() -> None:
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    assert project["optional-dependencies"]["claude"] == [claude_install.SDK_REQUIREMENT]

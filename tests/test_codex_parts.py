@@ -42,7 +42,7 @@ SEED_FLAGS = {
     "status": ["[job-id]", "--wait", "--all"],
     "result": ["[job-id]"],
     "cancel": ["[job-id]"],
-    "setup": ["--enable-review-gate", "--disable-review-gate"],
+    "setup": ["--enable-review-gate", "--disable-review-gate", "--install-claude <pip|npm>"],
 }
 EXPLICIT_ONLY = {"status", "result", "cancel", "setup"}
 
@@ -98,6 +98,16 @@ def test_work_skills_run_in_the_foreground_or_through_a_reserved_subagent(
     assert "spawn_agent" in body and "tool_search" in body and "one blocking" in body
     assert 'sandbox_permissions: "require_escalated"' in body
     assert "no `&`, `nohup` or `setsid`" in body  # detached children die with the tool call
+
+
+def test_setup_skill_asks_before_installing_claude_or_turning_hooks_on(plugin: tuple[Layout, materialise.Tree]) -> None:
+    layout, tree = plugin
+    _, body = skill(tree, "setup")
+    assert "ask the user once whether to install Claude Code" in body
+    assert "Install\n   nothing without their yes" in body
+    assert f"{layout.launcher} setup --install-claude pip" in body and "with npm if they prefer it" in body
+    assert "ask once whether to" in body and f"{layout.launcher} install --enable-hooks" in body
+    assert "run the login command it names themselves" in body
 
 
 def test_review_skills_never_edit_and_rescue_asks_once(plugin: tuple[Layout, materialise.Tree]) -> None:

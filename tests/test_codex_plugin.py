@@ -6,11 +6,17 @@ each test gets its own state root, fakes and repository. The provider's URL is s
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
+import shlex
+import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -48,7 +54,7 @@ from codex_helpers import (
     jobs,
     launcher,
 )
-from helpers import ccplugin, finding, review_output, tree_snapshot
+from helpers import CliRun, ccplugin, finding, review_output, tree_snapshot, without_claude
 
 pytestmark = [pytest.mark.real_codex, pytest.mark.real_claude]
 
@@ -153,6 +159,60 @@ def test_install_repairs_codex_copy_and_retrusts_after_the_plugin_changes(tmp_pa
     assert moved["actions"][0].startswith("wrote the plugin to")
     assert "trusted 4 plugin hook(s)" in moved["actions"][-1]
     assert "$PATH:}/bin:" in Path(moved["launcher"]).read_text()
+
+
+HOOKS_OFF = """
+# no hooks on this machine
+[features]
+hooks = false   # my choice
+"""
+
+
+def on_terminal(argv: list[str], answer: bytes, env: Mapping[str, str], cwd: Path) -> tuple[int, str]:
+    """Run ``argv`` with a pseudo-terminal as stdin and stderr, answering ``answer`` once."""
+    main, side = pty.openpty()
+    with os.fdopen(main, "rb+", buffering=0) as tty:
+        child = subprocess.Popen(argv, stdin=side, stdout=subprocess.PIPE, stderr=side, cwd=cwd, env=dict(env))
+        os.close(side)
+        tty.write(answer)
+        out, _ = child.communicate(timeout=120)
+        seen = b""
+        with contextlib.suppress(OSError):  # EIO once the child closed its side
+            while chunk := tty.read(4096):
+                seen += chunk
+    return child.returncode, seen.decode() + out.decode()
+
+
+def test_install_turns_on_hooks_the_user_turned_off_only_when_told(tmp_path: Path, repo: Path) -> None:
+    env = codex_env(tmp_path)
+    layout = Layout.of(env)
+    layout.config.write_text(layout.config.read_text() + HOOKS_OFF)
+    before = layout.config.read_bytes()
+
+    refused = ccplugin("install", cwd=tmp_path, env=env)  # no terminal: one line naming the flag
+    assert refused.code == 5 and refused.out == ""
+    assert refused.err.count("\n") == 1 and "`hooks = false`" in refused.err
+    assert "`ccplugin install --enable-hooks`" in refused.err
+    assert layout.config.read_bytes() == before and not layout.root.exists()  # nothing changed
+    report = ccplugin("setup", "--json", cwd=repo, env=env).json()
+    check = next(c for c in report["checks"] if c["name"] == "features")
+    assert not check["ok"] and "`hooks = false`" in check["detail"] and "--enable-hooks" in check["fix"]
+
+    argv = [sys.executable, "-m", "ccplugin", "install"]
+    code, said = on_terminal(argv, b"n\n", env, tmp_path)
+    assert code == 5 and "[y/N]" in said and "--enable-hooks" in said
+    assert layout.config.read_bytes() == before
+
+    code, said = on_terminal(argv, b"y\n", env, tmp_path)
+    assert code == 0, said
+    assert "# no hooks on this machine\n[features]\nhooks = true   # my choice\n" in layout.config.read_text()
+    assert f"set [features] hooks = true in {layout.config}" in said
+    removed = ccplugin("uninstall", cwd=tmp_path, env=env)
+    assert removed.code == 0 and layout.config.read_bytes() == before  # uninstall puts `false` back
+
+    flag = ccplugin("install", "--enable-hooks", "--json", cwd=tmp_path, env=env)
+    assert flag.code == 0, flag.err
+    assert [h["trust"] for h in flag.json()["hooks"]] == ["trusted"] * 4
 
 
 def test_every_skill_passes_codex_own_skill_validator(installed: Installed) -> None:
@@ -399,6 +459,17 @@ def test_session_end_kills_a_claude_that_ignores_sigterm_within_codex_three_seco
     assert job.state is State.CANCELLED and not group_alive(int(pidfile.read_text()))
 
 
+def test_codex_starts_without_a_warning_about_the_plugin(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    env = installed.env_for(tmp_path)
+    done = codex_exec_text(env, start_codex(fakes, reply("hello")), "hi", cwd=repo)  # text mode: warnings on stderr
+    assert done.returncode == 0, done.err
+    warned = [line for line in done.err.splitlines() if "warning" in line.lower()]
+    assert [line for line in warned if "hook" in line.lower() or "/cc/" in line] == [], warned
+    assert "SessionStart session=" in hooks_log(env)  # the plugin and its hooks were loaded
+
+
 def test_hooks_declare_the_timeouts_codex_grants(installed: Installed) -> None:
     declared = json.loads((Layout.of(installed.env).cache(__version__) / "hooks" / "hooks.json").read_text())
     (session_end,) = declared["hooks"]["SessionEnd"][0]["hooks"]
@@ -454,7 +525,90 @@ def test_an_approved_escalation_keeps_codex_offline_variable_and_still_reaches_c
     assert "[high] Sign flipped (calc.py:2)" in review.out and len(claude.message_requests()) == 1
     report = ccplugin("setup", "--json", cwd=repo, env=env).json()
     network = next(c for c in report["checks"] if c["name"] == "sandbox network")
-    assert network["ok"] and "Codex marks this sandbox offline, but 127.0.0.1:" in network["detail"]
+    assert network["ok"], network
+    assert network["detail"].startswith("Codex marks this sandbox offline, but this command has the network (127.")
+
+
+def checks_of(run: CliRun) -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in run.json()["checks"]}
+
+
+def test_setup_says_which_claude_runs_and_where_it_came_from(installed: Installed, repo: Path, tmp_path: Path) -> None:
+    real = find_claude_bin()
+    assert real is not None
+    version = proc.run([real, "--version"]).out.strip()
+    env = installed.env_for(tmp_path) | {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude-config")}
+    chosen = checks_of(ccplugin("setup", "--json", cwd=repo, env=env | {"CCPLUGIN_CLAUDE_BIN": real}))["claude"]
+    assert chosen["ok"] and chosen["detail"] == f"{version} at {real} (from $CCPLUGIN_CLAUDE_BIN)"
+    on_path = without_claude(env, tmp_path) | {"PATH": f"{Path(real).parent}:/usr/bin:/bin"}
+    found = checks_of(ccplugin("setup", "--json", cwd=repo, env=on_path))["claude"]
+    assert found["detail"] == f"{version} at {Path(real).parent / 'claude'} (from PATH)"
+    text = ccplugin("setup", cwd=repo, env=on_path).out
+    assert f"- claude: ok — {version} at {Path(real).parent / 'claude'} (from PATH)" in text
+
+
+STUB_PIP = """import os, sys
+from pathlib import Path
+here = Path(__file__).resolve().parent.parent
+with open(os.environ["STUB_LOG"], "a") as log:
+    log.write(repr([sys.executable, *sys.argv[1:]]) + "\\n")
+if os.environ.get("STUB_FAIL"):
+    sys.exit("ERROR: No matching distribution found for claude-agent-sdk>=0.2.189")
+bundled = here / "claude_agent_sdk" / "_bundled"
+bundled.mkdir(parents=True, exist_ok=True)
+(bundled / "claude").symlink_to(os.environ["STUB_CLAUDE"])
+print("Successfully installed claude-agent-sdk-0.2.189")
+"""
+
+
+def test_setup_install_claude_installs_by_pip_or_npm_then_checks_again(
+    installed: Installed, repo: Path, tmp_path: Path
+) -> None:
+    """No download: ``python -m pip`` and ``npm`` are stubs at the process boundary that put the real claude
+    where pip's claude-agent-sdk wheel, or npm's global bin folder, would."""
+    real = find_claude_bin()
+    assert real is not None
+    log = tmp_path / "installers.log"
+    base = installed.env_for(tmp_path) | {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude-config")}
+    env = without_claude(base, tmp_path) | {"STUB_LOG": str(log), "STUB_CLAUDE": real}
+    shadow = Path(env["PYTHONPATH"])  # a claude_agent_sdk without its CLI, where `python -m pip` finds our pip
+    (shadow / "pip").mkdir()
+    (shadow / "pip" / "__init__.py").write_text("")
+    (shadow / "pip" / "__main__.py").write_text(STUB_PIP)
+    assert not checks_of(ccplugin("setup", "--json", cwd=repo, env=env))["claude"]["ok"]
+
+    failed = ccplugin("setup", "--install-claude", "--json", cwd=repo, env=env | {"STUB_FAIL": "1"})
+    check = checks_of(failed)["install claude"]
+    assert failed.code == 2 and not check["ok"] and "No matching distribution" in check["detail"]
+    assert "claude-agent-sdk>=0.2.189" in check["fix"] and "--install-claude npm" in check["fix"]
+
+    run = ccplugin("setup", "--install-claude", "--json", cwd=repo, env=env)
+    pip = [sys.executable, "-m", "pip", "install", "claude-agent-sdk>=0.2.189"]
+    assert run.json()["actions"][0] == f"installed Claude Code: `{shlex.join(pip)}`"
+    assert log.read_text().splitlines()[-1] == repr([sys.executable, "install", "claude-agent-sdk>=0.2.189"])
+    bundled = shadow / "claude_agent_sdk" / "_bundled" / "claude"
+    checks = checks_of(run)
+    assert checks["claude"]["ok"] and checks["claude"]["detail"].endswith(
+        f"at {bundled} (from the claude-agent-sdk wheel)"
+    )
+    assert not checks["auth"]["ok"] and checks["auth"]["fix"] == f"run `{bundled} auth login`"
+    again = ccplugin("setup", "--install-claude", cwd=repo, env=env)
+    assert f"- Claude Code is already installed ({bundled}, from the claude-agent-sdk wheel)" in again.out
+    assert len(log.read_text().splitlines()) == 2  # the failed and the first install; nothing since
+
+    npm_bin = tmp_path / "npm-bin"
+    npm_bin.mkdir()
+    npm = npm_bin / "npm"
+    npm.write_text(f'#!/bin/sh\necho "npm $*" >> "$STUB_LOG"\nln -s "$STUB_CLAUDE" {npm_bin / "claude"}\n')
+    npm.chmod(0o755)
+    bundled.unlink()
+    by_npm = env | {"PATH": f"{npm_bin}:{env['PATH']}"}
+    run = ccplugin("setup", "--install-claude", "npm", "--json", cwd=repo, env=by_npm)
+    assert run.json()["actions"][0] == f"installed Claude Code: `{npm} install -g @anthropic-ai/claude-code`"
+    assert log.read_text().splitlines()[-1] == "npm install -g @anthropic-ai/claude-code"
+    checks = checks_of(run)
+    assert checks["claude"]["detail"].endswith(f"at {npm_bin / 'claude'} (from PATH)")
+    assert checks["auth"]["fix"] == "run `claude auth login`"
 
 
 # -- the plugin's parts without Codex ------------------------------------------------------------

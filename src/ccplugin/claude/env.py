@@ -14,6 +14,8 @@ import importlib.util
 import os
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from ccplugin import proc, redact
@@ -54,17 +56,36 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in _TRUE
 
 
+class Source(StrEnum):
+    """Where the `claude` that runs was found."""
+
+    OVERRIDE = f"${BIN_VAR}"
+    PATH = "PATH"
+    SDK = "the claude-agent-sdk wheel"
+
+
+@dataclass(frozen=True)
+class Located:
+    path: str
+    source: Source
+
+
 def find_binary(env: Mapping[str, str]) -> str:
     """``$CCPLUGIN_CLAUDE_BIN``, else ``claude`` on PATH, else claude-agent-sdk's bundled CLI."""
+    return locate(env).path
+
+
+def locate(env: Mapping[str, str]) -> Located:
+    """:func:`find_binary`, saying which of the three places it came from."""
     override = env.get(BIN_VAR, "").strip()
     if override:
-        return _checked_override(override, env)
+        return Located(_checked_override(override, env), Source.OVERRIDE)
     found = proc.which("claude", env)
     if found:
-        return found
+        return Located(found, Source.PATH)
     bundled = sdk_bundled_binary()
     if bundled:
-        return bundled
+        return Located(bundled, Source.SDK)
     raise ClaudeFailure(FailureKind.MISSING, "Claude Code CLI `claude` not found", INSTALL_FIX)
 
 

@@ -16,6 +16,7 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlsplit
 
 DEFAULT_API = "https://api.anthropic.com"
@@ -28,18 +29,21 @@ _PROXY_VARS = {"https": ("HTTPS_PROXY", "https_proxy"), "http": ("HTTP_PROXY", "
 class Endpoint:
     host: str
     port: int
-    via: str  # "API" or "proxy"
+    via: Literal["API", "proxy"]
 
     def __str__(self) -> str:
         return f"{self.host}:{self.port}" + (" (the proxy)" if self.via == "proxy" else "")
 
 
+def marked_offline(env: Mapping[str, str]) -> bool:
+    """Codex says this command's sandbox has no network (it may be wrong: see the module docstring)."""
+    return env.get("CODEX_SANDBOX_NETWORK_DISABLED", "").strip() == "1"
+
+
 def sandbox_blocks(env: Mapping[str, str]) -> str | None:
     """Why Claude cannot reach its API from this Codex sandbox, or None when it can (or when
     Codex does not say the sandbox has no network)."""
-    if env.get("CODEX_SANDBOX_NETWORK_DISABLED", "").strip() != "1":
-        return None
-    return unreachable(endpoint(env))
+    return unreachable(endpoint(env)) if marked_offline(env) else None
 
 
 def endpoint(env: Mapping[str, str]) -> Endpoint:
