@@ -476,6 +476,30 @@ def test_shards_merge_into_one_gate(
     assert missing.code == 3 and "1 expected shard result(s) missing" in missing.out
 
 
+@pytest.mark.real_claude
+def test_merge_counts_a_repeated_shard_once(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    """One passing shard given three times (and as a copy) is one shard: `--expect 3` is ERROR, not PASS."""
+    claude = cc_fake_claude(structured())
+    util = pull.files / "results" / "util.json"
+    args = ("--fail-on", "high", "--paths", "util.py", "--label", "util", "--result-json", str(util))
+    ran = ci(pull, pull.env(claude, github), *args)
+    assert ran.code == 0, ran.err
+    copy = util.with_name("copy.json")
+    copy.write_bytes(util.read_bytes())
+    env = pull.env(None, None)
+    alone = ccplugin("ci", "merge", str(util), "--expect", "1", "--json", cwd=pull.work, env=env)
+    assert alone.code == 0 and json.loads(alone.out)["gate"]["status"] == "pass", alone.err
+    for given in ((str(util),) * 3, (str(util), str(copy), str(util.parent))):
+        merged = ccplugin("ci", "merge", *given, "--expect", "3", "--json", cwd=pull.work, env=env)
+        assert merged.code == 3, merged.out
+        out = json.loads(merged.out)
+        assert out["gate"]["status"] == "error" and out["target"]["label"] == "1 shard(s): util"
+        assert "2 expected shard result(s) missing" in out["gate"]["reason"]
+        assert any("repeat a shard already given" in note for note in out["ci"]["notes"])
+
+
 # --- the runner protocol and placement, without a review ---------------------------------------
 
 
