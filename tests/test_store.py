@@ -247,6 +247,76 @@ def test_recycled_pid_is_never_signalled(root: Path, ws: str, grace: float) -> N
         bystander.wait()
 
 
+NOBODY = 65534
+as_root = pytest.mark.skipif(
+    os.geteuid() != 0 or not Path("/usr/bin/setpriv").exists(), reason="needs root and setpriv"
+)
+
+
+def as_user(uid: int, argv: list[str]) -> list[str]:
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *argv]
+
+
+@as_root
+def test_cancel_never_signals_another_users_process(root: Path, ws: str) -> None:
+    """A record naming a live process of another user (pid and start time match) is cancelled, the process untouched."""
+    other = subprocess.Popen(as_user(NOBODY, ["sleep", "30"]), stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(0.2)  # setpriv has exec'd sleep
+        ident = proc.identity(other.pid)
+        assert ident is not None and os.stat(f"/proc/{other.pid}").st_uid == NOBODY
+        with Store(root) as store:
+            job = new(store, ws, state=State.RUNNING)
+            store.update(job.id, pid=ident.pid, pid_start=ident.start)
+            done = lifecycle.cancel(store, job.id)
+        assert done.state is State.CANCELLED and "runs as another user" in (done.error or "")
+        time.sleep(0.2)
+        assert other.poll() is None, "another user's process was signalled"
+    finally:
+        other.kill()
+        other.wait()
+
+
+@as_root
+def test_cancel_by_a_user_of_a_job_whose_pid_is_someone_elses_is_one_line(tmp_path: Path) -> None:
+    """`ccplugin cancel` run as nobody, the record naming root's process: no PermissionError traceback."""
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="cc-nobody-"))
+    try:
+        os.chown(home, NOBODY, NOBODY)
+        mine = subprocess.Popen(["sleep", "30"], stdin=subprocess.DEVNULL, start_new_session=True)
+        reap_in_background(mine)
+        ident = proc.identity(mine.pid)
+        assert ident is not None
+        script = (
+            "import sys; from pathlib import Path; from ccplugin.jobs.store import State, Store\n"
+            "with Store(Path(sys.argv[1]) / 'state') as s:\n"
+            "    j = s.create(kind='review', workspace=sys.argv[1], owner=None, title='t', request={}, model=None,"
+            " effort=None, state=State.RUNNING)\n"
+            "    s.update(j.id, pid=int(sys.argv[2]), pid_start=int(sys.argv[3]))\n"
+            "    print(j.id)\n"
+        )
+        env = {"PATH": os.environ["PATH"], "HOME": str(home), "CCPLUGIN_HOME": str(home / "state")}
+        made = subprocess.run(
+            as_user(NOBODY, [sys.executable, "-c", script, str(home), str(ident.pid), str(ident.start)]),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=home,
+            check=True,
+        )
+        job_id = made.stdout.strip()
+        cancel = as_user(NOBODY, [sys.executable, "-m", "ccplugin", "cancel", job_id, "--json"])
+        done = subprocess.run(cancel, capture_output=True, text=True, env=env, cwd=home, check=False)
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        assert json.loads(done.stdout)["state"] == "cancelled"
+        assert mine.poll() is None
+        mine.kill()
+    finally:
+        subprocess.run(["rm", "-rf", str(home)], check=True)
+
+
 # -- detached workers -----------------------------------------------------------------------------
 
 
