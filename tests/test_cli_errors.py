@@ -168,3 +168,28 @@ def test_result_of_a_record_it_cannot_read(repo: Path, case: str) -> None:
     job = _finished_review(root, repo, result)
     for args in ((job,), (job, "--json")):
         one_line_error(ccplugin("result", *args, cwd=repo, env=env()), 3, job, "cannot read", "ccplugin status")
+
+
+@pytest.mark.parametrize("link", ["root", "logs"])
+def test_linked_state_folder(repo: Path, tmp_path: Path, link: str) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    state = tmp_path / "state"
+    if link == "root":
+        state.symlink_to(elsewhere)
+    else:
+        state.mkdir()
+        (state / "logs").symlink_to(elsewhere)
+    run = ccplugin("status", cwd=repo, env={**env(), "CCPLUGIN_HOME": str(state)})
+    one_line_error(run, 2, "is a symbolic link", "rm ")
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the folder away")
+def test_another_users_state_folder(repo: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    os.chown(state, 65534, 65534)
+    run = ccplugin("status", cwd=repo, env={**env(), "CCPLUGIN_HOME": str(state)})
+    one_line_error(run, 2, "belongs to another user", "CCPLUGIN_HOME")
+    assert list(state.iterdir()) == []

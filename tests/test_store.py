@@ -317,6 +317,99 @@ def test_cancel_by_a_user_of_a_job_whose_pid_is_someone_elses_is_one_line(tmp_pa
         subprocess.run(["rm", "-rf", str(home)], check=True)
 
 
+# -- the state folder: ours, private, no links ------------------------------------------------------
+
+
+def _mode(path: Path) -> int:
+    return os.lstat(path).st_mode & 0o777
+
+
+def test_a_shared_state_folder_is_made_private(root: Path, ws: str) -> None:
+    from ccplugin.review.cache import Cache
+
+    for folder in (root, root / "logs", root / "cache"):
+        folder.mkdir(parents=True)
+        folder.chmod(0o777)
+    (root / "jobs.db").touch(mode=0o666)
+    (root / "jobs.db").chmod(0o666)
+    with Store(root) as store:
+        job = new(store, ws)
+        log = store.log_path(job.id)
+        log.touch()
+        log.chmod(0o666)
+        store.append_log(job.id, "hello")
+        Cache(root).put("k", {"review": {}})
+        assert Cache(root).get("k") == {"review": {}}
+    assert [_mode(p) for p in (root, root / "logs", root / "cache")] == [0o700] * 3
+    assert _mode(root / "jobs.db") == 0o600 and _mode(log) == 0o600
+
+
+def _outside(tmp_path: Path) -> Path:
+    """Files another user (or a careless script) points the state folder's links at."""
+    out = tmp_path / "outside"
+    out.mkdir()
+    (out / "victim.txt").write_text("do not touch\n")
+    return out
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else b"" for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("link", ["root", "logs", "jobs.db", "jobs.db-wal"])
+def test_a_linked_state_folder_or_database_is_refused(tmp_path: Path, link: str) -> None:
+    root = tmp_path / "state"
+    outside = _outside(tmp_path)
+    target = outside if link in ("root", "logs") else outside / "victim.txt"
+    if link == "root":
+        root.symlink_to(target)
+    else:
+        root.mkdir(mode=0o700)
+        (root / link).symlink_to(target)
+    before = _snapshot(outside)
+    with pytest.raises(CCError, match="is a symbolic link") as caught:
+        Store(root)
+    assert "rm " in caught.value.line()
+    assert _snapshot(outside) == before
+
+
+def test_a_linked_job_log_is_never_written_through(root: Path, ws: str, tmp_path: Path) -> None:
+    outside = _outside(tmp_path)
+    before = _snapshot(outside)
+    with Store(root) as store:
+        job = new(store, ws)
+        store.log_path(job.id).symlink_to(outside / "victim.txt")
+        with pytest.raises(CCError, match="is a symbolic link"):
+            store.append_log(job.id, "planted")
+        with pytest.raises(CCError, match="is a symbolic link"):
+            background.start_worker(job.id, os.environ, store.log_path(job.id))
+    assert _snapshot(outside) == before
+
+
+def test_a_linked_cache_entry_is_not_read(root: Path, tmp_path: Path) -> None:
+    from ccplugin.review.cache import Cache
+
+    (tmp_path / "planted.json").write_text(json.dumps({"review": {"verdict": "approve"}}))
+    (root / "cache").mkdir(parents=True, mode=0o700)
+    (root / "cache" / "k.json").symlink_to(tmp_path / "planted.json")
+    with pytest.raises(CCError, match="is a symbolic link"):
+        Cache(root).get("k")
+
+
+@as_root
+@pytest.mark.parametrize("theirs", ["root", "logs", "jobs.db", "job log"])
+def test_another_users_state_folder_is_refused(root: Path, ws: str, theirs: str) -> None:
+    with Store(root) as store:
+        log = store.log_path(new(store, ws).id)
+        store.append_log(log.stem, "mine")
+    path = {"root": root, "logs": root / "logs", "jobs.db": root / "jobs.db", "job log": log}[theirs]
+    os.chown(path, NOBODY, NOBODY)
+    with pytest.raises(CCError, match=r"belongs to another user \(uid 65534\)") as caught, Store(root) as store:
+        store.append_log(log.stem, "more")
+    assert "CCPLUGIN_HOME" in caught.value.line()
+    assert log.read_bytes() == b"mine\n"
+
+
 # -- detached workers -----------------------------------------------------------------------------
 
 
