@@ -570,6 +570,24 @@ def test_merge_counts_a_repeated_shard_once(
         assert any("repeat a shard already given" in note for note in out["ci"]["notes"])
 
 
+def test_merge_refuses_a_shard_with_a_nan_confidence(tmp_path: Path) -> None:
+    """Python's json reads NaN; SARIF written from it would not be JSON: the shard is bad input, nothing is written."""
+    from ccplugin.review import findings, gate
+    from ccplugin.review.outcome import ReviewOutcome
+
+    review = findings.parse(review_output(finding("calc.py", 6)), {}, tmp_path)
+    decided = gate.decide(review, gate.GatePolicy("high"))
+    outcome = ReviewOutcome("review", decided, {"label": "x"}, {}, "m", None, review)
+    shard = tmp_path / "shard.json"
+    shard.write_text(json.dumps(outcome.to_dict()).replace('"confidence": 0.9', '"confidence": NaN'))
+    assert "NaN" in shard.read_text()
+    sarif = tmp_path / "merged.sarif"
+    run = ccplugin("ci", "merge", str(shard), "--sarif", str(sarif), cwd=tmp_path, env=_plain_env(tmp_path))
+    assert run.code == 2 and run.err.count("\n") == 1, run.err
+    assert "is not a shard result" in run.err and "confidence must be a number from 0 to 1" in run.err
+    assert not sarif.exists()
+
+
 # --- the runner protocol and placement, without a review ---------------------------------------
 
 

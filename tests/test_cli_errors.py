@@ -142,6 +142,12 @@ def _finished_review(root: Path, workspace: Path, result: object) -> str:
         return job.id
 
 
+def _finding(confidence: float) -> dict[str, object]:
+    from ccplugin.review.model import Finding
+
+    return {**Finding("low", "t", "b", "a.py", 1, 1, 0.5, "").to_dict(), "confidence": confidence}
+
+
 def _passing_outcome() -> dict[str, object]:
     from ccplugin.review import gate
     from ccplugin.review.model import ReviewResult
@@ -153,7 +159,7 @@ def _passing_outcome() -> dict[str, object]:
     return outcome.to_dict()
 
 
-@pytest.mark.parametrize("case", ["unknown-gate-status", "list", "string", "no-gate"])
+@pytest.mark.parametrize("case", ["unknown-gate-status", "list", "string", "no-gate", "nan-confidence"])
 def test_result_of_a_record_it_cannot_read(repo: Path, case: str) -> None:
     good = _passing_outcome()
     result: object = {
@@ -161,6 +167,7 @@ def test_result_of_a_record_it_cannot_read(repo: Path, case: str) -> None:
         "list": [good],
         "string": "pass",
         "no-gate": {k: v for k, v in good.items() if k != "gate"},
+        "nan-confidence": {**good, "review": {**good["review"], "findings": [_finding(float("nan"))]}},  # type: ignore[dict-item]
     }[case]
     root = Path(env()["CCPLUGIN_HOME"])
     ok = _finished_review(root, repo, good)

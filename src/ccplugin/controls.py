@@ -14,14 +14,14 @@ import re
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
-def strip(text: str) -> str:
+def clean(text: str) -> str:
     """``text`` without control characters (a CRLF line end becomes a newline)."""
     return _CONTROLS.sub("", text.replace("\r\n", "\n"))
 
 
-def strip_fields(obj: object, *names: str) -> None:
+def clean_fields(obj: object, *names: str) -> None:
     """Strip the named text fields of a frozen dataclass in place (from its ``__post_init__``); None stays."""
     for name in names:
         value = getattr(obj, name)
         if value is not None:
-            object.__setattr__(obj, name, strip(str(value)))
+            object.__setattr__(obj, name, clean(str(value)))

@@ -1,6 +1,6 @@
 """The only path to stdout and stderr, so tests capture output one way.
 
-Text goes out without control characters (:func:`ccplugin.controls.strip`): whatever a review,
+Text goes out without control characters (:func:`ccplugin.controls.clean`): whatever a review,
 a file name or an error message carries, nothing printed here can drive the terminal.
 """
 
@@ -14,7 +14,7 @@ from ccplugin import controls
 
 
 def write(text: str) -> None:
-    sys.stdout.write(controls.strip(text))
+    sys.stdout.write(controls.clean(text))
     sys.stdout.flush()
 
 
@@ -36,10 +36,10 @@ def json_out(payload: Any) -> None:
 
 def progress(text: str) -> None:
     """A progress line on stderr (never mixed into --json stdout)."""
-    sys.stderr.write(f"[cc] {controls.strip(text)}\n")
+    sys.stderr.write(f"[cc] {controls.clean(text)}\n")
     sys.stderr.flush()
 
 
 def error(text: str) -> None:
-    sys.stderr.write(controls.strip(text) + "\n")
+    sys.stderr.write(controls.clean(text) + "\n")
     sys.stderr.flush()

@@ -45,7 +45,7 @@ def _finding(raw: Mapping[str, Any], hunks: Mapping[str, tuple[Hunk, ...]], root
     start = int(raw["line_start"])
     end = max(start, int(raw["line_end"]))
     severity = str(raw["severity"])
-    title = controls.strip(str(raw["title"])).strip()
+    title = controls.clean(str(raw["title"])).strip()
     return Finding(
         severity=severity,
         title=title,

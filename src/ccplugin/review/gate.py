@@ -45,7 +45,7 @@ class GateOutcome:
     policy: GatePolicy = GatePolicy()
 
     def __post_init__(self) -> None:
-        controls.strip_fields(self, "reason")  # it quotes error text and shard reasons
+        controls.clean_fields(self, "reason")  # it quotes error text and shard reasons
 
     @property
     def exit_code(self) -> int:

@@ -42,7 +42,7 @@ class Finding:
     suppressed: str | None = None  # the waiver's reason when suppressed
 
     def __post_init__(self) -> None:
-        controls.strip_fields(self, "severity", "title", "body", "recommendation", "suppressed")
+        controls.clean_fields(self, "severity", "title", "body", "recommendation", "suppressed")
         object.__setattr__(self, "file", paths.repo_path(self.file))
         confidence = float(self.confidence)
         if not 0 <= confidence <= 1:  # NaN fails this too
@@ -101,8 +101,8 @@ class ReviewResult:
     next_steps: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        controls.strip_fields(self, "verdict", "summary")
-        object.__setattr__(self, "next_steps", tuple(controls.strip(str(s)) for s in self.next_steps))
+        controls.clean_fields(self, "verdict", "summary")
+        object.__setattr__(self, "next_steps", tuple(controls.clean(str(s)) for s in self.next_steps))
 
     def worst_first(self) -> tuple[Finding, ...]:
         return tuple(sorted(self.findings, key=lambda f: (f.rank, f.file, f.line_start)))

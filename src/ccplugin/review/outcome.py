@@ -17,7 +17,7 @@ class ReviewError:
     fix: str = ""
 
     def __post_init__(self) -> None:
-        controls.strip_fields(self, "kind", "message", "fix")  # a failed run's message can be the model's text
+        controls.clean_fields(self, "kind", "message", "fix")  # a failed run's message can be the model's text
 
     def line(self) -> str:
         return f"{self.message}: {self.fix}" if self.fix else self.message

@@ -27,7 +27,7 @@ def repo_path(raw: str, root: Path | None = None, changed: Collection[str] = ())
     """
     if raw == OUTSIDE:
         return OUTSIDE
-    path = controls.strip(raw).replace("\n", "").replace("\t", "").strip().replace("\\", "/")
+    path = controls.clean(raw).replace("\n", "").replace("\t", "").strip().replace("\\", "/")
     if path.startswith("/"):
         path = _under(path, root)
     path = posixpath.normpath(path) if path else "."
