@@ -33,7 +33,7 @@ _ORDER = (GateStatus.FAIL, GateStatus.ERROR, GateStatus.PASS, GateStatus.OFF, Ga
 class Shard:
     label: str
     outcome: ReviewOutcome
-    identity: str = ""  # the job id, else a digest of the result (see :func:`identity`)
+    identity: str  # the job id, else a digest of the result (see :func:`identity`)
 
 
 def load(paths: Sequence[str]) -> list[Shard]:
