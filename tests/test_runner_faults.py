@@ -275,6 +275,17 @@ def test_structured_output_off_the_schema(
     assert r.structured == (json.loads(structured) if structured.startswith("{") else None)
 
 
+@pytest.mark.parametrize(("number", "where"), [("NaN", "$.n[1]"), ("Infinity", "$.n[1]"), ("-Infinity", "$.n[1]")])
+def test_structured_output_with_a_number_json_cannot_hold(
+    fake: Any, env: dict[str, str], tmp_path: Path, number: str, where: str
+) -> None:
+    # NaN passes `minimum`/`maximum`; a stream line may carry it, no report can (SARIF would not be JSON)
+    binary = fake(f"result(structured_output={{'verdict': 'approve', 'n': [1, float({number!r})]}})")
+    r = run(spec(tmp_path, json_schema=SCHEMA), env=env, binary=binary)
+    assert r.failure is FailureKind.STRUCTURED_INVALID
+    assert r.failure_detail == f"structured output holds NaN or Infinity at {where}"
+
+
 def test_cancel_check_stops_the_run(fake: Any, env: dict[str, str], tmp_path: Path) -> None:
     binary = fake(HANGS_WITH_A_CHILD)
     events: list[Event] = []

@@ -1,4 +1,8 @@
-"""The only path to stdout and stderr, so tests capture output one way."""
+"""The only path to stdout and stderr, so tests capture output one way.
+
+Text goes out without control characters (:func:`ccplugin.controls.clean`): whatever a review,
+a file name or an error message carries, nothing printed here can drive the terminal.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ import json
 import sys
 from typing import Any
 
+from ccplugin import controls
+
 
 def write(text: str) -> None:
-    sys.stdout.write(text)
+    sys.stdout.write(controls.clean(text))
     sys.stdout.flush()
 
 
@@ -30,10 +36,10 @@ def json_out(payload: Any) -> None:
 
 def progress(text: str) -> None:
     """A progress line on stderr (never mixed into --json stdout)."""
-    sys.stderr.write(f"[cc] {text}\n")
+    sys.stderr.write(f"[cc] {controls.clean(text)}\n")
     sys.stderr.flush()
 
 
 def error(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    sys.stderr.write(controls.clean(text) + "\n")
     sys.stderr.flush()

@@ -137,8 +137,7 @@ def review_body(p: Plan, o: ReviewOutcome, label: str) -> str:
     if p.in_body:
         lines += ["", "Not in the diff's hunks (or over the comment limit), so listed here:", ""]
         lines += [
-            f"- **[{f.severity}]** `{summary.cell(summary.where(f))}` {summary.cell(f.title)} {fp_marker(f)}"
-            for f in p.in_body
+            f"- **[{f.severity}]** `{summary.cell(f.where)}` {summary.cell(f.title)} {fp_marker(f)}" for f in p.in_body
         ]
     if p.already:
         lines += ["", f"{len(p.already)} finding(s) reported on an earlier push are not repeated."]

@@ -71,6 +71,8 @@ def annotation(kind: str, f: Finding) -> str:
     start = max(1, f.line_start)
     end = max(start, f.line_end)
     message = f.body + (f"\n\nRecommendation: {f.recommendation}" if f.recommendation else "")
+    if not f.in_repo:  # an annotation of the run, not of a file
+        return command(kind, message or f.title, title=f"[{f.severity}] {f.title} ({f.file})")
     return command(
         kind,
         message or f.title,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
 import os
 import selectors
 import signal
@@ -382,6 +383,9 @@ def _check_structured(schema: dict[str, Any], value: Any) -> _Verdict:
     if not isinstance(value, dict):
         why = f"structured output is not a JSON object but {type(value).__name__}"
         return _Verdict(FailureKind.STRUCTURED_INVALID, why)
+    where = _non_finite(value, "$")
+    if where is not None:  # NaN and Infinity pass `minimum`/`maximum`, and no JSON can hold them
+        return _Verdict(FailureKind.STRUCTURED_INVALID, f"structured output holds NaN or Infinity at {where}")
     import jsonschema  # deferred: only structured runs pay for the import
 
     try:
@@ -395,6 +399,19 @@ def _check_structured(schema: dict[str, Any], value: Any) -> _Verdict:
         FailureKind.STRUCTURED_INVALID,
         f"structured output does not match the schema at {error.json_path}: {error.message}",
     )
+
+
+def _non_finite(value: Any, where: str) -> str | None:
+    """The JSON path of the first NaN or infinite number in ``value``, else None."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else where
+    if isinstance(value, dict):
+        items: Any = ((f"{where}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    return next((found for path, v in items if (found := _non_finite(v, path)) is not None), None)
 
 
 def _exit_words(code: int) -> str:

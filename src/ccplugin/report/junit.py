@@ -72,8 +72,8 @@ def case_name(f: Finding) -> str:
 def finding_case(f: Finding, gating: bool) -> TestCase:
     from junit_xml import TestCase
 
-    line = max(1, f.line_start)
-    case = TestCase(case_name(f), classname=f.file, file=f.file, line=str(line))
+    place = {"file": f.file, "line": str(max(1, f.line_start))} if f.in_repo else {}
+    case = TestCase(case_name(f), classname=f.file, **place)
     detail = _detail(f)
     if gating:
         case.add_failure_info(message=f"[{f.severity}] {f.title}", output=detail, failure_type=f.severity)
@@ -90,7 +90,7 @@ def gate_case(o: ReviewOutcome) -> TestCase:
     case = TestCase(GATE_NAME, classname=GATE_CLASSNAME)
     status, reason = o.gate.status, o.gate.reason
     if status is GateStatus.FAIL:
-        lines = [f"[{f.severity}] {f.title} ({_where(f)})" for f in o.gate.gating]
+        lines = [f"[{f.severity}] {f.title} ({f.where})" for f in o.gate.gating]
         case.add_failure_info(message=reason, output="\n".join(lines), failure_type="gate")
     elif status is GateStatus.ERROR:
         kind = o.error.kind if o.error else "error"
@@ -160,12 +160,7 @@ def _add_properties(case: ET.Element, props: dict[str, str]) -> None:
 
 
 def _detail(f: Finding) -> str:
-    lines = [f"{_where(f)} [{f.severity}, confidence {f.confidence:g}] {f.title}", "", f.body]
+    lines = [f"{f.where} [{f.severity}, confidence {f.confidence:g}] {f.title}", "", f.body]
     if f.recommendation:
         lines += ["", f"Recommendation: {f.recommendation}"]
     return "\n".join(lines)
-
-
-def _where(f: Finding) -> str:
-    end = f":{f.line_start}-{f.line_end}" if f.line_end > f.line_start else f":{f.line_start}"
-    return f.file + end

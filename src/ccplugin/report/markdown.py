@@ -54,7 +54,7 @@ def _findings(o: ReviewOutcome) -> list[str]:
 
 
 def _finding(f: Finding, gating: bool) -> list[str]:
-    where = f"{f.file}:{f.line_start}" + (f"-{f.line_end}" if f.line_end != f.line_start else "")
+    where = f.where
     tags = [f.location.value, f"fp {f.fingerprint}"]
     if gating:
         tags.insert(0, "GATING")

@@ -3,7 +3,8 @@
 Each finding gets its own rule (id ``cc-review/<fingerprint>``, short description = its title) so
 code-scanning alerts read as the finding, not as a generic "review finding". Levels: critical and
 high → ``error``, medium → ``warning``, low → ``note``. Locations are repo-relative URIs under
-``%SRCROOT%`` with 1-based regions; the fingerprint is a ``partialFingerprints`` entry so alerts
+``%SRCROOT%`` with 1-based regions (a finding outside the repository has a location that only
+says so: no URI that could leave ``%SRCROOT%``); the fingerprint is a ``partialFingerprints`` entry so alerts
 track across pushes; suppressed findings carry an external, accepted suppression with the
 waiver's reason. A review that could not run is ``executionSuccessful: false`` with the reason
 as an error notification and no results; the gate itself is in the run's properties.
@@ -114,6 +115,8 @@ def result(f: Finding, index: int, gating: bool) -> dict[str, Any]:
 
 
 def location(f: Finding) -> dict[str, Any]:
+    if not f.in_repo:
+        return {"message": {"text": f.file}}
     start = max(1, f.line_start)
     region = {"startLine": start, "endLine": max(start, f.line_end)}
     artifact = {"uri": quote(f.file), "uriBaseId": SRCROOT}

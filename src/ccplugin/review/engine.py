@@ -130,7 +130,7 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
     assert run.structured is not None  # the runner guarantees structured output on success
     # the reviewer may quote a secret it read: mask our secrets' values and secret-shaped text
     structured = redact_json(run.structured, claude_env.Redactor.from_env(ctx.env))
-    result = findings.parse(structured, inp.hunks)
+    result = findings.parse(structured, inp.hunks, prep.target.repo_root)
     stored = {"review": result.to_dict(), "run": run.to_dict()}
     cache.put(k, stored)
     return _finish(prep, base, result, stored, cached=False)

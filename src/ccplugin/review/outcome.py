@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccplugin import controls
 from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
 from ccplugin.review.model import Finding, ReviewResult
 
@@ -14,6 +15,9 @@ class ReviewError:
     kind: str  # a FailureKind value, or "cancelled"
     message: str
     fix: str = ""
+
+    def __post_init__(self) -> None:
+        controls.clean_fields(self, "kind", "message", "fix")  # a failed run's message can be the model's text
 
     def line(self) -> str:
         return f"{self.message}: {self.fix}" if self.fix else self.message
