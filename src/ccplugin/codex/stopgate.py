@@ -118,7 +118,7 @@ def decide(stop: StopInput) -> Decision:
     if early is not None:
         memory.save(stop.root, stop.session)
         return early
-    paths = now.changed_since(memory.baseline) if memory.baseline else []
+    paths = _turn_paths(stop, memory, now)
     decision = judge(*_review(stop, paths, deadline, _turn_start(memory)))
     if decision.block:
         memory.blocks += 1
@@ -145,6 +145,20 @@ def _early(stop: StopInput, memory: Memory, now: Fingerprint) -> Decision | None
         )
         return Decision(text=note, log="allowed: block limit reached")
     return None
+
+
+def _turn_paths(stop: StopInput, memory: Memory, now: Fingerprint) -> list[str]:
+    """The files the turn changed: in the work tree, and in any commit it made (their policy edits count)."""
+    if memory.baseline is None:
+        return []
+    paths = set(now.changed_since(memory.baseline))
+    start = _turn_start(memory)
+    if start and now.head != start:
+        from ccplugin import git
+
+        committed = git.raw_diff(Path(stop.workspace), (start, "HEAD"), stop.env)
+        paths |= {p for e in committed for p in (e.path, e.old_path)}
+    return sorted(paths)
 
 
 def _turn_start(memory: Memory) -> str | None:
