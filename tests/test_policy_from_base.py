@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 
 from ccplugin.codex import state
+from ccplugin.review import policy
+from ccplugin.review.collect import PathFilter
+from ccplugin.review.target import Target, resolve_target
 from ccplugin.testing import fail, reply, structured_output
 from ccplugin.testing.fake_github import FakeGitHub, files_from_git
 from ccplugin.testing.runner import OfflineClaude
@@ -328,3 +331,48 @@ def test_codex_stop_gate_judges_a_turn_by_the_commit_it_started_from(
         assert f"- [high] {POLICY_EDIT}{name} ({name}:" in reason
     assert f"(policy: pyproject.toml at {start[:7]} (HEAD))" in reason
     assert len(claude.fake.message_requests()) == 1
+
+
+# --- the policy module without Claude ---------------------------------------------------------------
+
+
+def working_tree(root: Path) -> Target:
+    return resolve_target(root, "working-tree")
+
+
+def test_only_the_ccplugin_table_of_pyproject_is_policy(tmp_path: Path) -> None:
+    root = base_repo(tmp_path / "repo")
+    trusted = policy.at(root, sha(root), "HEAD")
+    keep_all = PathFilter((), ())
+    write(root, {"pyproject.toml": '[project]\nname = "x"\n\n' + BASE_POLICY})  # a dependency bump, say
+    assert policy.edited(working_tree(root), trusted, keep_all) == ()
+    write(root, {"pyproject.toml": BASE_POLICY.replace("high", "critical")})
+    assert policy.edited(working_tree(root), trusted, keep_all) == ("pyproject.toml",)
+    assert policy.edited(working_tree(root), trusted, PathFilter(("calc.py",), ())) == ()  # not asked about
+
+
+def test_policy_files_are_read_as_committed_regular_blobs(tmp_path: Path) -> None:
+    root = base_repo(tmp_path / "repo")
+    marker = tmp_path / "textconv-ran"
+    (root / ".gitattributes").write_text("*.toml diff=conv filter=conv\n")
+    git(root, "config", "diff.conv.textconv", f"sh -c 'touch {marker}; cat'")
+    git(root, "config", "filter.conv.smudge", f"sh -c 'touch {marker}; cat'")
+    (root / "vendor").mkdir()
+    (root / "vendor" / "x").write_text("x\n")
+    (root / ".ccplugin-waivers.toml").symlink_to(tmp_path / "outside.toml")
+    (tmp_path / "outside.toml").write_text('[[waiver]]\npath = "**"\nreason = "via a link"\n')
+    write(root, {".ccplugin.toml": 'fail_on = "low"\n'})
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "policy")
+    loaded = policy.at(root, sha(root), "base")
+    assert (loaded.settings.fail_on, loaded.waivers) == ("low", ())  # a symlinked waivers file is no file
+    assert loaded.origin.label() == f".ccplugin.toml at {sha(root)[:7]} (base)"
+    assert git_file(root, "vendor") is None and git_file(root, "missing.toml") is None
+    assert not marker.exists()
+    assert policy.at(root, None, "HEAD").origin.label() == "defaults (no commits yet)"
+
+
+def git_file(root: Path, name: str) -> bytes | None:
+    from ccplugin import git as ccgit
+
+    return ccgit.file_at(root, "HEAD", name)

@@ -76,12 +76,7 @@ def prepare(req: ReviewRequest) -> Prepared:
     """Validate everything that can be checked before a job exists (bad input → CCError)."""
     if req.mode not in MODES:
         raise CCError(f"unknown review mode {req.mode!r}", f"use one of: {', '.join(MODES)}")
-    root = git.toplevel(Path(req.cwd))
-    head = policy.at(root, _head_rev(root, req), "HEAD") if _head_policy_needed(req) else None
-    relevant = _path_filter(head.settings if head else config.Settings(), req)
-    target = resolve_target(Path(req.cwd), req.scope, req.base, relevant=relevant or None, root=root)
-    trusted = policy.at(root, target.merge_base, "base") if target.scope == "branch" else head
-    trusted = trusted or policy.at(root, _head_rev(root, req), "HEAD")
+    target, trusted = _judged_by(git.toplevel(Path(req.cwd)), req)
     settings = trusted.settings.override(
         fail_on=req.fail_on,
         filter_mode=req.filter_mode,
@@ -97,6 +92,19 @@ def prepare(req: ReviewRequest) -> Prepared:
     return Prepared(req, target, settings, model, effort, gate_policy, trusted)
 
 
+def _judged_by(root: Path, req: ReviewRequest) -> tuple[Target, Policy]:
+    """The target, and the policy from before it: the merge-base's for a branch, HEAD's for a working tree.
+
+    With ``auto``, HEAD's policy is read first: its filter decides whether the work tree counts as dirty."""
+    head = policy.at(root, _head_rev(root, req), "HEAD") if _head_policy_needed(req) else None
+    relevant = _path_filter(head.settings if head else config.Settings(), req)
+    target = resolve_target(Path(req.cwd), req.scope, req.base, relevant=relevant or None, root=root)
+    if target.scope == "branch":
+        return target, policy.at(root, target.merge_base, "base")
+    assert head is not None  # only a scope that reads HEAD's policy resolves to the working tree
+    return target, head
+
+
 def _head_policy_needed(req: ReviewRequest) -> bool:
     """A working tree is judged by HEAD's policy, and ``auto`` asks HEAD's filter whether the tree is dirty."""
     return req.scope == "working-tree" or (req.scope == "auto" and not (req.base or "").strip())
@@ -108,7 +116,7 @@ def _head_rev(root: Path, req: ReviewRequest) -> str | None:
         return git.commit_of(root, "HEAD")
     rev = git.commit_of(root, req.policy_rev)
     if rev is None:
-        raise CCError(f"the policy commit `{req.policy_rev}` is not in this repository", "review without it")
+        raise CCError(f"the policy commit `{req.policy_rev}` is not in this repository", "pass a commit of this one")
     return rev
 
 
