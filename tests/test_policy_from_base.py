@@ -295,6 +295,7 @@ def test_pytest_cc_review_judges_a_branch_by_its_base(
     result.stdout.fnmatch_lines(["FAILED cc-review::gate - 4 finding(s) at or above high (worst: high)"])
     out = result.stdout.str()
     assert f"- Policy: pyproject.toml at {base[:7]} (base)" in out
+    result.stdout.fnmatch_lines([f"cc-review FAIL: * · policy pyproject.toml at {base[:7]} (base)"])
     for name in HOSTILE:
         assert f"[high] {POLICY_EDIT}{name} ({name}:" in out
     assert "suppressed" not in out
