@@ -249,7 +249,7 @@ def _finish(
     stored: dict[str, Any],
     *,
     cached: bool,
-    marked: tuple[Finding, ...] = (),
+    marked: tuple[Finding, ...],
 ) -> ReviewOutcome:
     result = _judged(prep, plugins.filter_findings(result), marked)
     run = stored.get("run", {})
