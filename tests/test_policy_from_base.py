@@ -334,6 +334,24 @@ def test_codex_stop_gate_judges_a_turn_by_the_commit_it_started_from(
     assert len(claude.fake.message_requests()) == 1
 
 
+def test_codex_stop_gate_leaves_a_policy_edit_made_before_the_turn_to_the_user(
+    tmp_path: Path, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    root = base_repo(tmp_path / "repo")
+    write(root, {".ccplugin-waivers.toml": HOSTILE[".ccplugin-waivers.toml"]})  # the user's own, uncommitted
+    claude = cc_fake_claude(structured(finding("calc.py", 6, "low", "Naming")))
+    env = {k: v for k, v in claude.env.items() if k != "CODEX_SESSION_ID"}
+    state.set_gate(Path(env["CCPLUGIN_HOME"]), str(root.resolve()), True)
+    said = {"session_id": "s1", "cwd": str(root), "prompt": "add sub", "hook_event_name": "UserPromptSubmit"}
+    assert hook("UserPromptSubmit", said, env, root).code == 0
+    write(root, {"calc.py": CALC_HEAD})  # the turn
+    stop = {"session_id": "s1", "cwd": str(root), "stop_hook_active": False, "hook_event_name": "Stop"}
+    run = hook("Stop", stop, env, root)
+    message = json.loads(run.out)["systemMessage"]
+    assert message.startswith("ALLOW: Claude reviewed 1 changed file; no finding at or above high (1 lower-severity")
+    assert f"(policy: pyproject.toml at {sha(root)[:7]} (HEAD))" in message
+
+
 # --- the policy module without Claude ---------------------------------------------------------------
 
 
