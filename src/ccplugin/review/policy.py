@@ -74,13 +74,6 @@ def at(root: Path, rev: str | None, role: Role, env: Mapping[str, str] | None = 
     return Policy(settings, waivers, Origin(rev, role, file, len(waivers)))
 
 
-def for_target(root: Path, target: Target, head_policy: Policy, env: Mapping[str, str] | None = None) -> Policy:
-    """The policy that judges ``target``: its merge-base's for a branch, ``head_policy`` for a working tree."""
-    if target.scope == "branch":
-        return at(root, target.merge_base, "base", env)
-    return head_policy
-
-
 def edited(
     target: Target, policy: Policy, asked: Callable[[str], bool], env: Mapping[str, str] | None = None
 ) -> tuple[str, ...]:
