@@ -162,6 +162,8 @@ def test_ini_twins_and_the_findings_hook(
     project.makepyprojecttoml(
         '[tool.pytest.ini_options]\ncc_review = true\ncc_fail_on = "high"\n\n[tool.ccplugin]\nmodel = "sonnet"\n'
     )
+    git(project.path, "add", "pyproject.toml")  # the review's settings are the committed ones (HEAD)
+    git(project.path, "commit", "-q", "-m", "settings")
     run(project).stdout.fnmatch_lines(["cc-review FAIL: *model claude-sonnet-4-6*"])
     project.makeconftest(
         """

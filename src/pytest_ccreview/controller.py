@@ -226,12 +226,14 @@ def check_writable(path: Path) -> None:
 
 
 def summary_line(o: ReviewOutcome) -> str:
-    """``cc-review FAIL: <reason> · 2 finding(s), 1 gating · model … · input inline · cost $…``."""
+    """``cc-review FAIL: <reason> · 2 finding(s), 1 gating · model … · input inline · cost $… · job … · policy …``."""
     found = f"{len(o.findings)} finding(s)" + (f", {len(o.gate.gating)} gating" if o.gate.gating else "")
     parts = [f"cc-review {o.gate.status.value.upper()}: {o.gate.reason}", found, f"model {o.model}"]
     parts += [f"input {o.input_mode}", _cost(o)]
     if o.job_id:
         parts.append(f"job {o.job_id}")
+    if o.policy_source:
+        parts.append(f"policy {o.policy_source}")
     return " · ".join(parts)
 
 

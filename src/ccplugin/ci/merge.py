@@ -96,6 +96,7 @@ def combine(shards: Sequence[Shard], expect: int | None = None) -> ReviewOutcome
         cached=all(o.cached for o in outcomes),
         cost_usd=_cost(outcomes),
         prompt_version=first.prompt_version,
+        policy=first.policy,  # the shards of one change share its base
     )
 
 

@@ -110,6 +110,7 @@ def suite_properties(o: ReviewOutcome) -> dict[str, str]:
         "gate_reason": o.gate.reason,
         "fail_on": o.gate.policy.fail_on,
         "filter_mode": o.gate.policy.filter_mode,
+        "policy": o.policy_source or None,
         "target": o.target.get("label"),
         "base_ref": o.target.get("base_ref"),
         "merge_base": o.target.get("merge_base"),

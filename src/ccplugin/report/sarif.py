@@ -140,6 +140,7 @@ def run_properties(o: ReviewOutcome) -> dict[str, Any]:
     return {
         "mode": o.mode,
         "gate": {"status": o.gate.status.value, "reason": o.gate.reason, **o.gate.policy.to_dict()},
+        "policy": o.policy_source or None,
         "target": o.target.get("label"),
         "inputMode": o.input_mode,
         "model": o.model,

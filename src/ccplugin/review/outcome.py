@@ -41,10 +41,16 @@ class ReviewOutcome:
     usage: dict[str, Any] = field(default_factory=dict)
     cost_usd: float | None = None
     prompt_version: str = ""
+    policy: dict[str, Any] = field(default_factory=dict)  # where the judging policy came from (policy.Origin)
 
     @property
     def input_mode(self) -> str:
         return str(self.input.get("input_mode", "nothing"))
+
+    @property
+    def policy_source(self) -> str:
+        """``.ccplugin.toml at 1a2b3c4 (base)``, ``defaults at … (HEAD)``; empty for an old record."""
+        return str(self.policy.get("source", ""))
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -70,6 +76,7 @@ class ReviewOutcome:
             "usage": self.usage,
             "cost_usd": self.cost_usd,
             "prompt_version": self.prompt_version,
+            "policy": self.policy,
         }
 
     @classmethod
@@ -95,4 +102,5 @@ class ReviewOutcome:
             usage=d.get("usage") or {},
             cost_usd=d.get("cost_usd"),
             prompt_version=d.get("prompt_version", ""),
+            policy=d.get("policy") or {},
         )
