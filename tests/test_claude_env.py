@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ccplugin.claude import install as claude_install
+from ccplugin.claude import reach
 from ccplugin.claude.env import (
     Redactor,
     check_sandbox_network,
@@ -14,6 +20,7 @@ from ccplugin.claude.env import (
     find_binary,
 )
 from ccplugin.claude.types import ClaudeFailure, FailureKind
+from ccplugin.errors import CCError
 
 
 def executable(path: Path, body: str = "#!/bin/sh\nexit 0\n") -> Path:
@@ -101,13 +108,60 @@ def test_find_binary_missing_says_how_to_install(tmp_path: Path) -> None:
     assert info.value.exit_code == 3
 
 
-def test_sandbox_without_network_fails_fast() -> None:
-    check_sandbox_network({})
+OFFLINE = {"CODEX_SANDBOX_NETWORK_DISABLED": "1", "NO_PROXY": "127.0.0.1,localhost"}
+
+
+@pytest.fixture
+def listening() -> Iterator[int]:
+    """A loopback port that accepts connections."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield server.getsockname()[1]
+
+
+def test_sandbox_variable_alone_does_not_fail_when_the_network_answers(listening: int) -> None:
+    """An approved escalated command runs with network and still carries Codex's variable."""
+    check_sandbox_network({})  # not in a network-less Codex sandbox: nothing is probed
     check_sandbox_network({"CODEX_SANDBOX_NETWORK_DISABLED": "0"})
-    with pytest.raises(ClaudeFailure) as info:
-        check_sandbox_network({"CODEX_SANDBOX_NETWORK_DISABLED": "1"})
-    assert info.value.kind is FailureKind.NO_NETWORK
-    assert "network_access = true" in info.value.fix
+    check_sandbox_network(OFFLINE | {"ANTHROPIC_BASE_URL": f"http://127.0.0.1:{listening}"})
+    # a refused connection is an answer: there is a network, Claude reports the endpoint itself
+    check_sandbox_network(OFFLINE | {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"})
+
+
+@pytest.mark.skipif(subprocess.run(["unshare", "-n", "true"], check=False).returncode != 0, reason="needs unshare -n")
+def test_sandbox_without_a_route_fails_fast_with_the_fix(listening: int) -> None:
+    """In a network namespace of its own (no interface up) the connect fails at once: ENETUNREACH."""
+    code = (
+        "import sys; from ccplugin.claude.env import check_sandbox_network as c; from ccplugin.claude.types import "
+        "ClaudeFailure\ntry: c({'CODEX_SANDBOX_NETWORK_DISABLED': '1', 'ANTHROPIC_BASE_URL': sys.argv[1]})\n"
+        "except ClaudeFailure as e: print(e.kind.value, '|', e.message, '|', e.fix)"
+    )
+    url = f"http://127.0.0.1:{listening}"
+    done = subprocess.run(
+        ["unshare", "-n", sys.executable, "-c", code, url], capture_output=True, text=True, check=False
+    )
+    kind, message, fix = done.stdout.strip().split(" | ")
+    assert kind == FailureKind.NO_NETWORK.value, done.stderr
+    assert message.startswith("Claude Code needs the network, but this Codex sandbox has none")
+    assert f"connecting to 127.0.0.1:{listening}: Network is unreachable" in message
+    assert "network_access = true" in fix and "approve the escalated command" in fix
+
+
+def test_probe_goes_where_claude_goes_first() -> None:
+    """The API, or the proxy Claude would use for it (``NO_PROXY`` respected); never a probe in tests."""
+    assert str(reach.endpoint({})) == "api.anthropic.com:443"
+    proxied = {"HTTPS_PROXY": "http://127.0.0.1:3128", "NO_PROXY": "localhost,.internal"}
+    assert str(reach.endpoint(proxied)) == "127.0.0.1:3128 (the proxy)"
+    assert str(reach.endpoint(proxied | {"ANTHROPIC_BASE_URL": "https://llm.corp.internal:8443/v1"})) == (
+        "llm.corp.internal:8443"
+    )
+    assert str(reach.endpoint({"ANTHROPIC_BASE_URL": "http://127.0.0.1:8080", "HTTP_PROXY": "127.0.0.1:9"})) == (
+        "127.0.0.1:9 (the proxy)"
+    )
+    assert str(reach.endpoint({"ANTHROPIC_BASE_URL": "http://gw", "http_proxy": "http://p:1", "NO_PROXY": "*"})) == (
+        "gw:80"
+    )
 
 
 def test_redactor_masks_env_secrets_and_known_shapes() -> None:
@@ -135,3 +189,18 @@ def test_real_environment_is_not_touched() -> None:
     before = dict(os.environ)
     claude_env(os.environ)
     assert dict(os.environ) == before
+
+
+def test_installing_claude_with_npm_needs_npm(tmp_path: Path) -> None:
+    with pytest.raises(CCError) as info:
+        claude_install.command(claude_install.Route.NPM, {"PATH": str(tmp_path)})
+    assert "`npm` not found" in info.value.message and "--install-claude pip" in info.value.fix
+    pip = claude_install.command(claude_install.Route.PIP, {"PATH": str(tmp_path)})
+    assert pip == [sys.executable, "-m", "pip", "install", "claude-agent-sdk>=0.2.189"]  # ccplugin's own Python
+
+
+def test_install_claude_asks_pip_for_what_the_claude_extra_declares() -> None:
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    assert project["optional-dependencies"]["claude"] == [claude_install.SDK_REQUIREMENT]

@@ -42,7 +42,7 @@ SEED_FLAGS = {
     "status": ["[job-id]", "--wait", "--all"],
     "result": ["[job-id]"],
     "cancel": ["[job-id]"],
-    "setup": ["--enable-review-gate", "--disable-review-gate"],
+    "setup": ["--enable-review-gate", "--disable-review-gate", "--install-claude <pip|npm>"],
 }
 EXPLICIT_ONLY = {"status", "result", "cancel", "setup"}
 
@@ -63,6 +63,11 @@ def skill(tree: materialise.Tree, name: str) -> tuple[dict[str, str], str]:
 # -- skill contracts -----------------------------------------------------------------------------
 
 
+def plain(flag: str) -> str:
+    """A seed flag as a description writes it: no angle brackets (Codex's skill validator refuses them)."""
+    return re.sub(r"<([^<>]*)>", lambda m: m[1] if "|" in m[1] else m[1].upper(), flag)
+
+
 @pytest.mark.parametrize("name", list(SEED_FLAGS))
 def test_every_skill_names_its_command_and_the_seed_flags(plugin: tuple[Layout, materialise.Tree], name: str) -> None:
     layout, tree = plugin
@@ -70,7 +75,7 @@ def test_every_skill_names_its_command_and_the_seed_flags(plugin: tuple[Layout, 
     assert meta["name"] == name
     args = meta["description"].split("Args: ", 1)[1]
     for flag in SEED_FLAGS[name]:
-        assert flag in args, f"{name}: {flag} missing from the description's Args"
+        assert plain(flag) in args, f"{name}: {plain(flag)} missing from the description's Args"
         assert flag.split()[0].strip("[]") in body or flag.startswith("["), f"{name}: {flag} not explained"
     assert f"{layout.launcher} {name}" in body  # the absolute launcher path, never a bare `ccplugin`
     assert "{{" not in body and "$ARGUMENTS" in body
@@ -93,6 +98,16 @@ def test_work_skills_run_in_the_foreground_or_through_a_reserved_subagent(
     assert "spawn_agent" in body and "tool_search" in body and "one blocking" in body
     assert 'sandbox_permissions: "require_escalated"' in body
     assert "no `&`, `nohup` or `setsid`" in body  # detached children die with the tool call
+
+
+def test_setup_skill_asks_before_installing_claude_or_turning_hooks_on(plugin: tuple[Layout, materialise.Tree]) -> None:
+    layout, tree = plugin
+    _, body = skill(tree, "setup")
+    assert "ask the user once whether to install Claude Code" in body
+    assert "Install\n   nothing without their yes" in body
+    assert f"{layout.launcher} setup --install-claude pip" in body and "with npm if they prefer it" in body
+    assert "ask once whether to" in body and f"{layout.launcher} install --enable-hooks" in body
+    assert "run the login command it names themselves" in body
 
 
 def test_review_skills_never_edit_and_rescue_asks_once(plugin: tuple[Layout, materialise.Tree]) -> None:

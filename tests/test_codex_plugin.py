@@ -6,18 +6,29 @@ each test gets its own state root, fakes and repository. The provider's URL is s
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import pty
+import shlex
+import subprocess
+import sys
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from ccplugin import __version__, proc
 from ccplugin.codex.appserver import AppServer
 from ccplugin.codex.codexcli import Codex
+from ccplugin.codex.hooks import SESSION_END_TIMEOUT
 from ccplugin.codex.layout import PLUGIN_ID, Layout
 from ccplugin.jobs.store import State
 from ccplugin.testing import (
+    CodexRun,
     FakeAnthropic,
     FakeResponses,
     exec_command,
@@ -43,7 +54,7 @@ from codex_helpers import (
     jobs,
     launcher,
 )
-from helpers import ccplugin, finding, review_output, tree_snapshot
+from helpers import CliRun, ccplugin, finding, review_output, tree_snapshot, without_claude
 
 pytestmark = [pytest.mark.real_codex, pytest.mark.real_claude]
 
@@ -56,6 +67,7 @@ web_search = true   # trailing comment
 [tui]
 notifications = false
 """
+SKILLS = ("review", "adversarial-review", "rescue", "status", "result", "cancel", "setup")
 BUG = "def add(a, b):\n    return a - b\n"
 EDIT = "printf 'def add(a, b):\\n    return a - b\\n' > calc.py"
 
@@ -147,6 +159,75 @@ def test_install_repairs_codex_copy_and_retrusts_after_the_plugin_changes(tmp_pa
     assert moved["actions"][0].startswith("wrote the plugin to")
     assert "trusted 4 plugin hook(s)" in moved["actions"][-1]
     assert "$PATH:}/bin:" in Path(moved["launcher"]).read_text()
+
+
+HOOKS_OFF = """
+# no hooks on this machine
+[features]
+hooks = false   # my choice
+"""
+
+
+def on_terminal(argv: list[str], answer: bytes, env: Mapping[str, str], cwd: Path) -> tuple[int, str]:
+    """Run ``argv`` with a pseudo-terminal as stdin and stderr, answering ``answer`` once."""
+    main, side = pty.openpty()
+    with os.fdopen(main, "rb+", buffering=0) as tty:
+        child = subprocess.Popen(argv, stdin=side, stdout=subprocess.PIPE, stderr=side, cwd=cwd, env=dict(env))
+        os.close(side)
+        tty.write(answer)
+        out, _ = child.communicate(timeout=120)
+        seen = b""
+        with contextlib.suppress(OSError):  # EIO once the child closed its side
+            while chunk := tty.read(4096):
+                seen += chunk
+    return child.returncode, seen.decode() + out.decode()
+
+
+def test_install_turns_on_hooks_the_user_turned_off_only_when_told(tmp_path: Path, repo: Path) -> None:
+    env = codex_env(tmp_path)
+    layout = Layout.of(env)
+    layout.config.write_text(layout.config.read_text() + HOOKS_OFF)
+    before = layout.config.read_bytes()
+
+    refused = ccplugin("install", cwd=tmp_path, env=env)  # no terminal: one line naming the flag
+    assert refused.code == 5 and refused.out == ""
+    assert refused.err.count("\n") == 1 and "`hooks = false`" in refused.err
+    assert "`ccplugin install --enable-hooks`" in refused.err
+    assert layout.config.read_bytes() == before and not layout.root.exists()  # nothing changed
+    report = ccplugin("setup", "--json", cwd=repo, env=env).json()
+    check = next(c for c in report["checks"] if c["name"] == "features")
+    assert not check["ok"] and "`hooks = false`" in check["detail"] and "--enable-hooks" in check["fix"]
+
+    argv = [sys.executable, "-m", "ccplugin", "install"]
+    code, said = on_terminal(argv, b"n\n", env, tmp_path)
+    assert code == 5 and "[y/N]" in said and "--enable-hooks" in said
+    assert layout.config.read_bytes() == before
+
+    code, said = on_terminal(argv, b"y\n", env, tmp_path)
+    assert code == 0, said
+    assert "# no hooks on this machine\n[features]\nhooks = true   # my choice\n" in layout.config.read_text()
+    assert f"set [features] hooks = true in {layout.config}" in said
+    removed = ccplugin("uninstall", cwd=tmp_path, env=env)
+    assert removed.code == 0 and layout.config.read_bytes() == before  # uninstall puts `false` back
+
+    flag = ccplugin("install", "--enable-hooks", "--json", cwd=tmp_path, env=env)
+    assert flag.code == 0, flag.err
+    assert [h["trust"] for h in flag.json()["hooks"]] == ["trusted"] * 4
+
+
+def test_every_skill_passes_codex_own_skill_validator(installed: Installed) -> None:
+    """Codex writes its system skills (skill-creator and its ``quick_validate.py``) into CODEX_HOME."""
+    layout = Layout.of(installed.env)
+    validator = layout.home / "skills" / ".system" / "skill-creator" / "scripts" / "quick_validate.py"
+    assert validator.is_file(), "this Codex did not write its skill-creator system skill"
+    skills = sorted((layout.cache(__version__) / "skills").iterdir())
+    assert [s.name for s in skills] == sorted(SKILLS)
+    for skill in skills:
+        done = proc.run([sys.executable, str(validator), str(skill)], timeout=30)
+        assert (done.returncode, done.out.strip()) == (0, "Skill is valid!"), f"{skill.name}: {done.out}{done.err}"
+        interface = yaml.safe_load((skill / "agents" / "openai.yaml").read_text())["interface"]
+        assert 25 <= len(interface["short_description"]) <= 64, skill.name  # skill-creator's openai_yaml.md
+        assert f"$cc:{skill.name}" in interface["default_prompt"], skill.name
 
 
 # -- reviews from inside Codex ------------------------------------------------------------------
@@ -311,20 +392,88 @@ def test_stop_gate_skips_a_turn_without_edits(
     assert "skipped: the turn made no net edits" in hooks_log(env)
 
 
-def test_session_end_cancels_the_sessions_running_background_job(
+def sigterm_deaf(env: Mapping[str, str], tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """``env`` whose claude ignores SIGTERM: a wrapper (pid in the returned file) runs the real one, then sleeps."""
+    pidfile = tmp_path / "claude.pid"
+    wrapper = tmp_path / "deaf-claude"
+    wrapper.write_text(
+        f'#!/bin/sh\ntrap \'\' TERM\necho $$ > {pidfile}\n"{env["CCPLUGIN_CLAUDE_BIN"]}" "$@"\nexec sleep 60\n'
+    )
+    wrapper.chmod(0o755)
+    return dict(env) | {"CCPLUGIN_CLAUDE_BIN": str(wrapper)}, pidfile
+
+
+def plugin_warnings(run: CodexRun) -> list[str]:
+    """Codex's warnings about our plugin or its hooks (``--json`` makes them ``error`` items)."""
+    lines = [str(i.get("message")) for i in run.items("error")] + run.stderr.splitlines()
+    return [line for line in lines if "hook" in line.lower() or "/cc/" in line]
+
+
+def group_alive(pgid: int) -> bool:
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
+def test_session_end_cancels_the_sessions_running_background_job_inside_codex_timeout(
     installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
 ) -> None:
     (repo / "calc.py").write_text(BUG)
     claude = start_claude(fakes, delay=60)  # the review is still running when Codex exits
-    env = installed.env_for(tmp_path, claude)
-    codex = start_codex(fakes, reply(exec_command(f"{launcher(env)} review --background"), turn=0), reply("started"))
+    env, pidfile = sigterm_deaf(installed.env_for(tmp_path, claude), tmp_path)
+    wait = f"for i in $(seq 100); do [ -s {pidfile} ] && break; sleep 0.1; done"  # until claude runs
+    started = f"{launcher(env)} review --background && {wait}"
+    codex = start_codex(fakes, reply(exec_command(started), turn=0), reply("started"))
     run = codex_exec(env, codex, "review in the background", "--sandbox", "danger-full-access", cwd=repo)
     assert run.ok, run.stderr
+    assert plugin_warnings(run) == []  # e.g. `warning: clamping SessionEnd hook timeout to 3s in …`
     (job,) = jobs(env)
     assert job.owner == run.thread_id and job.state is State.CANCELLED
     assert "ended; cancelled " + job.id in hooks_log(env)
     assert job.pid is not None and job.pid_start is not None
     assert not proc.Identity(job.pid, job.pid_start).alive()
+    assert not group_alive(int(pidfile.read_text()))  # claude ignored SIGTERM: killed, not left behind
+
+
+def test_session_end_kills_a_claude_that_ignores_sigterm_within_codex_three_seconds(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    (repo / "calc.py").write_text(BUG)
+    env, pidfile = sigterm_deaf(installed.env_for(tmp_path, start_claude(fakes, delay=60)), tmp_path)
+    env["CODEX_SESSION_ID"] = "s-deaf"
+    assert ccplugin("review", "--background", cwd=repo, env=env).code == 0
+    deadline = time.monotonic() + 30
+    while not (pidfile.exists() and pidfile.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    began = time.monotonic()
+    ended = hook("SessionEnd", {"session_id": "s-deaf", "cwd": str(repo)}, env, repo)
+    took = time.monotonic() - began
+    assert ended.code == 0 and "cancelled this session's Claude Code jobs" in ended.err
+    assert took < SESSION_END_TIMEOUT, f"SessionEnd took {took:.2f}s; Codex kills it at {SESSION_END_TIMEOUT}s"
+    (job,) = jobs(env)
+    assert job.state is State.CANCELLED and not group_alive(int(pidfile.read_text()))
+
+
+def test_codex_starts_without_a_warning_about_the_plugin(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    env = installed.env_for(tmp_path)
+    done = codex_exec_text(env, start_codex(fakes, reply("hello")), "hi", cwd=repo)  # text mode: warnings on stderr
+    assert done.returncode == 0, done.err
+    warned = [line for line in done.err.splitlines() if "warning" in line.lower()]
+    assert [line for line in warned if "hook" in line.lower() or "/cc/" in line] == [], warned
+    assert "SessionStart session=" in hooks_log(env)  # the plugin and its hooks were loaded
+
+
+def test_hooks_declare_the_timeouts_codex_grants(installed: Installed) -> None:
+    declared = json.loads((Layout.of(installed.env).cache(__version__) / "hooks" / "hooks.json").read_text())
+    (session_end,) = declared["hooks"]["SessionEnd"][0]["hooks"]
+    assert session_end["timeout"] == SESSION_END_TIMEOUT
 
 
 # -- setup ---------------------------------------------------------------------------------------
@@ -350,13 +499,116 @@ def test_setup_reports_broken_checks_and_repairs_hook_trust(installed: Installed
     assert "Actions taken:\n- enabled the stop-time review gate for" in text.out
 
 
-def test_setup_inside_a_sandbox_without_network_says_how_to_allow_it(
-    installed: Installed, repo: Path, tmp_path: Path
+def test_setup_inside_codex_default_sandbox_says_how_to_allow_the_network(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
 ) -> None:
-    env = installed.env_for(tmp_path) | {"CODEX_SANDBOX_NETWORK_DISABLED": "1", "CODEX_SESSION_ID": "s1"}
+    env = installed.env_for(tmp_path, start_claude(fakes))
+    codex = start_codex(fakes, reply(exec_command(f"{launcher(env)} setup --json"), turn=0), reply("done"))
+    run = codex_exec(env, codex, "$cc:setup", cwd=repo)  # the default sandbox: seccomp refuses sockets
+    assert run.ok, run.stderr
+    output = codex.response_requests()[1].summary.last_output_text
+    report = json.loads(output[output.index("{") :])
+    network = next(c for c in report["checks"] if c["name"] == "sandbox network")
+    assert not network["ok"] and "creating a network socket: Operation not permitted" in network["detail"]
+    assert "network_access = true" in network["fix"] and "approve the escalated command" in network["fix"]
+
+
+def test_an_approved_escalation_keeps_codex_offline_variable_and_still_reaches_claude(
+    installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
+) -> None:
+    """Codex runs an approved `require_escalated` command unsandboxed but leaves the variable set."""
+    (repo / "calc.py").write_text(BUG)
+    claude = start_claude(fakes, finding("calc.py", 2))
+    env = installed.env_for(tmp_path, claude) | {"CODEX_SANDBOX_NETWORK_DISABLED": "1", "CODEX_SESSION_ID": "s1"}
+    review = ccplugin("review", cwd=repo, env=env)
+    assert review.code == 0, review.err
+    assert "[high] Sign flipped (calc.py:2)" in review.out and len(claude.message_requests()) == 1
     report = ccplugin("setup", "--json", cwd=repo, env=env).json()
     network = next(c for c in report["checks"] if c["name"] == "sandbox network")
-    assert not network["ok"] and "network_access = true" in network["fix"]
+    assert network["ok"], network
+    assert network["detail"].startswith("Codex marks this sandbox offline, but this command has the network (127.")
+
+
+def checks_of(run: CliRun) -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in run.json()["checks"]}
+
+
+def test_setup_says_which_claude_runs_and_where_it_came_from(installed: Installed, repo: Path, tmp_path: Path) -> None:
+    real = find_claude_bin()
+    assert real is not None
+    version = proc.run([real, "--version"]).out.strip()
+    env = installed.env_for(tmp_path) | {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude-config")}
+    chosen = checks_of(ccplugin("setup", "--json", cwd=repo, env=env | {"CCPLUGIN_CLAUDE_BIN": real}))["claude"]
+    assert chosen["ok"] and chosen["detail"] == f"{version} at {real} (from $CCPLUGIN_CLAUDE_BIN)"
+    on_path = without_claude(env, tmp_path) | {"PATH": f"{Path(real).parent}:/usr/bin:/bin"}
+    found = checks_of(ccplugin("setup", "--json", cwd=repo, env=on_path))["claude"]
+    assert found["detail"] == f"{version} at {Path(real).parent / 'claude'} (from PATH)"
+    text = ccplugin("setup", cwd=repo, env=on_path).out
+    assert f"- claude: ok — {version} at {Path(real).parent / 'claude'} (from PATH)" in text
+
+
+STUB_PIP = """import os, sys
+from pathlib import Path
+here = Path(__file__).resolve().parent.parent
+with open(os.environ["STUB_LOG"], "a") as log:
+    log.write(repr([sys.executable, *sys.argv[1:]]) + "\\n")
+if os.environ.get("STUB_FAIL"):
+    sys.exit("ERROR: No matching distribution found for claude-agent-sdk>=0.2.189")
+bundled = here / "claude_agent_sdk" / "_bundled"
+bundled.mkdir(parents=True, exist_ok=True)
+(bundled / "claude").symlink_to(os.environ["STUB_CLAUDE"])
+print("Successfully installed claude-agent-sdk-0.2.189")
+"""
+
+
+def test_setup_install_claude_installs_by_pip_or_npm_then_checks_again(
+    installed: Installed, repo: Path, tmp_path: Path
+) -> None:
+    """No download: ``python -m pip`` and ``npm`` are stubs at the process boundary that put the real claude
+    where pip's claude-agent-sdk wheel, or npm's global bin folder, would."""
+    real = find_claude_bin()
+    assert real is not None
+    log = tmp_path / "installers.log"
+    base = installed.env_for(tmp_path) | {"CLAUDE_CONFIG_DIR": str(tmp_path / "claude-config")}
+    env = without_claude(base, tmp_path) | {"STUB_LOG": str(log), "STUB_CLAUDE": real}
+    shadow = Path(env["PYTHONPATH"])  # a claude_agent_sdk without its CLI, where `python -m pip` finds our pip
+    (shadow / "pip").mkdir()
+    (shadow / "pip" / "__init__.py").write_text("")
+    (shadow / "pip" / "__main__.py").write_text(STUB_PIP)
+    assert not checks_of(ccplugin("setup", "--json", cwd=repo, env=env))["claude"]["ok"]
+
+    failed = ccplugin("setup", "--install-claude", "--json", cwd=repo, env=env | {"STUB_FAIL": "1"})
+    check = checks_of(failed)["install claude"]
+    assert failed.code == 2 and not check["ok"] and "No matching distribution" in check["detail"]
+    assert "claude-agent-sdk>=0.2.189" in check["fix"] and "--install-claude npm" in check["fix"]
+
+    run = ccplugin("setup", "--install-claude", "--json", cwd=repo, env=env)
+    pip = [sys.executable, "-m", "pip", "install", "claude-agent-sdk>=0.2.189"]
+    assert run.json()["actions"][0] == f"installed Claude Code: `{shlex.join(pip)}`"
+    assert log.read_text().splitlines()[-1] == repr([sys.executable, "install", "claude-agent-sdk>=0.2.189"])
+    bundled = shadow / "claude_agent_sdk" / "_bundled" / "claude"
+    checks = checks_of(run)
+    assert checks["claude"]["ok"] and checks["claude"]["detail"].endswith(
+        f"at {bundled} (from the claude-agent-sdk wheel)"
+    )
+    assert not checks["auth"]["ok"] and checks["auth"]["fix"] == f"run `{bundled} auth login`"
+    again = ccplugin("setup", "--install-claude", cwd=repo, env=env)
+    assert f"- Claude Code is already installed ({bundled}, from the claude-agent-sdk wheel)" in again.out
+    assert len(log.read_text().splitlines()) == 2  # the failed and the first install; nothing since
+
+    npm_bin = tmp_path / "npm-bin"
+    npm_bin.mkdir()
+    npm = npm_bin / "npm"
+    npm.write_text(f'#!/bin/sh\necho "npm $*" >> "$STUB_LOG"\nln -s "$STUB_CLAUDE" {npm_bin / "claude"}\n')
+    npm.chmod(0o755)
+    bundled.unlink()
+    by_npm = env | {"PATH": f"{npm_bin}:{env['PATH']}"}
+    run = ccplugin("setup", "--install-claude", "npm", "--json", cwd=repo, env=by_npm)
+    assert run.json()["actions"][0] == f"installed Claude Code: `{npm} install -g @anthropic-ai/claude-code`"
+    assert log.read_text().splitlines()[-1] == "npm install -g @anthropic-ai/claude-code"
+    checks = checks_of(run)
+    assert checks["claude"]["detail"].endswith(f"at {npm_bin / 'claude'} (from PATH)")
+    assert checks["auth"]["fix"] == "run `claude auth login`"
 
 
 # -- the plugin's parts without Codex ------------------------------------------------------------

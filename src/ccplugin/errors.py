@@ -11,6 +11,7 @@ class Exit(IntEnum):
     USAGE = 2
     NOT_REVIEWED = 3
     NOTHING = 4  # nothing to review: distinct, never a pass
+    NEEDS_CONSENT = 5  # a change only the user may allow (e.g. turning on Codex hooks they turned off)
     INTERRUPTED = 130
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,21 +126,49 @@ def identity(pid: int) -> Identity | None:
     return Identity(pid, start) if start is not None else None
 
 
-def _group_alive(pgid: int) -> bool:
-    """Whether any process of the group still runs (zombies awaiting a reaper do not count)."""
+def _live_stats() -> Iterator[tuple[int, list[str]]]:
+    """``(pid, fields from field 3 on)`` of every process in /proc that is not a zombie."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:
             continue
         fields = text[text.rfind(")") + 2 :].split()
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
-            return True
-    return False
+        if len(fields) > 2 and fields[0] != "Z":
+            yield int(stat.parent.name), fields
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any process of the group still runs (zombies awaiting a reaper do not count)."""
+    return any(fields[2] == str(pgid) for _pid, fields in _live_stats())
+
+
+def descendant_groups(pid: int) -> set[int]:
+    """The process groups of ``pid``'s live descendants, other than ``pid``'s own group.
+
+    A worker starts claude in a session of its own; once the worker is SIGKILLed, nothing would
+    stop that group (and the parent link that finds it is gone), so it is looked up before.
+    """
+    children: dict[int, list[tuple[int, int]]] = {}
+    for child, fields in _live_stats():
+        children.setdefault(int(fields[1]), []).append((child, int(fields[2])))
+    groups, todo = set(), [pid]
+    while todo:
+        for child, pgid in children.get(todo.pop(), []):
+            groups.add(pgid)
+            todo.append(child)
+    return groups - {pid}
+
+
+def kill_groups(pgids: Iterable[int], sig: signal.Signals) -> None:
+    for pgid in pgids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, sig)
 
 
 def kill_group(ident: Identity, grace: float = 5.0) -> bool:
-    """SIGTERM the process group led by ``ident``, then SIGKILL after ``grace``.
+    """SIGTERM the process group led by ``ident``, then SIGKILL it after ``grace``, together with
+    the groups its processes started (claude's).
 
     Signals nothing unless the pid still has the stored start time. Returns True when
     the group is gone (or was never ours to kill).
@@ -156,6 +185,7 @@ def kill_group(ident: Identity, grace: float = 5.0) -> bool:
             return True
         time.sleep(0.05)
     if ident.alive() or _group_alive(ident.pid):
+        kill_groups(descendant_groups(ident.pid), signal.SIGKILL)  # before their parent link goes
         try:
             os.killpg(ident.pid, signal.SIGKILL)
         except ProcessLookupError:

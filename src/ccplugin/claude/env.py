@@ -14,6 +14,8 @@ import importlib.util
 import os
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from ccplugin import proc, redact
@@ -54,17 +56,36 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in _TRUE
 
 
+class Source(StrEnum):
+    """Where the `claude` that runs was found."""
+
+    OVERRIDE = f"${BIN_VAR}"
+    PATH = "PATH"
+    SDK = "the claude-agent-sdk wheel"
+
+
+@dataclass(frozen=True)
+class Located:
+    path: str
+    source: Source
+
+
 def find_binary(env: Mapping[str, str]) -> str:
     """``$CCPLUGIN_CLAUDE_BIN``, else ``claude`` on PATH, else claude-agent-sdk's bundled CLI."""
+    return locate(env).path
+
+
+def locate(env: Mapping[str, str]) -> Located:
+    """:func:`find_binary`, saying which of the three places it came from."""
     override = env.get(BIN_VAR, "").strip()
     if override:
-        return _checked_override(override, env)
+        return Located(_checked_override(override, env), Source.OVERRIDE)
     found = proc.which("claude", env)
     if found:
-        return found
+        return Located(found, Source.PATH)
     bundled = sdk_bundled_binary()
     if bundled:
-        return bundled
+        return Located(bundled, Source.SDK)
     raise ClaudeFailure(FailureKind.MISSING, "Claude Code CLI `claude` not found", INSTALL_FIX)
 
 
@@ -96,11 +117,18 @@ def sdk_bundled_binary() -> str | None:
 
 
 def check_sandbox_network(env: Mapping[str, str]) -> None:
-    """Fail fast inside a Codex sandbox without network, where Claude could only time out."""
-    if env.get("CODEX_SANDBOX_NETWORK_DISABLED", "").strip() == "1":
+    """Fail fast inside a Codex sandbox without network, where Claude could only time out.
+
+    Decided by what this process can do (:mod:`ccplugin.claude.reach`), not by Codex's variable
+    alone: an approved escalated command has the network and still carries the variable.
+    """
+    from ccplugin.claude import reach  # socket and urllib.parse: only on the way to a Claude run
+
+    why = reach.sandbox_blocks(env)
+    if why is not None:
         raise ClaudeFailure(
             FailureKind.NO_NETWORK,
-            "Claude Code needs the network, but this Codex sandbox has none",
+            f"Claude Code needs the network, but this Codex sandbox has none ({why})",
             "approve the escalated command, or set `[sandbox_workspace_write] network_access = "
             "true` in ~/.codex/config.toml",
         )

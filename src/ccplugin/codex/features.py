@@ -51,6 +51,12 @@ def wanted(features: Mapping[str, Feature]) -> list[str]:
     return names
 
 
+def turned_off(config: Path, names: Iterable[str]) -> list[str]:
+    """Those of ``names`` the user set to ``false`` in ``[features]`` (not merely left out)."""
+    table = _parse(_read(config), config).get("features")
+    return [n for n in names if isinstance(table, Table) and table.get(n) is False]
+
+
 def enable(config: Path, names: Iterable[str]) -> list[FlagChange]:
     """Set ``[features] <name> = true`` for each name not already true; the changes made."""
     names = list(names)

@@ -10,7 +10,9 @@
   note is plain text on stdout, which Codex adds to the model's context.
 - Stop: the review gate (:mod:`ccplugin.codex.stopgate`).
 - SessionEnd: cancel the session's live jobs (each signal identity-checked by
-  :func:`ccplugin.jobs.lifecycle.cancel`) and remove the session's files.
+  :func:`ccplugin.jobs.lifecycle.cancel`) and remove the session's files, inside the 3 s Codex
+  grants this hook (it clamps any longer timeout): a worker gets SIGTERM, and SIGKILL — with the
+  claude it started — about a second later if it is still there.
 
 Jobs belong to a session through ``CODEX_SESSION_ID``, which Codex exports to every command its
 model runs (the root session's id, also inside subagents) and which equals the hooks'
@@ -32,6 +34,10 @@ from ccplugin.errors import CCError
 from ccplugin.jobs.store import LIVE, State, Store
 
 SHOWN = 3  # jobs listed in one nudge
+SESSION_END_TIMEOUT = 3.0  # what Codex grants SessionEnd (hooks.json declares it; Codex clamps more)
+SESSION_END_KILL_AT = 1.0  # SIGTERM → SIGKILL for the first job
+SESSION_END_DEADLINE = 2.0  # seconds after the hook started by which every job is signalled to die
+_STARTED = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -172,7 +178,7 @@ def session_end(ctx: HookContext, data: Mapping[str, Any]) -> None:
     with Store(ctx.root) as store:
         for job in store.list(None, owner=session, states=LIVE):
             try:
-                done = lifecycle.cancel(store, job.id)
+                done = lifecycle.cancel(store, job.id, _session_end_grace())
             except CCError as e:
                 failed.append(f"{job.id} ({e.line()})")
                 continue
@@ -181,6 +187,12 @@ def session_end(ctx: HookContext, data: Mapping[str, Any]) -> None:
     ctx.log("ended; cancelled " + (" ".join(cancelled) or "nothing") + (f"; failed {failed}" if failed else ""))
     if cancelled:
         sys.stderr.write(f"ccplugin: cancelled this session's Claude Code jobs: {', '.join(cancelled)}\n")
+
+
+def _session_end_grace() -> float:
+    """SIGTERM → SIGKILL for the next job, so that the last one is gone inside Codex's timeout."""
+    left = SESSION_END_DEADLINE - (time.monotonic() - _STARTED)
+    return max(0.1, min(SESSION_END_KILL_AT, left))
 
 
 HANDLERS: dict[str, Callable[[HookContext, Mapping[str, Any]], None]] = {

@@ -2,6 +2,9 @@
 
 Install (idempotent; it is also the update path):
 
+0. before any change: a flag step 4 needs that the user set to ``false`` (``hooks = false`` turns
+   off every Codex hook, not only ours) is turned on only with consent (``--enable-hooks``, or a
+   yes on a terminal); otherwise install stops with exit 5 and changes nothing;
 1. write the marketplace folder (:mod:`ccplugin.codex.materialise`) — untouched when unchanged;
 2. ``codex plugin marketplace add`` it (re-registered when it moved);
 3. ``codex plugin add cc@ccplugin`` when Codex's cached copy differs from the folder or the plugin
@@ -25,7 +28,7 @@ import shutil
 import sys
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +40,7 @@ from ccplugin.codex import features, materialise
 from ccplugin.codex.appserver import AppServer, Hook
 from ccplugin.codex.codexcli import Codex
 from ccplugin.codex.layout import MARKETPLACE, PLUGIN, PLUGIN_ID, Layout
-from ccplugin.errors import CCError
+from ccplugin.errors import CCError, Exit
 
 
 @dataclass(frozen=True)
@@ -63,16 +66,27 @@ class Report:
         }
 
 
-def install(env: Mapping[str, str], cwd: str) -> Report:
+ENABLE_HOOKS_FLAG = "--enable-hooks"
+
+
+def refuse(_names: list[str]) -> bool:
+    """The default answer to "turn on the hooks you turned off?": no."""
+    return False
+
+
+def install(env: Mapping[str, str], cwd: str, allow: Callable[[list[str]], bool] = refuse) -> Report:
+    """Install or update; ``allow`` decides on flags the user set to false (asked before any change)."""
     layout = Layout.of(env)
     codex = Codex.find(env)
     check_writable(layout.home)
+    wanted = features.wanted(codex.features())
+    check_consent(layout, features.turned_off(layout.config, wanted), allow)
     actions: list[str] = []
     tree = materialise.build(layout, sys.executable, tool_dirs(env, codex))
     if materialise.write_tree(layout.marketplace, tree):
         actions.append(f"wrote the plugin to {layout.plugin}")
     actions += register(codex, layout, tree)
-    changes = features.enable(layout.config, features.wanted(codex.features()))
+    changes = features.enable(layout.config, wanted)
     actions += [f"set [features] {c.name} = true in {layout.config}" for c in changes]
     _remember(layout, changes)
     with AppServer(codex, cwd) as server:
@@ -81,6 +95,22 @@ def install(env: Mapping[str, str], cwd: str) -> Report:
     if trusted:
         actions.append(f"trusted {trusted} plugin hook(s) in {layout.config}")
     return Report(layout, tuple(actions), hooks=hooks)
+
+
+def check_consent(layout: Layout, off: list[str], allow: Callable[[list[str]], bool]) -> None:
+    """Turning on a flag the user set to false enables every Codex hook, not only ours: only if allowed."""
+    if off and not allow(off):
+        raise hooks_off_error(layout, off)
+
+
+def hooks_off_error(layout: Layout, off: list[str]) -> CCError:
+    names = " and ".join(f"`{n} = false`" for n in off)
+    return CCError(
+        f"{layout.config} sets [features] {names}, which turns off every Codex hook (the plugin's too)",
+        f"rerun with `ccplugin install {ENABLE_HOOKS_FLAG}` to turn it on, or keep it off and do without the "
+        "plugin's hooks",
+        Exit.NEEDS_CONSENT,
+    )
 
 
 def register(codex: Codex, layout: Layout, tree: materialise.Tree) -> list[str]:

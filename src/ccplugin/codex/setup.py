@@ -9,7 +9,10 @@ and every plugin update changes the hash.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
+import shlex
 import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -18,6 +21,8 @@ from typing import Any
 
 from ccplugin import paths, proc
 from ccplugin.claude import env as claude_env
+from ccplugin.claude import install as claude_install
+from ccplugin.claude import reach
 from ccplugin.claude.types import ClaudeFailure
 from ccplugin.codex import features, install, state
 from ccplugin.codex.appserver import AppServer
@@ -26,8 +31,9 @@ from ccplugin.codex.layout import INSTALL_CODEX_FIX, PLUGIN_ID, Layout
 from ccplugin.errors import CCError
 
 CLAUDE_FIX = (
-    "install it: `npm install -g @anthropic-ai/claude-code && claude auth login` "
-    "(or `pip install claude-agent-sdk`, which bundles the CLI)"
+    "`ccplugin setup --install-claude` installs it into ccplugin's Python (the claude-agent-sdk wheel, no Node "
+    "needed; `--install-claude npm` for npm), or by hand: `npm install -g @anthropic-ai/claude-code`; "
+    "then `claude auth login`"
 )
 NETWORK_FIX = (
     "approve the escalated command when a `$cc:` skill asks, or set `network_access = true` under "
@@ -67,14 +73,17 @@ class SetupReport:
         }
 
 
-def setup(env: Mapping[str, str], cwd: str, gate: bool | None = None) -> SetupReport:
-    """Run every check (repairing hook trust), after switching the gate when asked."""
+def setup(
+    env: Mapping[str, str], cwd: str, gate: bool | None = None, install_claude: claude_install.Route | None = None
+) -> SetupReport:
+    """Run every check (repairing hook trust), after switching the gate and installing Claude when asked."""
     root = Path(paths.state_root(env))
     ws = paths.workspace(cwd)
     actions: list[str] = []
     if gate is not None and state.set_gate(root, ws, gate):
         actions.append(f"{'enabled' if gate else 'disabled'} the stop-time review gate for {ws}")
-    checks = [*claude_checks(env), *codex_checks(env, cwd, actions), network_check(env), store_check(root)]
+    installed = install_claude_if_missing(env, install_claude, actions) if install_claude else []
+    checks = [*installed, *claude_checks(env), *codex_checks(env, cwd, actions), network_check(env), store_check(root)]
     gate_now = state.gate_on(root, ws)
     checks.append(
         Check(
@@ -91,15 +100,40 @@ def setup(env: Mapping[str, str], cwd: str, gate: bool | None = None) -> SetupRe
 # -- Claude ---------------------------------------------------------------------------------
 
 
+def install_claude_if_missing(env: Mapping[str, str], route: claude_install.Route, actions: list[str]) -> list[Check]:
+    """Install Claude Code by ``route`` unless a `claude` is already found; a failed install is a check."""
+    with contextlib.suppress(ClaudeFailure):
+        found = claude_env.locate(env)
+        actions.append(f"Claude Code is already installed ({found.path}, from {found.source}); installed nothing")
+        return []
+    try:
+        attempt = claude_install.run(route, env)
+    except CCError as e:  # no npm
+        return [Check("install claude", False, e.message, e.fix)]
+    if not attempt.ok:
+        detail = f"`{attempt.shown}` failed ({attempt.detail})"
+        return [Check("install claude", False, detail, claude_install.fix(route))]
+    importlib.invalidate_caches()  # the wheel just landed in this interpreter's site-packages
+    actions.append(f"installed Claude Code: `{attempt.shown}`")
+    return []
+
+
 def claude_checks(env: Mapping[str, str]) -> list[Check]:
     try:
-        binary = claude_env.find_binary(env)
+        found = claude_env.locate(env)
     except ClaudeFailure as e:
         return [Check("claude", False, e.message, CLAUDE_FIX), Check("auth", False, "skipped: no claude", CLAUDE_FIX)]
-    version = _output([binary, "--version"], env)
+    version = _output([found.path, "--version"], env)
     if version is None:
-        return [Check("claude", False, f"`{binary} --version` failed", CLAUDE_FIX)]
-    return [Check("claude", True, f"{version} ({binary})"), auth_check(binary, env)]
+        return [Check("claude", False, f"`{found.path} --version` failed", CLAUDE_FIX)]
+    return [Check("claude", True, f"{version} at {found.path} (from {found.source})"), auth_check(found.path, env)]
+
+
+def _login_command(binary: str, env: Mapping[str, str]) -> str:
+    """``claude auth login``, naming the binary by path when `claude` on PATH is another one (or none)."""
+    on_path = proc.which("claude", env)
+    same = on_path is not None and Path(on_path).resolve() == Path(binary).resolve()
+    return f"{'claude' if same else shlex.quote(binary)} auth login"
 
 
 def auth_check(binary: str, env: Mapping[str, str]) -> Check:
@@ -113,7 +147,7 @@ def auth_check(binary: str, env: Mapping[str, str]) -> Check:
         status = {}
     if isinstance(status, dict) and status.get("loggedIn"):
         return Check("auth", True, f"logged in ({status.get('authMethod', 'unknown method')})")
-    return Check("auth", False, "Claude Code is not logged in", "run `claude auth login`")
+    return Check("auth", False, "Claude Code is not logged in", f"run `{_login_command(binary, env)}`")
 
 
 def _output(argv: list[str], env: Mapping[str, str], ok_codes: tuple[int, ...] = (0,)) -> str | None:
@@ -140,7 +174,7 @@ def codex_checks(env: Mapping[str, str], cwd: str, actions: list[str]) -> list[C
         ]
     layout = Layout.of(env)
     checks = [Check("codex", True, f"{version} ({codex.binary})"), plugin_check(codex, layout)]
-    checks.append(features_check(codex))
+    checks.append(features_check(codex, layout))
     checks.append(hooks_check(codex, cwd, actions))
     return checks
 
@@ -168,11 +202,15 @@ def _launcher_python(record: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def features_check(codex: Codex) -> Check:
+def features_check(codex: Codex, layout: Layout) -> Check:
     try:
         missing = features.wanted(codex.features())
+        off = features.turned_off(layout.config, missing)
     except CCError as e:
         return Check("features", False, e.message, "check `codex features list` works")
+    if off:  # the user's choice: install turns it on only when told to
+        error = install.hooks_off_error(layout, off)
+        return Check("features", False, error.message, error.fix)
     if missing:
         names = ", ".join(missing)
         return Check("features", False, f"[features] {names} is off", "run `ccplugin install` (it turns it on)")
@@ -203,8 +241,13 @@ def hooks_check(codex: Codex, cwd: str, actions: list[str]) -> Check:
 
 
 def network_check(env: Mapping[str, str]) -> Check:
-    if env.get("CODEX_SANDBOX_NETWORK_DISABLED", "").strip() == "1":
-        detail = "this command runs in a Codex sandbox without network, so Claude cannot reach its API"
+    if reach.marked_offline(env):
+        where = reach.endpoint(env)
+        why = reach.unreachable(where)
+        if why is None:  # an approved escalation: unsandboxed, and Codex leaves the variable set
+            detail = f"Codex marks this sandbox offline, but this command has the network ({where} answered)"
+            return Check("sandbox network", True, detail)
+        detail = f"this command runs in a Codex sandbox without network ({why}), so Claude cannot reach its API"
         return Check("sandbox network", False, detail, NETWORK_FIX)
     if env.get("CODEX_SESSION_ID"):
         return Check("sandbox network", True, "commands Codex runs here can reach the network")

@@ -38,12 +38,12 @@ def claim(store: Store, job_id: str, ident: proc.Identity) -> Job | None:
     )
 
 
-def cancel(store: Store, job_id: str) -> Job:
+def cancel(store: Store, job_id: str, grace: float = KILL_GRACE) -> Job:
     """Cancel a live job and return it finished (normally ``cancelled``).
 
     A queued job is cancelled at once, so no worker can claim it later. A running job
-    goes ``cancelling``, its worker is stopped (identity checked), then ``cancelled``.
-    A finished job is a usage error.
+    goes ``cancelling``, its worker is stopped (identity checked; SIGKILL ``grace`` seconds
+    after SIGTERM), then ``cancelled``. A finished job is a usage error.
     """
     for _attempt in range(4):  # a state only moves forward, so this settles quickly
         job = store.get(job_id)
@@ -56,18 +56,18 @@ def cancel(store: Store, job_id: str) -> Job:
         if job.state is State.QUEUED:
             done = store.transition(job_id, [State.QUEUED], State.CANCELLED, error=CANCELLED_BY_USER)
             if done is not None:
-                _stop_worker(done)  # it can no longer claim the job; do not leave it waiting
+                _stop_worker(done, grace)  # it can no longer claim the job; do not leave it waiting
                 store.append_log(job_id, CANCELLED_BY_USER)
                 return done
             continue
         stopping = store.transition(job_id, [State.RUNNING, State.CANCELLING], State.CANCELLING)
         if stopping is not None:
-            return _finish_cancel(store, stopping)
+            return _finish_cancel(store, stopping, grace)
     return store.get(job_id)
 
 
-def _finish_cancel(store: Store, job: Job) -> Job:
-    note = _stop_worker(job)
+def _finish_cancel(store: Store, job: Job, grace: float) -> Job:
+    note = _stop_worker(job, grace)
     error = f"{CANCELLED_BY_USER}; {note}" if note else CANCELLED_BY_USER
     done = store.transition(job.id, [State.CANCELLING], State.CANCELLED, error=error)
     store.append_log(job.id, error)
@@ -75,7 +75,7 @@ def _finish_cancel(store: Store, job: Job) -> Job:
     return done if done is not None else store.get(job.id)
 
 
-def _stop_worker(job: Job) -> str | None:
+def _stop_worker(job: Job, grace: float) -> str | None:
     """Terminate the job's worker if it is still the recorded process.
 
     Returns a note when a process may be left running, else None.
@@ -90,9 +90,9 @@ def _stop_worker(job: Job) -> str | None:
     if not proc.owned(ident.pid):  # a record that names another user's process: never ours to stop
         return f"worker {ident.pid} runs as another user, so it was not signalled"
     if _leads_group(ident.pid):
-        gone, target = proc.kill_group(ident, KILL_GRACE), f"-{ident.pid}"
+        gone, target = proc.kill_group(ident, grace), f"-{ident.pid}"
     else:  # e.g. a foreground worker inside the user's shell: signal it alone
-        gone, target = _kill_process(ident, KILL_GRACE), str(ident.pid)
+        gone, target = _kill_process(ident, grace), str(ident.pid)
     return None if gone else f"worker {ident.pid} may still be running: `kill -9 {target}`"
 
 
@@ -108,6 +108,8 @@ def _kill_process(ident: proc.Identity, grace: float) -> bool:
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 1.0)):
         if not ident.alive():
             return True
+        if sig is signal.SIGKILL:
+            proc.kill_groups(proc.descendant_groups(ident.pid), sig)  # claude's, before its parent goes
         try:
             os.kill(ident.pid, sig)
         except ProcessLookupError:
