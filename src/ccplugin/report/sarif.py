@@ -7,11 +7,18 @@ high → ``error``, medium → ``warning``, low → ``note``. Locations are repo
 track across pushes; suppressed findings carry an external, accepted suppression with the
 waiver's reason. A review that could not run is ``executionSuccessful: false`` with the reason
 as an error notification and no results; the gate itself is in the run's properties.
+
+Within what GitHub code scanning documents (docs.github.com, "SARIF support for code scanning"
+and "SARIF results exceed limit"): ``shortDescription`` and ``fullDescription`` at most 1,024
+characters, ``help.text`` always present, at most 25,000 results and rules per run, and a
+``runAutomationDetails.id`` whose category (the part before its last ``/``) names the mode and
+the shard label, so several uploads for one commit do not replace each other.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +33,9 @@ SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "ccpluginFingerprint/v1"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+DESCRIPTION_MAX = 1024  # characters of a rule's shortDescription / fullDescription
+RESULTS_MAX = 25_000  # results (and rules) per run GitHub accepts
+NO_HELP = "No recommendation was given; the result's message says what was found."
 
 
 @hookimpl
@@ -38,23 +48,31 @@ def ccplugin_render(outcome: ReviewOutcome, fmt: str) -> str | None:
     return render(outcome) if fmt == "sarif" else None
 
 
-def render(o: ReviewOutcome) -> str:
-    return json.dumps(document(o), indent=2) + "\n"
+def render(o: ReviewOutcome, label: str = "") -> str:
+    return json.dumps(document(o, label), indent=2) + "\n"
 
 
-def document(o: ReviewOutcome) -> dict[str, Any]:
-    """The SARIF log as a JSON-able dict."""
-    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run(o)]}
+def document(o: ReviewOutcome, label: str = "") -> dict[str, Any]:
+    """The SARIF log as a JSON-able dict; ``label`` names a shard in the code-scanning category."""
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run(o, label)]}
 
 
-def run(o: ReviewOutcome) -> dict[str, Any]:
+def category(mode: str, label: str = "") -> str:
+    """``runAutomationDetails.id``: ``cc-review/<mode>[/<label>]/`` (the category is all but the last part)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "-", label)
+    return f"cc-review/{mode}/" + (f"{safe}/" if safe else "")
+
+
+def run(o: ReviewOutcome, label: str = "") -> dict[str, Any]:
     gating = {f.fingerprint for f in o.gate.gating}
-    rules = _rules(o.findings)
+    findings = o.findings[:RESULTS_MAX]
+    rules = _rules(findings)
     index = {rid: i for i, rid in enumerate(rules)}
     out: dict[str, Any] = {
         "tool": {"driver": driver(tuple(rules.values()))},
         "invocations": [invocation(o)],
-        "results": [result(f, index[rule_id(f)], f.fingerprint in gating) for f in o.findings],
+        "automationDetails": {"id": category(o.mode, label)},
+        "results": [result(f, index[rule_id(f)], f.fingerprint in gating) for f in findings],
         "columnKind": "unicodeCodePoints",
         "properties": run_properties(o),
     }
@@ -83,14 +101,18 @@ def _rules(findings: tuple[Finding, ...]) -> dict[str, Finding]:
 def rule(f: Finding) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": rule_id(f),
-        "shortDescription": {"text": f.title},
-        "fullDescription": {"text": f.body or f.title},
+        "shortDescription": {"text": described(f.title)},
+        "fullDescription": {"text": described(f.body or f.title)},
+        "help": {"text": f.recommendation or NO_HELP},
         "defaultConfiguration": {"level": level(f)},
         "properties": {"tags": ["cc-review", f.severity]},
     }
-    if f.recommendation:
-        out["help"] = {"text": f.recommendation}
     return out
+
+
+def described(text: str) -> str:
+    """``text`` within GitHub's 1,024 characters for a rule description (a cut one ends with an ellipsis)."""
+    return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 1] + "…"
 
 
 def result(f: Finding, index: int, gating: bool) -> dict[str, Any]:
