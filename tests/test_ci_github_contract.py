@@ -230,6 +230,24 @@ def test_one_refused_comment_does_not_sink_the_others(pull: PullRequest, github:
     assert not any(pr.fp_marker(findings[0]) in r["body"] for r in github.reviews(PR))
 
 
+def test_isolating_refused_comments_is_bounded(pull: PullRequest, github: FakeGitHub) -> None:
+    findings = [make("util.py", n, f"Magic {n}", "medium") for n in range(1, 13)]  # none in util.py's diff
+    stale = {"util.py": (Hunk(1, 13),)}
+    posted = pr.post_review(client(github), pr.Where(PR, pull.head, max_comments=12), reviewed(*findings), stale)
+    assert (posted.comments, posted.in_body, posted.problem) == (0, 12, "")
+    refusals = statuses(github, "POST").count(422)
+    assert refusals == pr.ISOLATION_TRIES and len(github.reviews(PR)) == 2  # the body, then the refused ones
+    assert all(pr.fp_marker(f) in github.reviews(PR)[1]["body"] for f in findings)
+
+
+def test_a_refusal_that_is_not_about_the_comments_is_an_error(pull: PullRequest, github: FakeGitHub) -> None:
+    where = pr.Where(PR, "0" * 40)  # a commit the pull request does not have
+    o = reviewed(make("calc.py", 6), make("calc.py", 1, "Old naming", "low"), make("util.py", 18, "Magic", "medium"))
+    posted = pr.post_review(client(github), where, o, local_hunks(pull, pull.head))
+    assert posted.kind == "other" and "No commit found for SHA" in posted.problem
+    assert statuses(github, "POST") == [422, 422] and github.reviews(PR) == []
+
+
 # --- 10: comments against the diff of the commit they name ---------------------------------------
 
 

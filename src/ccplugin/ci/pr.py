@@ -40,6 +40,7 @@ BATCH = 30  # comments per review request (more trips GitHub's abuse detection)
 BODY_LIMIT = 60_000  # GitHub refuses bodies over 65,536 characters
 COMMENT_MAX = 65_536  # characters GitHub accepts in one comment body
 DEFAULT_LOGIN = "github-actions[bot]"  # who the workflow's GITHUB_TOKEN writes as
+ISOLATION_TRIES = 12  # refused review requests spent on one batch to find the comments GitHub refuses
 CONTINUED = "More in-line comments of this review (GitHub refused one of a larger batch)."
 ProblemKind = Literal["", "permission", "rate-limit", "other"]
 _FP = re.compile(r"<!-- ccplugin:fp=([0-9a-f]{8,64}) -->")
@@ -248,32 +249,41 @@ def _submit(api: GitHub, where: Where, p: Plan, o: ReviewOutcome) -> int:
     for batch in batches:
         isolated, body = _isolate(api, where, body, [(c, c.to_api(c.finding.fingerprint in gating)) for c in batch])
         refused += isolated
-    lost = tuple(c.finding for c in refused)
-    if body:  # every comment was refused: the body has not been posted yet
-        _create_review(api, where, review_body(Plan((), (*p.in_body, *lost), p.already), o, where.label), [])
-    elif lost:
-        _create_review(api, where, review_body(Plan((), lost, ()), o, where.label), [])
+    if refused:
+        _create_review(api, where, review_body(Plan((), tuple(c.finding for c in refused), ()), o, where.label), [])
     return len(p.inline) - len(refused)
 
 
 def _isolate(
     api: GitHub, where: Where, body: str, batch: Sequence[tuple[Comment, dict[str, Any]]]
 ) -> tuple[list[Comment], str]:
-    """Post ``batch``, halving it while GitHub refuses it (422): (the refused comments, ``body`` if never posted)."""
-    pending, refused = [list(batch)], []
+    """Post ``batch``, halving it while GitHub refuses it (422): (the refused comments, ``body`` if never posted).
+
+    On the first refusal the body goes alone: when GitHub refuses that too, the comments are not
+    the problem and the error stands. At most ``ISOLATION_TRIES`` refusals; then what is left is refused whole.
+    """
+    pending, refused, tries = [list(batch)], list[Comment](), ISOLATION_TRIES
     while pending:
         part = pending.pop(0)
         try:
             _create_review(api, where, body or CONTINUED, [payload for _, payload in part])
             body = ""
+            continue
         except GitHubError as e:
             if e.status != 422 or not part:
                 raise
-            if len(part) == 1:
-                refused.append(part[0][0])
-                continue
-            half = len(part) // 2
-            pending[:0] = [part[:half], part[half:]]
+        if body:
+            _create_review(api, where, body, [])
+            body = ""
+        tries -= 1
+        if tries <= 0:  # enough: what is left is refused whole
+            refused += [c for chunk in (part, *pending) for c, _ in chunk]
+            break
+        if len(part) == 1:
+            refused.append(part[0][0])
+            continue
+        half = len(part) // 2
+        pending[:0] = [part[:half], part[half:]]
     return refused, body
 
 
