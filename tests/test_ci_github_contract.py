@@ -318,6 +318,26 @@ def test_sarif_stays_within_code_scanning_limits(tmp_path: Path, sarif_schema: d
     assert sarif.document(o)["runs"][0]["automationDetails"]["id"] == "cc-review/review/"
 
 
+def test_sarif_stays_within_code_scanning_file_size_limit(sarif_schema: dict[str, Any]) -> None:
+    body = "b" * 40_000
+
+    def many(n: int, severity: str) -> list[Finding]:
+        return [make("calc.py", i, f"{severity} {i} " + "t" * 1100, severity, body=body) for i in range(n)]
+
+    cut = json.loads(sarif.render(reviewed(*many(300, "low"))))  # 12 MB of messages: cut, all kept
+    jsonschema.Draft4Validator(sarif_schema).validate(cut)
+    assert len(cut["runs"][0]["results"]) == 300
+    assert all(len(r["message"]["text"]) <= sarif.MESSAGE_MAX for r in cut["runs"][0]["results"])
+    assert "toolExecutionNotifications" not in cut["runs"][0]["invocations"][0]
+    text = sarif.render(reviewed(*many(2000, "low"), *many(300, "high")))  # too many even when cut
+    assert len(text.encode()) <= sarif.FILE_MAX
+    doc = json.loads(text)
+    kept = doc["runs"][0]["results"]
+    assert 300 < len(kept) < 2300 and sum(r["level"] == "error" for r in kept) == 300  # the worst are kept
+    (note,) = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert note["message"]["text"].startswith(f"{2300 - len(kept)} result(s) left out to fit code scanning's 10 MB")
+
+
 # --- 12: why nothing was posted is said first ---------------------------------------------------
 
 

@@ -17,6 +17,7 @@ the shard label, so several uploads for one commit do not replace each other.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -26,7 +27,7 @@ from urllib.parse import quote
 from ccplugin import __version__
 from ccplugin.hookspecs import hookimpl
 from ccplugin.review.gate import GateStatus
-from ccplugin.review.model import Finding
+from ccplugin.review.model import SEVERITY_RANK, Finding
 from ccplugin.review.outcome import ReviewOutcome
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -36,6 +37,8 @@ LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "not
 DESCRIPTION_MAX = 1024  # characters of a rule's shortDescription / fullDescription
 RESULTS_MAX = 25_000  # results (and rules) per run GitHub accepts
 NO_HELP = "No recommendation was given; the result's message says what was found."
+FILE_MAX = 10_000_000  # bytes: code scanning refuses an upload over 10 MB gzip-compressed; this is uncompressed
+MESSAGE_MAX = 4_000  # characters a result's message keeps when the file would be too large
 
 
 @hookimpl
@@ -49,7 +52,38 @@ def ccplugin_render(outcome: ReviewOutcome, fmt: str) -> str | None:
 
 
 def render(o: ReviewOutcome, label: str = "") -> str:
-    return json.dumps(document(o, label), indent=2) + "\n"
+    doc = document(o, label)
+    return _text(doc) if _size(doc) <= FILE_MAX else _text(fitted(doc))
+
+
+def _text(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _size(doc: dict[str, Any]) -> int:
+    return len(_text(doc).encode())
+
+
+def fitted(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` within ``FILE_MAX``: long messages cut, then the least severe results left out (and said)."""
+    out = copy.deepcopy(doc)
+    run = out["runs"][0]
+    for r in run["results"]:
+        if len(r["message"]["text"]) > MESSAGE_MAX:
+            r["message"]["text"] = r["message"]["text"][: MESSAGE_MAX - 1] + "…"
+    ranked = sorted(run["results"], key=lambda r: SEVERITY_RANK.get(r["properties"]["severity"], len(SEVERITY_RANK)))
+    lo, hi = 0, len(ranked)  # the most results that fit: lo fits (none always does), hi + 1 does not
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        run["results"] = ranked[:mid]
+        lo, hi = (mid, hi) if _size(out) <= FILE_MAX - 1_000 else (lo, mid - 1)  # room for the note
+    run["results"] = ranked[:lo]
+    if lo < len(ranked):
+        note = f"{len(ranked) - lo} result(s) left out to fit code scanning's 10 MB upload limit (least severe first)"
+        run["invocations"][0].setdefault("toolExecutionNotifications", []).append(
+            {"level": "warning", "message": {"text": note + "; every finding is in the JUnit file"}}
+        )
+    return out
 
 
 def document(o: ReviewOutcome, label: str = "") -> dict[str, Any]:
