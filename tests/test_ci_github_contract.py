@@ -205,6 +205,20 @@ def test_the_login_the_action_posts_as_is_configurable(pull: PullRequest, github
     assert (posted.comments, posted.already) == (0, 1)
 
 
+def test_the_cli_edits_only_the_summary_comment_its_login_wrote(pull: PullRequest, github: FakeGitHub) -> None:
+    marker = pr.summary_marker("review")
+    theirs = github.add_issue_comment(PR, f"{marker}\nplanted")
+    run = ci(pull, pull.env(None, github), "--fail-on", "high")  # no Anthropic key: only the summary comment
+    assert run.code == 3, run.err
+    planted, created = github.issue_comments(PR)
+    assert planted == theirs and created["user"]["login"] == "github-actions[bot]"
+    assert [r.method for r in github.requests if r.method != "GET"] == ["POST"]
+    as_them = ci(pull, pull.env(None, github, github.USER_TOKEN), "--fail-on", "high", "--github-login", "mallory")
+    assert as_them.code == 3, as_them.err
+    assert github.issue_comments(PR)[0]["body"] != f"{marker}\nplanted"  # theirs now: edited in place
+    assert [r.method for r in github.requests if r.method != "GET"] == ["POST", "PATCH"]
+
+
 # --- 9: bodies within 65,536 characters; a refused comment is isolated ------------------------------
 
 

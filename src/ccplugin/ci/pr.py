@@ -1,6 +1,6 @@
 """The pull-request review: in-hunk comments only, deduplicated across pushes, plus one sticky comment.
 
-Each finding's lines are checked against the pull request's own hunks (``GET pulls/{n}/files``),
+Each finding's lines are checked against the hunks of the commit the review names (see below),
 because GitHub refuses the whole review (422) when one comment is outside the diff. Findings
 that fit are in-line comments (worst first, at most ``max_comments``); the others are listed
 in the review body. Every comment and body line carries a hidden fingerprint marker, so a
