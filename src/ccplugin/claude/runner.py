@@ -2,8 +2,9 @@
 
 ``run`` never raises for a failed run; it returns a :class:`RunResult` whose ``failure``
 names what went wrong (the one exception: no `claude` binary at all, a ``ClaudeFailure``).
-Success is exit 0, a ``result`` event and ``is_error`` false; ``subtype`` is never trusted
-(error results say ``"subtype":"success"``).
+Success is exit 0, a ``result`` event and ``is_error`` false (and, with a schema, structured
+output that matches it); ``subtype`` is never trusted (error results say ``"subtype":"success"``).
+A failed run's ``structured`` is always None: its output is never used.
 
 Process handling: claude runs in its own process group with stdin closed. The leader is not
 reaped until the group has been killed, so its pid (the group id) cannot be reused while we
@@ -291,7 +292,8 @@ def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) 
     parsed = sink.parser.outcome()
     stderr = sink.stderr_tail()
     verdict = _classify(spec, parsed, code, reason, stderr)
-    structured = parsed.structured if isinstance(parsed.structured, dict) else None
+    # a failed run's answer is never used, whatever it carried: only a clean, schema-valid run has one
+    structured = parsed.structured if verdict.kind is None and isinstance(parsed.structured, dict) else None
     return RunResult(
         exit_code=code,
         session_id=parsed.session_id,

@@ -127,7 +127,8 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
         return _failed(prep, base, failure_error(run), run)
     if inp.input_mode == "self-collect" and not looked(run):
         return _failed(prep, base, _SAW_NOTHING, run)
-    assert run.structured is not None  # the runner guarantees structured output on success
+    if run.structured is None:  # the runner gives structured output to a successful run only
+        return _failed(prep, base, _NO_ANSWER, run)
     # the reviewer may quote a secret it read: mask our secrets' values and secret-shaped text
     structured = redact_json(run.structured, claude_env.Redactor.from_env(ctx.env))
     result = findings.parse(structured, inp.hunks)
@@ -136,6 +137,11 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
     return _finish(prep, base, result, stored, cached=False)
 
 
+_NO_ANSWER = ClaudeFailure(
+    FailureKind.STRUCTURED_MISSING,
+    "claude finished without structured output",
+    "retry; the model answered without the StructuredOutput tool",
+)
 _READERS = frozenset({"Read", "Grep", "Glob", "Bash"})
 _SAW_NOTHING = ClaudeFailure(
     FailureKind.SAW_NOTHING,
