@@ -95,6 +95,8 @@ def saw(o: ReviewOutcome) -> str:
         f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.get('additions', 0)} −{inp.get('deletions', 0)}",
         f"- Model: `{o.model}`" + (f" · effort {o.effort}" if o.effort else "") + f" · cost {cost}",
     ]
+    if o.coverage:
+        lines.insert(3, f"- Coverage: {o.coverage.line()}")
     if o.focus:
         lines.append(f"- Focus: {cell(o.focus)}")
     if o.job_id:

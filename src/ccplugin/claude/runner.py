@@ -307,6 +307,7 @@ def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) 
         num_turns=parsed.num_turns,
         denials=parsed.permission_denials,
         tools_used=parsed.tools_used,
+        tool_calls=parsed.tool_calls,
         files_touched=parsed.files_touched,
         stderr_tail=stderr,
         failure=verdict.kind,

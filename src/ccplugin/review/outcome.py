@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccplugin.review.coverage import Coverage
 from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
 from ccplugin.review.model import Finding, ReviewResult
 
@@ -37,6 +38,7 @@ class ReviewOutcome:
     usage: dict[str, Any] = field(default_factory=dict)
     cost_usd: float | None = None
     prompt_version: str = ""
+    coverage: Coverage | None = None  # the changed files the review saw (None: it did not run)
 
     @property
     def input_mode(self) -> str:
@@ -66,6 +68,7 @@ class ReviewOutcome:
             "usage": self.usage,
             "cost_usd": self.cost_usd,
             "prompt_version": self.prompt_version,
+            "coverage": self.coverage.to_dict() if self.coverage else None,
         }
 
     @classmethod
@@ -91,4 +94,5 @@ class ReviewOutcome:
             usage=d.get("usage") or {},
             cost_usd=d.get("cost_usd"),
             prompt_version=d.get("prompt_version", ""),
+            coverage=Coverage.from_dict(d["coverage"]) if d.get("coverage") else None,
         )
