@@ -13,10 +13,14 @@ from typing import Any
 
 import pytest
 
+from ccplugin.ci import merge
 from ccplugin.claude.stream import parse
 from ccplugin.claude.types import ToolCall
+from ccplugin.codex import stopgate
 from ccplugin.review import coverage
+from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
 from ccplugin.review.model import FileChange
+from ccplugin.review.outcome import ReviewOutcome
 from ccplugin.testing import reply, structured_output, tool_use
 from ccplugin.testing.runner import OfflineClaude
 from conftest import git
@@ -211,3 +215,32 @@ def test_the_parser_pairs_each_result_with_its_call() -> None:
         ToolCall("Bash", "", ok=True, diff_headers=("diff --git a/calc.py b/calc.py",)),
         ToolCall("Glob", "*.zz", ok=None),
     )
+
+
+# --- surfaces that summarise: the stop gate's ALLOW line, merged shards ----------------------------
+
+
+def _outcome(status: GateStatus, files: list[str], seen: coverage.Coverage | None) -> ReviewOutcome:
+    inp = {"input_mode": "self-collect", "files": [{"path": p, "status": "M"} for p in files]}
+    policy = GatePolicy("high")
+    return ReviewOutcome("review", GateOutcome(status, "ok", (), policy), {}, inp, "m", None, coverage=seen)
+
+
+def test_the_stop_gate_says_how_much_of_a_partly_covered_change_claude_reviewed() -> None:
+    seen = coverage.Coverage(coverage.Basis.TOOLS, ("a.py",), 3)
+    text = stopgate.allow_message(_outcome(GateStatus.PASS, ["a.py", "b.py", "c.py"], seen), "review-1")
+    assert text.startswith("ALLOW: Claude reviewed 1 of 3 changed files; no finding at or above high\n")
+
+
+def test_merged_shards_add_up_their_coverage() -> None:
+    prompt = coverage.Coverage(coverage.Basis.PROMPT, (), 1)
+    tools = coverage.Coverage(coverage.Basis.TOOLS, ("b.py",), 2)
+    shards = [
+        merge.Shard("one", _outcome(GateStatus.PASS, ["a.py"], prompt)),
+        merge.Shard("two", _outcome(GateStatus.PASS, ["b.py", "c.py"], tools)),
+    ]
+    assert merge.combine(shards).coverage == coverage.Coverage(coverage.Basis.TOOLS, ("a.py", "b.py"), 3)
+    both_inline = [merge.Shard("one", _outcome(GateStatus.PASS, ["a.py"], prompt))] * 2
+    assert merge.combine(both_inline).coverage == coverage.Coverage(coverage.Basis.PROMPT, (), 2)
+    unknown = [shards[0], merge.Shard("three", _outcome(GateStatus.ERROR, ["d.py"], None))]
+    assert merge.combine(unknown).coverage is None
