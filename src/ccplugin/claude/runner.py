@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ccplugin import proc
-from ccplugin.claude.argv import build_argv
+from ccplugin.claude.argv import build_argv, run_env
 from ccplugin.claude.env import Redactor, claude_env, find_binary
 from ccplugin.claude.stream import ParsedStream, StreamParser
 from ccplugin.claude.types import ClaudeFailure, Event, FailureKind, RunResult, RunSpec
@@ -101,7 +101,7 @@ def run(
     started = time.monotonic()
     prompt_file = None
     try:
-        child, prompt_file = _start(claude, spec, claude_env(env))
+        child, prompt_file = _start(claude, spec, claude_env(env) | run_env(spec))
     except _SpawnError as e:
         return RunResult(None, failure=FailureKind.SPAWN, failure_detail=redact(_line(str(e))))
     sink = _Sink(StreamParser(spec.cwd), on_event, redact)
