@@ -177,6 +177,7 @@ def test_only_successful_reads_and_plain_git_commands_count() -> None:
     assert covered(ToolCall("Read", "calc.py", ok=None)) == ()  # no result came back
     assert covered(ToolCall("Read", "/elsewhere/calc.py", ok=True)) == ()
     assert covered(ToolCall("Read", "../repo2/calc.py", ok=True)) == ()
+    assert covered(ToolCall("Read", "/work/repo2/calc.py", ok=True)) == ()  # a sibling with the same prefix
     assert covered(ToolCall("Bash", "git diff HEAD", ok=True, diff_headers=header)) == ("calc.py",)
     assert covered(ToolCall("Bash", "git diff HEAD", ok=False, diff_headers=header)) == ()
     for command in ("cat x.patch", "git log; cat x.patch", "git diff && echo", "echo $(git diff)", ""):

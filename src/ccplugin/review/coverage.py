@@ -110,12 +110,16 @@ def _relative(path: str, root: Path) -> str | None:
         return None
     if os.path.isabs(path):
         for base in dict.fromkeys((str(root), os.path.realpath(root))):
-            rel = os.path.relpath(os.path.normpath(path), base)
-            if not rel.startswith(".."):
-                return rel.replace(os.sep, "/")
+            rel = os.path.relpath(os.path.normpath(path), base).replace(os.sep, "/")
+            if not _above(rel):
+                return rel
         return None
     rel = posixpath.normpath(path)
-    return None if rel.startswith("..") else rel
+    return None if _above(rel) else rel
+
+
+def _above(rel: str) -> bool:
+    return rel == ".." or rel.startswith("../")
 
 
 def _plain_git(command: str) -> bool:
