@@ -85,6 +85,7 @@ def test_a_call_that_showed_none_of_the_change_is_saw_nothing(
 
 COVERED = {
     "git-diff-range": (lambda repo: [("Bash", {"command": "git diff HEAD"})], ["calc.py", "gone.py"]),
+    "git-diff-piped": (lambda repo: [("Bash", {"command": "git diff HEAD 2>&1 | head -200"})], ["calc.py", "gone.py"]),
     "git-diff-one-path": (lambda repo: [("Bash", {"command": "git diff --no-ext-diff HEAD -- calc.py"})], ["calc.py"]),
     "read-both": (
         lambda repo: [("Read", {"file_path": str(repo / "calc.py")}), ("Read", {"file_path": "./extra.py"})],
@@ -180,7 +181,21 @@ def test_only_successful_reads_and_plain_git_commands_count() -> None:
     assert covered(ToolCall("Read", "/work/repo2/calc.py", ok=True)) == ()  # a sibling with the same prefix
     assert covered(ToolCall("Bash", "git diff HEAD", ok=True, diff_headers=header)) == ("calc.py",)
     assert covered(ToolCall("Bash", "git diff HEAD", ok=False, diff_headers=header)) == ()
-    for command in ("cat x.patch", "git log; cat x.patch", "git diff && echo", "echo $(git diff)", ""):
+    for command in ("git diff HEAD 2>&1", "git diff HEAD | head -50", "git log -p 2>&1 | tail -n 400"):
+        assert covered(ToolCall("Bash", command, ok=True, diff_headers=header)) == ("calc.py",), command
+    forged = (
+        "cat x.patch",
+        "git log; cat x.patch",
+        "git diff && echo",
+        "echo $(git diff)",
+        "git log | cat x.patch",
+        "git log | head x.patch",
+        "git log | sed s/x/y/",
+        "git log || cat x.patch",
+        "git log > /dev/null < x.patch",
+        "",
+    )
+    for command in forged:
         assert covered(ToolCall("Bash", command, ok=True, diff_headers=header)) == (), command
     assert covered(ToolCall("Grep", "calc.py", ok=True)) == ()
 

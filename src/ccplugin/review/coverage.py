@@ -3,7 +3,8 @@
 Inline, the whole diff is in the prompt: every changed file is covered. Self-collected, a
 file counts only when a SUCCESSFUL tool result showed it: a ``Read`` of the file (its path
 made repository-relative), or a plain ``git`` command (``git diff``/``show``/``log -p``, no
-shell operators) whose output has the file's ``diff --git`` header. Anything else — a
+shell operators but ``2>&1`` and a pipe into ``head``/``tail``) whose output has the file's
+``diff --git`` header. Anything else — a
 failed call, a denied one, ``echo``, a ``Glob``/``Grep``, a ``--stat`` listing, a file
 outside the change — shows no changed file. The allowlist is the two tools below.
 
@@ -28,7 +29,9 @@ from ccplugin.git import unquote
 from ccplugin.review.hunks import MARK
 from ccplugin.review.model import FileChange
 
-_SHELL = frozenset(";&|<>`$()\n")
+_SHELL = frozenset(";&<>`$()\n")  # anything that could run another command or read a file
+_STDERR_TO_STDOUT = "2>&1"
+_FILTERS = frozenset({"head", "tail"})  # may only cut git's output: options and counts, no file
 
 
 class Basis(StrEnum):
@@ -123,9 +126,18 @@ def _above(rel: str) -> bool:
 
 
 def _plain_git(command: str) -> bool:
-    """A single git command: no shell operators that could add another command's output."""
-    words = command.split()
-    return bool(words) and words[0] == "git" and not _SHELL & set(command)
+    """One git command whose output only ``head``/``tail`` may cut: nothing else can add to it."""
+    text = command.replace(_STDERR_TO_STDOUT, " ")
+    if _SHELL & set(text):
+        return False
+    first, *filters = text.split("|")
+    words = first.split()
+    return bool(words) and words[0] == "git" and all(_cuts_only(f) for f in filters)
+
+
+def _cuts_only(segment: str) -> bool:
+    words = segment.split()
+    return bool(words) and words[0] in _FILTERS and all(w.startswith("-") or w.isdigit() for w in words[1:])
 
 
 def _header_paths(header: str) -> set[str]:
