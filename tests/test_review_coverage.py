@@ -260,3 +260,24 @@ def test_merged_shards_add_up_their_coverage() -> None:
     assert merge.combine(both_inline).coverage == coverage.Coverage(coverage.Basis.PROMPT, (), 2)
     unknown = [shards[0], merge.Shard("three", _outcome(GateStatus.ERROR, ["d.py"], None))]
     assert merge.combine(unknown).coverage is None
+
+
+def test_what_the_parser_keeps_of_tool_results_is_bounded() -> None:
+    from ccplugin.claude import stream as st
+
+    lines = []
+    for i in range(st.TOOLS_CAP + 50):
+        block = {"type": "tool_use", "id": f"t{i}", "name": "Bash", "input": {"command": "git log -p"}}
+        lines.append(_line({"type": "assistant", "message": {"content": [block]}}))
+        many = "\n".join(f"diff --git a/f{i}_{j}.py b/f{i}_{j}.py" for j in range(20))
+        lines.append(
+            _line(
+                {
+                    "type": "user",
+                    "message": {"content": [{"type": "tool_result", "tool_use_id": f"t{i}", "content": many}]},
+                }
+            )
+        )
+    got = parse(lines).tool_calls
+    assert len(got) == st.TOOLS_CAP
+    assert sum(len(c.diff_headers) for c in got) == st.DIFF_HEADERS_CAP

@@ -149,6 +149,7 @@ def covered(inp: ReviewInput, run: RunResult) -> coverage.Coverage:
     """The changed files the review saw: all of them inline, else what its successful calls showed."""
     if inp.input_mode == "inline":
         return coverage.of_prompt(inp.files)
+    # the root the reviewer's paths are relative to: the run's working directory (see _run_claude)
     return coverage.of_tools(inp.files, run.tool_calls, inp.target.repo_root)
 
 
