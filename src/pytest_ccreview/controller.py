@@ -230,6 +230,8 @@ def summary_line(o: ReviewOutcome) -> str:
     found = f"{len(o.findings)} finding(s)" + (f", {len(o.gate.gating)} gating" if o.gate.gating else "")
     parts = [f"cc-review {o.gate.status.value.upper()}: {o.gate.reason}", found, f"model {o.model}"]
     parts += [f"input {o.input_mode}", _cost(o)]
+    if o.coverage:
+        parts.append(f"coverage {o.coverage.count}/{o.coverage.total} files")
     if o.job_id:
         parts.append(f"job {o.job_id}")
     if o.policy_source:

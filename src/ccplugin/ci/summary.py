@@ -93,6 +93,8 @@ def saw(o: ReviewOutcome) -> str:
     ]
     if o.policy_source:
         lines.append(f"- Policy: {cell(o.policy_source)}")
+    if o.coverage:
+        lines.insert(3, f"- Coverage: {o.coverage.line()}")
     if o.focus:
         lines.append(f"- Focus: {cell(o.focus)}")
     if o.job_id:

@@ -96,6 +96,15 @@ def schema_arg(schema: Mapping[str, Any]) -> str:
 _UNTRUSTED_CHECKOUT = frozenset({Mode.REVIEW, Mode.GATE})
 
 
+def run_env(spec: RunSpec) -> dict[str, str]:
+    """Environment variables the mode sets for claude.
+
+    Reviewing an untrusted checkout, claude must not put its own git status (branch names and
+    recent commit subjects, raw) into the system prompt, outside the prompt's untrusted section.
+    """
+    return {"CLAUDE_CODE_DISABLE_GIT_INSTRUCTIONS": "1"} if spec.mode in _UNTRUSTED_CHECKOUT else {}
+
+
 def build_argv(binary: str, spec: RunSpec, *, prompt_on_stdin: bool = False) -> list[str]:
     """The full argv; with ``prompt_on_stdin`` the prompt is left out (Claude reads stdin)."""
     argv = [binary, "-p", "--output-format", "stream-json", "--verbose"]

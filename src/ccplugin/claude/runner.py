@@ -2,8 +2,9 @@
 
 ``run`` never raises for a failed run; it returns a :class:`RunResult` whose ``failure``
 names what went wrong (the one exception: no `claude` binary at all, a ``ClaudeFailure``).
-Success is exit 0, a ``result`` event and ``is_error`` false; ``subtype`` is never trusted
-(error results say ``"subtype":"success"``).
+Success is exit 0, a ``result`` event and ``is_error`` false (and, with a schema, structured
+output that matches it); ``subtype`` is never trusted (error results say ``"subtype":"success"``).
+A failed run's ``structured`` is always None: its output is never used.
 
 Process handling: claude runs in its own process group with stdin closed. The leader is not
 reaped until the group has been killed, so its pid (the group id) cannot be reused while we
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ccplugin import proc
-from ccplugin.claude.argv import build_argv
+from ccplugin.claude.argv import build_argv, run_env
 from ccplugin.claude.env import Redactor, claude_env, find_binary
 from ccplugin.claude.stream import ParsedStream, StreamParser
 from ccplugin.claude.types import ClaudeFailure, Event, FailureKind, RunResult, RunSpec
@@ -101,7 +102,7 @@ def run(
     started = time.monotonic()
     prompt_file = None
     try:
-        child, prompt_file = _start(claude, spec, claude_env(env))
+        child, prompt_file = _start(claude, spec, claude_env(env) | run_env(spec))
     except _SpawnError as e:
         return RunResult(None, failure=FailureKind.SPAWN, failure_detail=redact(_line(str(e))))
     sink = _Sink(StreamParser(spec.cwd), on_event, redact)
@@ -292,7 +293,8 @@ def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) 
     parsed = sink.parser.outcome()
     stderr = sink.stderr_tail()
     verdict = _classify(spec, parsed, code, reason, stderr)
-    structured = parsed.structured if isinstance(parsed.structured, dict) else None
+    # a failed run's answer is never used, whatever it carried: only a clean, schema-valid run has one
+    structured = parsed.structured if verdict.kind is None and isinstance(parsed.structured, dict) else None
     return RunResult(
         exit_code=code,
         session_id=parsed.session_id,
@@ -306,6 +308,7 @@ def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) 
         num_turns=parsed.num_turns,
         denials=parsed.permission_denials,
         tools_used=parsed.tools_used,
+        tool_calls=parsed.tool_calls,
         files_touched=parsed.files_touched,
         stderr_tail=stderr,
         failure=verdict.kind,

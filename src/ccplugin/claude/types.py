@@ -65,6 +65,16 @@ class Event:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """One tool call, kept for what it showed: its input, and whether its result was a success."""
+
+    name: str
+    target: str = ""  # a path tool's file (relative to the run's root inside it), else its whole command/pattern
+    ok: bool | None = None  # the result was not an error; None: no result came back
+    diff_headers: tuple[str, ...] = ()  # the `diff --git` lines of a successful Bash call's output
+
+
+@dataclass(frozen=True)
 class RunResult:
     exit_code: int | None
     session_id: str | None = None
@@ -78,6 +88,7 @@ class RunResult:
     num_turns: int | None = None
     denials: tuple[dict[str, Any], ...] = ()
     tools_used: tuple[str, ...] = ()  # "Read calc.py", "Edit calc.py", ...
+    tool_calls: tuple[ToolCall, ...] = ()  # with their results' success (coverage), not stored
     files_touched: tuple[str, ...] = ()  # from Write/Edit/MultiEdit/NotebookEdit inputs
     stderr_tail: str = ""
     failure: FailureKind | None = None

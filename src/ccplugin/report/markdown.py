@@ -77,6 +77,8 @@ def _saw(o: ReviewOutcome) -> list[str]:
     shown = ", ".join(_file_label(f) for f in files[:20]) + (" …" if len(files) > 20 else "")
     out = ["## What the reviewer saw", ""]
     out += [f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.get('additions', 0)} −{inp.get('deletions', 0)}"]
+    if o.coverage:
+        out += [f"- Coverage: {o.coverage.line()}"]
     if files:
         out += [f"- Files: {shown}"]
     cost = "cached, no Claude call" if o.cached else _cost(o.cost_usd)

@@ -14,7 +14,7 @@ from ccplugin.claude.types import ClaudeFailure, FailureKind, Mode, RunResult, R
 from ccplugin.errors import CCError
 from ccplugin.jobs.context import JobContext, run_claude
 from ccplugin.redact import redact_json
-from ccplugin.review import findings, gate, policy, prompts, suppress
+from ccplugin.review import coverage, findings, gate, policy, prompts, suppress
 from ccplugin.review.cache import Cache, key
 from ccplugin.review.collect import PathFilter, ReviewInput, collect
 from ccplugin.review.model import Finding, ReviewResult
@@ -148,7 +148,7 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
         effort=prep.effort,
     )
     hit = cache.get(k) if (prep.request.use_cache and s.cache) else None
-    if hit is not None:
+    if hit is not None and hit.get("coverage"):
         ctx.on_phase("cached")
         return _finish(prep, base, ReviewResult.from_dict(hit["review"]), hit, cached=True, marked=marked)
     try:
@@ -159,30 +159,41 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
         from ccplugin.claude.runner import failure_error  # imported when Claude ran, like run_claude's
 
         return _failed(prep, base, failure_error(run), run)
-    if inp.input_mode == "self-collect" and not looked(run):
-        return _failed(prep, base, _SAW_NOTHING, run)
-    assert run.structured is not None  # the runner guarantees structured output on success
+    seen = covered(inp, run)
+    if seen.saw_nothing:
+        return _failed(prep, base, _saw_nothing(seen), run, seen)
+    if run.structured is None:  # the runner gives structured output to a successful run only
+        return _failed(prep, base, _NO_ANSWER, run)
     # the reviewer may quote a secret it read: mask our secrets' values and secret-shaped text
     structured = redact_json(run.structured, claude_env.Redactor.from_env(ctx.env))
     result = findings.parse(structured, inp.hunks, prep.target.repo_root)
-    stored = {"review": result.to_dict(), "run": run.to_dict()}
+    stored = {"review": result.to_dict(), "run": run.to_dict(), "coverage": seen.to_dict()}
     cache.put(k, stored)
     return _finish(prep, base, result, stored, cached=False, marked=marked)
 
 
-_READERS = frozenset({"Read", "Grep", "Glob", "Bash"})
-_SAW_NOTHING = ClaudeFailure(
-    FailureKind.SAW_NOTHING,
-    "the reviewer never looked at the change: the diff was over budget and it made no read or git call",
-    "re-run, or raise `--budget-bytes` so the diff is inlined",
+_NO_ANSWER = ClaudeFailure(
+    FailureKind.STRUCTURED_MISSING,
+    "claude finished without structured output",
+    "retry; the model answered without the StructuredOutput tool",
 )
 
 
-def looked(run: RunResult) -> bool:
-    """Whether the run made at least one read or git call that was not denied."""
-    reads = sum(1 for label in run.tools_used if label.split(" ", 1)[0] in _READERS)
-    denied = sum(1 for d in run.denials if d.get("tool_name") in _READERS)
-    return reads > denied
+def covered(inp: ReviewInput, run: RunResult) -> coverage.Coverage:
+    """The changed files the review saw: all of them inline, else what its successful calls showed."""
+    if inp.input_mode == "inline":
+        return coverage.of_prompt(inp.files)
+    # the root the reviewer's paths are relative to: the run's working directory (see _run_claude)
+    return coverage.of_tools(inp.files, run.tool_calls, inp.target.repo_root)
+
+
+def _saw_nothing(seen: coverage.Coverage) -> ClaudeFailure:
+    return ClaudeFailure(
+        FailureKind.SAW_NOTHING,
+        f"the reviewer never saw the change: the diff was over budget and no successful read or git diff "
+        f"showed any of its {seen.total} changed file(s)",
+        "re-run, or raise `--budget-bytes` so the diff is inlined",
+    )
 
 
 def _outcome(
@@ -230,12 +241,17 @@ def _run_claude(prep: Prepared, inp: ReviewInput, ctx: JobContext) -> RunResult:
 
 
 def _failed(
-    prep: Prepared, base: Callable[..., ReviewOutcome], failure: ClaudeFailure, run: RunResult
+    prep: Prepared,
+    base: Callable[..., ReviewOutcome],
+    failure: ClaudeFailure,
+    run: RunResult,
+    seen: coverage.Coverage | None = None,
 ) -> ReviewOutcome:
     error = ReviewError(failure.kind.value, failure.message, failure.fix)
     return base(
         gate=gate.error(f"could not review: {error.line()}", prep.policy),
         error=error,
+        coverage=seen,
         session_id=run.session_id,
         usage=run.usage,
         cost_usd=run.cost_usd,
@@ -256,6 +272,7 @@ def _finish(
     return base(
         gate=gate.decide(result, prep.policy),
         review=result,
+        coverage=coverage.Coverage.from_dict(stored["coverage"]),
         session_id=run.get("session_id"),
         session_persisted=bool(run.get("session_id")),
         cached=cached,

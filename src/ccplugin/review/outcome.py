@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccplugin import controls
+from ccplugin.review.coverage import Coverage
 from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
 from ccplugin.review.model import Finding, ReviewResult
 
@@ -42,6 +43,7 @@ class ReviewOutcome:
     cost_usd: float | None = None
     prompt_version: str = ""
     policy: dict[str, Any] = field(default_factory=dict)  # where the judging policy came from (policy.Origin)
+    coverage: Coverage | None = None  # the changed files the review saw (None: it did not run)
 
     @property
     def input_mode(self) -> str:
@@ -77,6 +79,7 @@ class ReviewOutcome:
             "cost_usd": self.cost_usd,
             "prompt_version": self.prompt_version,
             "policy": self.policy,
+            "coverage": self.coverage.to_dict() if self.coverage else None,
         }
 
     @classmethod
@@ -103,4 +106,5 @@ class ReviewOutcome:
             cost_usd=d.get("cost_usd"),
             prompt_version=d.get("prompt_version", ""),
             policy=d.get("policy") or {},
+            coverage=Coverage.from_dict(d["coverage"]) if d.get("coverage") else None,
         )
