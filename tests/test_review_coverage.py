@@ -252,13 +252,13 @@ def test_merged_shards_add_up_their_coverage() -> None:
     prompt = coverage.Coverage(coverage.Basis.PROMPT, (), 1)
     tools = coverage.Coverage(coverage.Basis.TOOLS, ("b.py",), 2)
     shards = [
-        merge.Shard("one", _outcome(GateStatus.PASS, ["a.py"], prompt)),
-        merge.Shard("two", _outcome(GateStatus.PASS, ["b.py", "c.py"], tools)),
+        merge.Shard("one", _outcome(GateStatus.PASS, ["a.py"], prompt), "job-1"),
+        merge.Shard("two", _outcome(GateStatus.PASS, ["b.py", "c.py"], tools), "job-2"),
     ]
     assert merge.combine(shards).coverage == coverage.Coverage(coverage.Basis.TOOLS, ("a.py", "b.py"), 3)
-    both_inline = [merge.Shard("one", _outcome(GateStatus.PASS, ["a.py"], prompt))] * 2
+    both_inline = [merge.Shard(n, _outcome(GateStatus.PASS, ["a.py"], prompt), f"job-{n}") for n in ("one", "two")]
     assert merge.combine(both_inline).coverage == coverage.Coverage(coverage.Basis.PROMPT, (), 2)
-    unknown = [shards[0], merge.Shard("three", _outcome(GateStatus.ERROR, ["d.py"], None))]
+    unknown = [shards[0], merge.Shard("three", _outcome(GateStatus.ERROR, ["d.py"], None), "job-3")]
     assert merge.combine(unknown).coverage is None
 
 
