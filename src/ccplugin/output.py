@@ -1,4 +1,5 @@
-"""The only path to stdout and stderr, so tests capture output one way."""
+"""The only path to stdout and stderr, so tests capture output one way; every text is redacted
+(``ccplugin.redact``) on its way out."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import json
 import sys
 from typing import Any
 
+from ccplugin.redact import redact
+
 
 def write(text: str) -> None:
-    sys.stdout.write(text)
+    sys.stdout.write(redact(text))
     sys.stdout.flush()
 
 
@@ -30,10 +33,10 @@ def json_out(payload: Any) -> None:
 
 def progress(text: str) -> None:
     """A progress line on stderr (never mixed into --json stdout)."""
-    sys.stderr.write(f"[cc] {text}\n")
+    sys.stderr.write(redact(f"[cc] {text}\n"))
     sys.stderr.flush()
 
 
 def error(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    sys.stderr.write(redact(text + "\n"))
     sys.stderr.flush()

@@ -25,6 +25,7 @@ from ccplugin.ci.event import Event
 from ccplugin.ci.rest import DEFAULT_API, GitHub
 from ccplugin.cli import common
 from ccplugin.errors import CCError, Exit
+from ccplugin.redact import redact
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
 from ccplugin.review.gate import GateStatus
@@ -191,7 +192,7 @@ def write_files(o: ReviewOutcome, files: Publish) -> None:
 def _write(path: str, text: str) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    target.write_text(redact(text), encoding="utf-8")
 
 
 def _annotate(o: ReviewOutcome, ev: Event, report: Report) -> None:

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ccplugin.redact import redact_json
 from ccplugin.review import prompts
 
 
@@ -44,5 +45,5 @@ class Cache:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(value, f)
+            json.dump(redact_json(value), f)
         os.replace(tmp, self._path(k))
