@@ -63,6 +63,8 @@ class RescueRequest:
     timeout: float | None = None
     max_turns: int | None = None
     context: str = ""  # extra evidence for Claude, e.g. the failed command's last output
+    # False where no resume is offered (a throwaway worktree, CI): no session transcript is kept
+    persist_session: bool = True
     decision: str = ""  # resume | fresh | fresh-default; set by ``settle``
     resume_session: str | None = None
     resume_job: str | None = None
@@ -319,7 +321,7 @@ def _run_claude(prep: Prepared, ctx: JobContext) -> RunResult:
         max_turns=prep.settings.max_turns,
         timeout=prep.settings.timeout,
         resume=req.resume_session,
-        persist_session=True,
+        persist_session=req.persist_session,
     )
     ctx.on_phase("continuing the Claude session" if req.resume_session else "working")
     return run_claude(spec, ctx)
@@ -385,7 +387,7 @@ def _outcome(
         files_in_git=tuple(changed[0]) if changed else None,
         git_truncated=bool(changed and changed[1]),
         session_id=run.session_id,
-        session_persisted=bool(run.session_id),
+        session_persisted=bool(run.session_id) and prep.request.persist_session,
         error=error,
         usage=run.usage,
         cost_usd=run.cost_usd,

@@ -156,6 +156,7 @@ def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> tuple[engin
         effort=req.effort,
         timeout=req.timeout,
         context=req.context,
+        persist_session=False,  # the worktree is removed: there is nothing to resume
     )
     prep = engine.prepare(request)
     owner = config.owner_session(env)
