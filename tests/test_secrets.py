@@ -1,0 +1,227 @@
+"""Secrets: every kind of credential a run can see is masked in everything ccplugin writes or posts.
+
+Planted: secrets in the environment (``AWS_SECRET_ACCESS_KEY``, ``OPENAI_API_KEY``, ``GITHUB_TOKEN``,
+a ``DATABASE_URL`` with a password), ``actions/checkout``'s extraheader and a remote URL with a token
+in ``.git/config``, an ini ``aws_secret_access_key = …`` line in a repository file. The scripted
+reviewer reads them and quotes them (in findings, in a tool call's input, in the rescue's answer, in
+base64), or the fake API answers with an error that quotes them; then every file and row written,
+stdout/stderr, the posted pull-request bodies and what reached the model are searched for each value
+in its plain and base64 forms (computed here, independently of ``ccplugin.redact``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ccplugin import credentials
+from ccplugin.claude.env import claude_env, secretless_env
+from ccplugin.redact import redact
+from ccplugin.testing import fail, reply, structured_output, text, tool_use
+from ccplugin.testing.fake_github import FakeGitHub, files_from_git
+from ccplugin.testing.runner import OfflineClaude
+from conftest import git
+from helpers import CliRun, finding, review_output
+from test_ci_github import PR, RESCUE_TASK, PullRequest, ci, make_pr
+
+AWS = "Zq8vAwsSecretValue0001xyz"
+OPENAI = "opq-OpenAiValue-0002-zzzz"
+DB_PASSWORD = "DbPassw0rdValue0003"
+DATABASE_URL = f"postgres://app:{DB_PASSWORD}@db.internal:5432/app"
+HEADER_TOKEN = "HdrTokenValue0004abcd"  # the token actions/checkout persisted (not $GITHUB_TOKEN here)
+HEADER_B64 = base64.b64encode(f"x-access-token:{HEADER_TOKEN}".encode()).decode()
+EXTRAHEADER = f"AUTHORIZATION: basic {HEADER_B64}"
+REMOTE_TOKEN = "RemoteTok0005value"
+REMOTE_URL = f"https://ci-bot:{REMOTE_TOKEN}@git.example/octo/repo.git"
+INI_SECRET = "IniSecretValue0006/abc+def"
+INI_LINE = f"aws_secret_access_key = {INI_SECRET}"
+
+ENV_SECRETS = {"AWS_SECRET_ACCESS_KEY": AWS, "OPENAI_API_KEY": OPENAI, "DATABASE_URL": DATABASE_URL}
+# what must never appear anywhere we write (GITHUB_TOKEN is the fake GitHub's token, added below)
+WRITTEN = (AWS, OPENAI, DB_PASSWORD, HEADER_TOKEN, HEADER_B64, REMOTE_TOKEN, INI_SECRET)
+
+
+def encodings(value: str) -> dict[str, str]:
+    """``value`` as is and in base64 (standard, URL-safe, unpadded, and inside a longer base64 text)."""
+    raw = value.encode()
+    out = {"plain": value}
+    for name, encode in (("b64", base64.b64encode), ("b64url", base64.urlsafe_b64encode)):
+        whole = encode(raw).decode()
+        out[name], out[f"{name}-unpadded"] = whole, whole.rstrip("=")
+        for offset in (1, 2):  # the value after 1 or 2 other bytes: its middle characters are fixed
+            out[f"{name}+{offset}"] = encode(b"ab"[:offset] + raw).decode()[4:-4]
+    return out
+
+
+def leaks(haystack: str, values: tuple[str, ...]) -> list[str]:
+    return [f"{v} ({kind})" for v in values for kind, form in encodings(v).items() if form in haystack]
+
+
+def tree_text(root: Path, skip: frozenset[Path] = frozenset()) -> str:
+    """Every file under ``root`` (SQLite database and WAL included), as text."""
+    parts = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p not in skip):
+        parts.append(f"== {path}\n" + path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+def rows(state: Path) -> str:
+    with sqlite3.connect(state / "jobs.db") as db:
+        return json.dumps(db.execute("SELECT * FROM jobs").fetchall(), default=str)
+
+
+def sent_by_us(claude: OfflineClaude) -> str:
+    """What ccplugin and Claude sent the model: system prompt, prompts and tool results (not the
+    model's own earlier turns, which the conversation repeats)."""
+    parts: list[Any] = []
+    for request in claude.fake.message_requests():
+        body = request.body
+        parts.append(body.get("system"))
+        parts += [m["content"] for m in body.get("messages", []) if m.get("role") == "user"]
+    return json.dumps(parts)
+
+
+# --- the end-to-end search ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def planted(tmp_path: Path) -> PullRequest:
+    pull = make_pr(tmp_path / "pr")
+    git(pull.work, "config", "http.https://github.example/.extraheader", EXTRAHEADER)
+    git(pull.work, "remote", "add", "mirror", REMOTE_URL)
+    (pull.work / "deploy").mkdir()
+    (pull.work / "deploy" / "creds.ini").write_text(f"[default]\naws_access_key_id = x\n{INI_LINE}\n")
+    pull.extra_env.update(ENV_SECRETS)
+    return pull
+
+
+@pytest.fixture
+def github(planted: PullRequest) -> Iterator[FakeGitHub]:
+    with FakeGitHub("octo/repo") as gh:
+        gh.add_pull(PR, planted.head, planted.base, files_from_git(planted.work, planted.base, planted.head))
+        yield gh
+
+
+def quoting(body: str, *args: Any) -> dict[str, Any]:
+    return {**finding(*args), "body": body}
+
+
+def quoting_findings() -> dict[str, Any]:
+    b64 = base64.b64encode(OPENAI.encode()).decode()
+    return review_output(
+        quoting(
+            f"The environment holds {AWS} and {OPENAI} (encoded {b64}); DATABASE_URL={DATABASE_URL}.", "calc.py", 6
+        ),
+        quoting(f"{EXTRAHEADER}; mirror {REMOTE_URL}", "util.py", 2, "medium", "Credentials in git config"),
+        quoting(f"deploy/creds.ini says `{INI_LINE}`; {HEADER_TOKEN}", "calc.py", 1, "low", f"Key {HEADER_TOKEN}"),
+    )
+
+
+def answering_rules() -> list[object]:
+    """The reviewer reads every planted credential, greps for one, and quotes them all; the rescue
+    quotes them again in its answer."""
+    on = {"tool_offered": "StructuredOutput"}
+    rescue_answer = f"Fixed sub(). I saw {AWS}, {HEADER_B64}, {REMOTE_URL} and {DB_PASSWORD}."
+    return [
+        reply(text(rescue_answer), prompt_contains=RESCUE_TASK),
+        reply(tool_use("Read", {"file_path": "__CWD__/.git/config"}), turn=0, **on),
+        reply(tool_use("Read", {"file_path": "__CWD__/deploy/creds.ini"}), turn=1, **on),
+        reply(tool_use("Read", {"file_path": "/proc/self/environ"}), turn=2, **on),
+        reply(tool_use("Grep", {"pattern": f"{HEADER_TOKEN}|{REMOTE_TOKEN}", "path": "__CWD__"}), turn=3, **on),
+        reply(structured_output(quoting_findings()), turn=4, **on),
+    ]
+
+
+def erroring_rules() -> list[object]:
+    return [fail(500, f"upstream rejected {OPENAI} for {DATABASE_URL} ({base64.b64encode(AWS.encode()).decode()})")]
+
+
+@pytest.mark.real_claude
+@pytest.mark.parametrize(("rules", "code"), [(answering_rules, 1), (erroring_rules, 3)], ids=["answers", "api-error"])
+def test_no_secret_in_anything_written_posted_or_sent(
+    planted: PullRequest,
+    github: FakeGitHub,
+    cc_fake_claude: type[OfflineClaude],
+    rules: Any,
+    code: int,
+) -> None:
+    claude = cc_fake_claude(rules())
+    env = planted.env(claude, github)
+    out = planted.files / "out"
+    reports = ("--junit", str(out / "cc.xml"), "--sarif", str(out / "cc.sarif"), "--result-json", str(out / "r.json"))
+    run: CliRun = ci(planted, env, "--fail-on", "high", "--rescue-on-failure", *reports)
+    assert run.code == code, run.err
+    if code == 1:  # the reviewer did read them: the test is not blind
+        results = " ".join(
+            t.content for r in claude.fake.message_requests() if r.summary for t in r.summary.tool_results
+        )
+        assert HEADER_B64 in results and INI_SECRET in results
+        assert (planted.work / "cc-rescue.md").exists()
+    state, config_dir = Path(env["CCPLUGIN_HOME"]), Path(env["CLAUDE_CONFIG_DIR"])
+    written = {
+        "stdout": run.out,
+        "stderr": run.err,
+        "state folder": tree_text(state),
+        "job rows": rows(state),
+        "claude config and home": tree_text(config_dir) + tree_text(Path(env["HOME"])),
+        "runner files": tree_text(planted.files),  # GITHUB_OUTPUT, step summary, JUnit, SARIF, result
+        "rescue files": tree_text(planted.work, skip=frozenset(_planted_files(planted))),
+        "pull request": json.dumps([r.body for r in github.requests]),
+    }
+    found = {where: leaks(text, (*WRITTEN, github.WRITE_TOKEN)) for where, text in written.items()}
+    assert {where: hits for where, hits in found.items() if hits} == {}
+    # our environment's secrets never reach the model (what the reviewer reads in the repository may)
+    assert leaks(sent_by_us(claude), (AWS, OPENAI, DB_PASSWORD, github.WRITE_TOKEN)) == []
+
+
+def _planted_files(pull: PullRequest) -> list[Path]:
+    """The files holding the planted secrets, and the repository's own files."""
+    tracked = [pull.work / p for p in git(pull.work, "ls-files").split()]
+    return [*tracked, pull.work / "deploy" / "creds.ini", *(pull.work / ".git").rglob("*")]
+
+
+# --- the pieces --------------------------------------------------------------------------------
+
+
+def test_git_config_credentials_are_found(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "config", "http.https://github.com/.extraheader", EXTRAHEADER)
+    git(tmp_path, "remote", "add", "origin", REMOTE_URL)
+    found = credentials.in_git_config(tmp_path, {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert {HEADER_TOKEN, HEADER_B64, REMOTE_TOKEN, f"x-access-token:{HEADER_TOKEN}"} <= found
+
+
+def test_urls_with_a_password_leave_claudes_environment_but_proxies_stay() -> None:
+    env = {
+        "DATABASE_URL": DATABASE_URL,
+        "PLAIN_URL": "https://example.com/x",
+        "HTTPS_PROXY": "http://user:proxypass1@proxy:3128",
+        "ANTHROPIC_API_KEY": "sk-ant-keep-for-claude",
+        "PATH": "/usr/bin",
+    }
+    assert set(claude_env(env)) == {"PLAIN_URL", "HTTPS_PROXY", "ANTHROPIC_API_KEY", "PATH"}
+    assert set(secretless_env(env)) == {"PLAIN_URL", "PATH"}
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (f"url {REMOTE_URL}", "url https://ci-bot:***@git.example/octo/repo.git"),
+        (f"header {EXTRAHEADER}", "header AUTHORIZATION: basic ***"),
+        (INI_LINE, "aws_secret_access_key = ***"),
+        ('{"password": "hunter2hunter2"}', '{"password": "***"}'),
+        (
+            "max_tokens=4096, tokens = tokenize(text), Token: the word",
+            "max_tokens=4096, tokens = tokenize(text), Token: the word",
+        ),
+    ],
+)
+def test_shapes_without_a_known_value(text: str, shown: str) -> None:
+    assert redact(text) == shown
+    assert redact(shown) == shown
