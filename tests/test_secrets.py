@@ -132,9 +132,8 @@ def answering_rules() -> list[object]:
         reply(text(rescue_answer), prompt_contains=RESCUE_TASK),
         reply(tool_use("Read", {"file_path": "__CWD__/.git/config"}), turn=0, **on),
         reply(tool_use("Read", {"file_path": "__CWD__/deploy/creds.ini"}), turn=1, **on),
-        reply(tool_use("Read", {"file_path": "/proc/self/environ"}), turn=2, **on),
-        reply(tool_use("Grep", {"pattern": f"{HEADER_TOKEN}|{REMOTE_TOKEN}", "path": "__CWD__"}), turn=3, **on),
-        reply(structured_output(quoting_findings()), turn=4, **on),
+        reply(tool_use("Grep", {"pattern": f"{HEADER_TOKEN}|{REMOTE_TOKEN}", "path": "__CWD__"}), turn=2, **on),
+        reply(structured_output(quoting_findings()), turn=3, **on),
     ]
 
 
@@ -153,6 +152,8 @@ def test_no_secret_in_anything_written_posted_or_sent(
 ) -> None:
     claude = cc_fake_claude(rules())
     env = planted.env(claude, github)
+    seen_by_claude = planted.files / "claude-env.txt"
+    env["CCPLUGIN_CLAUDE_BIN"] = _env_dumping(env["CCPLUGIN_CLAUDE_BIN"], seen_by_claude)
     out = planted.files / "out"
     reports = ("--junit", str(out / "cc.xml"), "--sarif", str(out / "cc.sarif"), "--result-json", str(out / "r.json"))
     run: CliRun = ci(planted, env, "--fail-on", "high", "--rescue-on-failure", *reports)
@@ -170,14 +171,28 @@ def test_no_secret_in_anything_written_posted_or_sent(
         "state folder": tree_text(state),
         "job rows": rows(state),
         "claude config and home": tree_text(config_dir) + tree_text(Path(env["HOME"])),
-        "runner files": tree_text(planted.files),  # GITHUB_OUTPUT, step summary, JUnit, SARIF, result
+        # GITHUB_OUTPUT, step summary, JUnit, SARIF, result
+        "runner files": tree_text(planted.files, skip=frozenset({seen_by_claude})),
+            planted.files, skip=frozenset({seen_by_claude})
+        ),  # GITHUB_OUTPUT, step summary, JUnit, SARIF, result
         "rescue files": tree_text(planted.work, skip=frozenset(_planted_files(planted))),
         "pull request": json.dumps([r.body for r in github.requests]),
     }
     found = {where: leaks(text, (*WRITTEN, github.WRITE_TOKEN)) for where, text in written.items()}
     assert {where: hits for where, hits in found.items() if hits} == {}
-    # our environment's secrets never reach the model (what the reviewer reads in the repository may)
+    # our environment's secrets are not in Claude's and never reach the model (what the reviewer
+    # reads in the repository may: reading it is its job)
+    assert "ANTHROPIC_BASE_URL=" in seen_by_claude.read_text()
+    assert leaks(seen_by_claude.read_text(), (AWS, OPENAI, DB_PASSWORD, github.WRITE_TOKEN)) == []
     assert leaks(sent_by_us(claude), (AWS, OPENAI, DB_PASSWORD, github.WRITE_TOKEN)) == []
+
+
+def _env_dumping(claude: str, dump: Path) -> str:
+    """A `claude` that appends its environment to ``dump``, then runs the real one."""
+    wrapper = dump.with_name("claude")
+    wrapper.write_text(f"#!/bin/sh\nenv >> '{dump}'\nexec '{claude}' \"$@\"\n")
+    wrapper.chmod(0o755)
+    return str(wrapper)
 
 
 def _planted_files(pull: PullRequest) -> list[Path]:
