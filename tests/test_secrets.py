@@ -173,8 +173,6 @@ def test_no_secret_in_anything_written_posted_or_sent(
         "claude config and home": tree_text(config_dir) + tree_text(Path(env["HOME"])),
         # GITHUB_OUTPUT, step summary, JUnit, SARIF, result
         "runner files": tree_text(planted.files, skip=frozenset({seen_by_claude})),
-            planted.files, skip=frozenset({seen_by_claude})
-        ),  # GITHUB_OUTPUT, step summary, JUnit, SARIF, result
         "rescue files": tree_text(planted.work, skip=frozenset(_planted_files(planted))),
         "pull request": json.dumps([r.body for r in github.requests]),
     }
