@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ import pytest
 
 from ccplugin import credentials
 from ccplugin.claude.env import claude_env, secretless_env
+from ccplugin.claude.types import Mode, RunSpec
+from ccplugin.jobs.context import JobContext, run_claude
 from ccplugin.redact import redact
 from ccplugin.testing import fail, reply, structured_output, text, tool_use
 from ccplugin.testing.fake_github import FakeGitHub, files_from_git
@@ -238,3 +242,27 @@ def test_urls_with_a_password_leave_claudes_environment_but_proxies_stay() -> No
 def test_shapes_without_a_known_value(text: str, shown: str) -> None:
     assert redact(text) == shown
     assert redact(shown) == shown
+
+
+def test_a_jobs_claude_run_masks_the_secrets_claude_was_not_given(tmp_path: Path) -> None:
+    """Claude's environment is scrubbed, but what it prints is masked with the job's ORIGINAL
+    environment: a secret it learnt elsewhere (here: written into it) is masked in its answer,
+    its tool-event lines, its stderr and the error line."""
+    answer = {"type": "result", "subtype": "success", "is_error": True, "result": f"I found {OPENAI}"}
+    tool = {"type": "tool_use", "id": "t1", "name": "Grep", "input": {"pattern": AWS}}
+    fake = tmp_path / "claude"
+    fake.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"print(json.dumps({{'type': 'assistant', 'message': {{'content': [{tool!r}]}}}}))\n"
+        f"print(json.dumps({answer!r}))\nsys.stderr.write('key {base64.b64encode(AWS.encode()).decode()}\\n')\n"
+        "sys.exit(1)\n"
+    )
+    fake.chmod(0o755)
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "CCPLUGIN_CLAUDE_BIN": str(fake), **ENV_SECRETS}
+    phases: list[str] = []
+    ctx = JobContext(env=env, state_root=tmp_path / "state", on_phase=phases.append)
+    spec = RunSpec("review", str(tmp_path), Mode.REVIEW, "fake-model", None, max_turns=2, timeout=30)
+    result = run_claude(spec, ctx)
+    shown = json.dumps([result.text, result.failure_detail, result.stderr_tail, phases])
+    assert "tool: Grep" in shown and "I found" in shown and "key " in shown
+    assert leaks(shown, (AWS, OPENAI)) == []
