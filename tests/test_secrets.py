@@ -33,6 +33,10 @@ from ccplugin.testing.runner import OfflineClaude
 from conftest import git
 from helpers import CliRun, finding, review_output
 from test_ci_github import PR, RESCUE_TASK, PullRequest, ci, make_pr
+from test_pytest_plugin import BUGGY, SUB_TEST, project, run, use_env
+from test_pytest_plugin import git as plugin_git
+
+__all__ = ["project"]  # a fixture shared with the pytest plugin's tests
 
 AWS = "Zq8vAwsSecretValue0001xyz"
 OPENAI = "opq-OpenAiValue-0002-zzzz"
@@ -266,3 +270,39 @@ def test_a_jobs_claude_run_masks_the_secrets_claude_was_not_given(tmp_path: Path
     shown = json.dumps([result.text, result.failure_detail, result.stderr_tail, phases])
     assert "tool: Grep" in shown and "I found" in shown and "key " in shown
     assert leaks(shown, (AWS, OPENAI)) == []
+
+
+# --- rescue-on-failure: the re-check runs the change's code, with no secret ---------------------
+
+ANTHROPIC_KEY = "sk-ant-RecheckMustNotSee0008"
+RECHECK_SECRETS = {**ENV_SECRETS, "GITHUB_TOKEN": "ghs_RecheckMustNotSee0007", "ANTHROPIC_API_KEY": ANTHROPIC_KEY}
+
+
+@pytest.mark.real_claude
+def test_the_recheck_of_a_patch_sees_no_secret(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen = tmp_path / "seen-by-conftest.jsonl"
+    (project.path / "calc.py").write_text(BUGGY)
+    project.makepyfile(test_sub=SUB_TEST)
+    project.makeconftest(  # the change's own conftest.py: it records the environment of the re-check
+        "import json, os, pathlib\n"
+        "if 'cc-rescue-' in str(pathlib.Path(__file__).resolve()):\n"
+        f"    with open({str(seen)!r}, 'a') as f:\n"
+        "        f.write(json.dumps(dict(os.environ)) + '\\n')\n"
+    )
+    plugin_git(project.path, "add", ".")
+    plugin_git(project.path, "commit", "-q", "-m", "sub, with a bug")
+    edit = {"file_path": "__CWD__/calc.py", "old_string": "return b - a", "new_string": "return a - b"}
+    read = {"file_path": "__CWD__/calc.py"}
+    claude = cc_fake_claude(
+        [reply(tool_use("Read", read), turn=0), reply(tool_use("Edit", edit), turn=1), reply(text("Fixed."), turn=2)]
+    )
+    use_env(monkeypatch, {**claude.env, **RECHECK_SECRETS})
+
+    result = run(project, "--cc-review", "--cc-rescue-on-failure", "--cc-rescue-dir", str(tmp_path / "rescue"))
+    result.stdout.fnmatch_lines(["cc-rescue: patch * (calc.py) · re-run: fixed: 1 failed test(s) pass with the patch*"])
+    recorded = [json.loads(line) for line in seen.read_text().splitlines()]
+    assert recorded and all("PATH" in env for env in recorded)
+    values = json.dumps([list(env.values()) for env in recorded])
+    assert leaks(values, (*RECHECK_SECRETS.values(), DB_PASSWORD)) == []
