@@ -32,7 +32,7 @@ from ccplugin.testing.fake_github import FakeGitHub, files_from_git
 from ccplugin.testing.runner import OfflineClaude
 from conftest import git
 from helpers import CliRun, finding, review_output
-from test_ci_github import PR, RESCUE_TASK, PullRequest, ci, make_pr
+from test_ci_github import PR, RESCUE_TASK, PullRequest, ci, make_pr, structured
 from test_pytest_plugin import BUGGY, SUB_TEST, project, run, use_env
 from test_pytest_plugin import git as plugin_git
 
@@ -306,3 +306,41 @@ def test_the_recheck_of_a_patch_sees_no_secret(
     assert recorded and all("PATH" in env for env in recorded)
     values = json.dumps([list(env.values()) for env in recorded])
     assert leaks(values, (*RECHECK_SECRETS.values(), DB_PASSWORD)) == []
+
+
+@pytest.mark.real_claude
+def test_no_rescue_for_a_forks_pull_request_in_the_action(tmp_path: Path, cc_fake_claude: type[OfflineClaude]) -> None:
+    pull = make_pr(tmp_path / "pr")
+    pull.fork, pull.event_name = True, "pull_request_target"  # the opt-in that gives a fork's run secrets
+    claude = cc_fake_claude([reply(text("patched"), prompt_contains=RESCUE_TASK), *structured(finding("calc.py", 6))])
+    with FakeGitHub("octo/repo") as gh:
+        gh.add_pull(PR, pull.head, pull.base, files_from_git(pull.work, pull.base, pull.head))
+        args = ("--fail-on", "high", "--rescue-on-failure", "--allow-pull-request-target")
+        run = ci(pull, pull.env(claude, gh), *args)
+    assert run.code == 1, run.err  # the gate's, unaffected
+    (notice,) = [line for line in run.out.splitlines() if line.startswith("::notice title=cc-rescue not run::")]
+    assert "fork" in notice and "gate is unaffected" in notice
+    assert len(claude.fake.message_requests()) == 1  # the review only
+    assert not (pull.work / "cc-rescue.md").exists() and pull.outputs()["rescue-notes"] == ""
+
+
+@pytest.mark.real_claude
+def test_no_rescue_for_a_forks_pull_request_in_pytest(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    project.makepyfile(test_sub=SUB_TEST)
+    (project.path / "calc.py").write_text(BUGGY)
+    plugin_git(project.path, "add", ".")
+    plugin_git(project.path, "commit", "-q", "-m", "sub, with a bug")
+    event = tmp_path / "event.json"
+    head = {"sha": "b" * 40, "ref": "feature", "repo": {"full_name": "forker/repo"}}
+    base = {"sha": "a" * 40, "ref": "main", "repo": {"full_name": "octo/repo"}}
+    pull = {"number": 7, "head": head, "base": base}
+    event.write_text(json.dumps({"pull_request": pull, "repository": {"full_name": "octo/repo"}}))
+    claude = cc_fake_claude([reply(text("patched"))])
+    ci_env = {"CI": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event)}
+    use_env(monkeypatch, {**claude.env, **ci_env, "GITHUB_REPOSITORY": "octo/repo"})
+    result = run(project, "--cc-review", "--cc-rescue-on-failure", "--cc-rescue-dir", str(tmp_path / "rescue"))
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["cc-rescue not run: this is a fork's pull request*(the gate is unaffected)"])
+    assert claude.fake.message_requests() == []
