@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from ccplugin import credentials
 from ccplugin.claude.env import claude_env, secretless_env
@@ -344,3 +346,25 @@ def test_no_rescue_for_a_forks_pull_request_in_pytest(
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["cc-rescue not run: this is a fork's pull request*(the gate is unaffected)"])
     assert claude.fake.message_requests() == []
+
+
+# --- the documented workflows leave no token on disk -------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def checkouts(doc: Any) -> Iterator[dict[str, Any]]:
+    """Every ``actions/checkout`` step in a parsed workflow."""
+    for job in (doc.get("jobs") or {}).values():
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                yield step
+
+
+def test_every_documented_checkout_persists_no_credentials() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "actions/checkout@" in b]
+    workflows = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples" / "github").glob("*.yml"))]
+    steps = [step for text in (*workflows, *blocks) for step in checkouts(yaml.safe_load(text))]
+    assert len(steps) >= len(workflows)  # the README's too; fork-safe-request.yml checks nothing out
+    assert [s for s in steps if (s.get("with") or {}).get("persist-credentials") is not False] == []
