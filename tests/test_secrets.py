@@ -368,3 +368,21 @@ def test_every_documented_checkout_persists_no_credentials() -> None:
     steps = [step for text in (*workflows, *blocks) for step in checkouts(yaml.safe_load(text))]
     assert len(steps) >= len(workflows)  # the README's too; fork-safe-request.yml checks nothing out
     assert [s for s in steps if (s.get("with") or {}).get("persist-credentials") is not False] == []
+
+
+@pytest.mark.real_claude
+@pytest.mark.parametrize(("ci_env", "kept"), [({"CI": "true"}, False), ({"CI": ""}, True)], ids=["ci", "local"])
+def test_pytest_in_ci_keeps_no_claude_session_transcript(
+    project: pytest.Pytester,
+    cc_fake_claude: type[OfflineClaude],
+    monkeypatch: pytest.MonkeyPatch,
+    ci_env: dict[str, str],
+    kept: bool,
+) -> None:
+    claude = cc_fake_claude(structured(finding("calc.py", 6)))
+    use_env(monkeypatch, {**claude.env, **ci_env})
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    result = run(project, "--cc-review", "--cc-fail-on", "none")
+    assert len(claude.fake.message_requests()) == 1, result.stdout.str()
+    transcripts = list(Path(claude.env["CLAUDE_CONFIG_DIR"]).rglob("*.jsonl"))
+    assert bool(transcripts) is kept, transcripts
