@@ -33,7 +33,7 @@ from ccplugin.testing import fail, reply, structured_output, text, tool_use
 from ccplugin.testing.fake_github import FakeGitHub, files_from_git
 from ccplugin.testing.runner import OfflineClaude
 from conftest import git
-from helpers import CliRun, finding, review_output
+from helpers import CliRun, ccplugin, finding, review_output
 from test_ci_github import PR, RESCUE_TASK, PullRequest, ci, make_pr, structured
 from test_pytest_plugin import BUGGY, SUB_TEST, project, run, use_env
 from test_pytest_plugin import git as plugin_git
@@ -386,3 +386,14 @@ def test_pytest_in_ci_keeps_no_claude_session_transcript(
     assert len(claude.fake.message_requests()) == 1, result.stdout.str()
     transcripts = list(Path(claude.env["CLAUDE_CONFIG_DIR"]).rglob("*.jsonl"))
     assert bool(transcripts) is kept, transcripts
+
+
+def test_an_error_line_masks_what_it_quotes(tmp_path: Path) -> None:
+    """Text that never went through a job (an error about the user's own input) is masked on its way out."""
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "empty")
+    env = {**os.environ, "CCPLUGIN_HOME": str(tmp_path / "state"), **ENV_SECRETS}
+    for base in (OPENAI, REMOTE_URL):
+        run = ccplugin("review", "--scope", "branch", "--base", base, cwd=tmp_path, env=env)
+        assert run.code == 2 and "not found" in run.err, run.err
+        assert leaks(run.out + run.err, (OPENAI, REMOTE_TOKEN)) == []
