@@ -174,6 +174,7 @@ def test_no_secret_in_anything_written_posted_or_sent(
         )
         assert HEADER_B64 in results and INI_SECRET in results
         assert (planted.work / "cc-rescue.md").exists()
+        assert "Resume: not offered" in run.out  # no session transcript, and the report says so
     state, config_dir = Path(env["CCPLUGIN_HOME"]), Path(env["CLAUDE_CONFIG_DIR"])
     written = {
         "stdout": run.out,
@@ -397,3 +398,37 @@ def test_an_error_line_masks_what_it_quotes(tmp_path: Path) -> None:
         run = ccplugin("review", "--scope", "branch", "--base", base, cwd=tmp_path, env=env)
         assert run.code == 2 and "not found" in run.err, run.err
         assert leaks(run.out + run.err, (OPENAI, REMOTE_TOKEN)) == []
+
+
+@pytest.mark.real_claude
+def test_claudes_own_test_run_in_a_rescue_sees_no_secret(tmp_path: Path, cc_fake_claude: type[OfflineClaude]) -> None:
+    """The rescue's Claude may run the change's tests (``python -m pytest``) while it works: those
+    run in Claude's environment, which must not hand them Claude's key."""
+    pull = make_pr(tmp_path / "pr")
+    seen = tmp_path / "seen-by-conftest.jsonl"
+    (pull.work / "conftest.py").write_text(
+        "import json, os, pathlib\n"
+        "if 'cc-rescue-' in str(pathlib.Path(__file__).resolve()):\n"
+        f"    with open({str(seen)!r}, 'a') as f:\n"
+        "        f.write(json.dumps(dict(os.environ)) + '\\n')\n"
+    )
+    (pull.work / "test_calc.py").write_text("from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n")
+    git(pull.work, "add", ".")
+    git(pull.work, "commit", "-qm", "tests")
+    pull.head = git(pull.work, "rev-parse", "HEAD").strip()
+    pull.extra_env.update({**ENV_SECRETS, "ANTHROPIC_API_KEY": ANTHROPIC_KEY})
+    claude = cc_fake_claude(
+        [
+            reply(tool_use("Bash", {"command": "python -m pytest -q"}), turn=0, prompt_contains=RESCUE_TASK),
+            reply(text("Ran the tests."), turn=1, prompt_contains=RESCUE_TASK),
+            *structured(finding("calc.py", 6)),
+        ]
+    )
+    with FakeGitHub("octo/repo") as gh:
+        gh.add_pull(PR, pull.head, pull.base, files_from_git(pull.work, pull.base, pull.head))
+        run = ci(pull, pull.env(claude, gh), "--fail-on", "high", "--rescue-on-failure")
+    assert run.code == 1, run.err
+    results = [t for r in claude.fake.message_requests() if r.summary for t in r.summary.tool_results]
+    assert len(results) == 1 and results[0].is_error, results  # Claude may not run them at all
+    values = seen.read_text() if seen.exists() else ""
+    assert leaks(values, (ANTHROPIC_KEY, AWS, OPENAI, DB_PASSWORD, FakeGitHub.WRITE_TOKEN)) == []

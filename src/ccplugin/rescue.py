@@ -65,6 +65,8 @@ class RescueRequest:
     context: str = ""  # extra evidence for Claude, e.g. the failed command's last output
     # False where no resume is offered (a throwaway worktree, CI): no session transcript is kept
     persist_session: bool = True
+    # False: Claude edits but runs none of the project's code (a change under review, beside Claude's key)
+    run_tests: bool = True
     decision: str = ""  # resume | fresh | fresh-default; set by ``settle``
     resume_session: str | None = None
     resume_job: str | None = None
@@ -322,6 +324,7 @@ def _run_claude(prep: Prepared, ctx: JobContext) -> RunResult:
         timeout=prep.settings.timeout,
         resume=req.resume_session,
         persist_session=req.persist_session,
+        run_tests=req.run_tests,
     )
     ctx.on_phase("continuing the Claude session" if req.resume_session else "working")
     return run_claude(spec, ctx)
@@ -330,6 +333,10 @@ def _run_claude(prep: Prepared, ctx: JobContext) -> RunResult:
 _WRITE_RULES = (
     "You may edit files in this repository to get the task done. Make the smallest change that does it, "
     "check it (run the relevant tests when you can), and do not commit, push or rewrite git history."
+)
+_EDIT_RULES = (
+    "You may edit files in this repository to get the task done. Make the smallest change that does it, and do "
+    "not commit, push or rewrite git history. You cannot run commands here: the tests are run after you finish."
 )
 _READ_RULES = (
     "This run is read-only: do not edit files. Investigate, and put any change you propose in your answer as a diff."
@@ -346,8 +353,14 @@ def render_prompt(req: RescueRequest) -> str:
     parts = [f"<task>\n{task}\n</task>"]
     if req.context.strip():
         parts.append(f"<previous_attempt>\n{req.context.strip()}\n</previous_attempt>")
-    parts += [_WRITE_RULES if req.write else _READ_RULES, _REPORT]
+    parts += [_rules(req), _REPORT]
     return "\n\n".join(parts)
+
+
+def _rules(req: RescueRequest) -> str:
+    if not req.write:
+        return _READ_RULES
+    return _WRITE_RULES if req.run_tests else _EDIT_RULES
 
 
 def _tree(root: Path, env: Mapping[str, str]) -> changes.TreeState | None:
