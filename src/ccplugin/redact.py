@@ -5,8 +5,8 @@ Two halves, applied in this order:
 - **Known values.** Every secret this process knows of, in every encoding we can predict
   (as is, percent-encoded, JSON-escaped, base64 standard and URL-safe, with and without
   padding, and the base64 of the value at any byte offset of a longer encoded text). The set
-  is the values of the process environment's secret-looking variables (read again whenever
-  the environment changes) and of the password of every URL in it, plus whatever was
+  is the values of the process environment's secret-looking variables (read on first use)
+  and of the password of every URL in it, plus whatever was
   :func:`remember`-ed (a job's own environment, the credentials in a repository's git
   config: ``actions/checkout``'s extraheader, remote URLs with a password).
 - **Shapes.** A few patterns for secrets we never knew of: provider keys keep a short
@@ -62,7 +62,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # (``Token: the …``), a call or an index (``token = f(x)``), or a number (``max_tokens=4096``)
     (
         re.compile(
-            rf"""\b([a-z0-9_.-]*?{_SECRET_WORD}[a-z0-9_]*)([ \t]*=[ \t]*["']?|"[ \t]*:[ \t]*")"""
+            rf"""({_SECRET_WORD}[a-z0-9_]*)([ \t]*=[ \t]*["']?|"[ \t]*:[ \t]*")"""
             r"""(?![\w.]*[(\[])(?!\d+\b)[^\s"',;()\[\]{}<>]{8,}""",
             re.IGNORECASE,
         ),
@@ -107,30 +107,27 @@ def _aligned(encode: Callable[[bytes], bytes], raw: bytes, shift: int) -> str:
 
 
 class _Known:
-    """The secret values (all forms) this process masks; thread-safe, grows only."""
+    """The secret values (all forms) this process masks; thread-safe, grows only. The process
+    environment's secrets are added on first use; a job's environment is added when it runs."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._remembered: set[str] = set()
-        self._environ_key: frozenset[str] | None = None
-        self._ordered: tuple[str, ...] = ()
+        self._values: set[str] = set()
+        self._ordered: tuple[str, ...] | None = None  # None: the environment is not read yet
 
     def remember(self, values: Iterable[str]) -> None:
         new = {f for v in values if len(v) >= MIN_SECRET for f in forms(v)}
         with self._lock:
-            if not new <= self._remembered:
-                self._remembered |= new
-                self._environ_key = None  # rebuild the order on the next use
+            if self._ordered is None or not new <= self._values:
+                self._values |= new
+                # longest first, so a secret that contains another is masked whole
+                self._ordered = tuple(sorted(self._values, key=len, reverse=True))
 
     def ordered(self) -> tuple[str, ...]:
-        """Longest first, so a secret that contains another is masked whole."""
-        key = frozenset(secret_values(os.environ))
-        with self._lock:
-            if key != self._environ_key:
-                environ = {f for v in key if len(v) >= MIN_SECRET for f in forms(v)}
-                self._ordered = tuple(sorted(self._remembered | environ, key=len, reverse=True))
-                self._environ_key = key
-            return self._ordered
+        if self._ordered is None:
+            self.remember(secret_values(os.environ))
+        assert self._ordered is not None
+        return self._ordered
 
 
 _KNOWN = _Known()
