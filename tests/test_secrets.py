@@ -137,7 +137,8 @@ def answering_rules() -> list[object]:
     """The reviewer reads every planted credential, greps for one, and quotes them all; the rescue
     quotes them again in its answer."""
     on = {"tool_offered": "StructuredOutput"}
-    rescue_answer = f"Fixed sub(). I saw {AWS}, {HEADER_B64}, {REMOTE_URL} and {DB_PASSWORD}."
+    inside = base64.urlsafe_b64encode(f"a:{AWS}".encode()).decode()  # the value 2 bytes into a base64 text
+    rescue_answer = f"Fixed sub(). I saw {AWS}, {HEADER_B64}, {REMOTE_URL}, {DB_PASSWORD} and blob {inside}."
     return [
         reply(text(rescue_answer), prompt_contains=RESCUE_TASK),
         reply(tool_use("Read", {"file_path": "__CWD__/.git/config"}), turn=0, **on),
