@@ -246,6 +246,7 @@ def test_urls_with_a_password_leave_claudes_environment_but_proxies_stay() -> No
             "max_tokens=4096, tokens = tokenize(text), Token: the word",
         ),
     ],
+    ids=["url", "extraheader", "ini", "json", "prose"],  # no secret in $PYTEST_CURRENT_TEST
 )
 def test_shapes_without_a_known_value(text: str, shown: str) -> None:
     assert redact(text) == shown
