@@ -28,7 +28,7 @@ from ccplugin import credentials
 from ccplugin.claude.env import claude_env, secretless_env
 from ccplugin.claude.types import Mode, RunSpec
 from ccplugin.jobs.context import JobContext, run_claude
-from ccplugin.redact import redact
+from ccplugin.redact import redact, secret_values
 from ccplugin.testing import fail, reply, structured_output, text, tool_use
 from ccplugin.testing.fake_github import FakeGitHub, files_from_git
 from ccplugin.testing.runner import OfflineClaude
@@ -434,3 +434,9 @@ def test_claudes_own_test_run_in_a_rescue_sees_no_secret(tmp_path: Path, cc_fake
     assert len(results) == 1 and results[0].is_error, results  # Claude may not run them at all
     values = seen.read_text() if seen.exists() else ""
     assert leaks(values, (ANTHROPIC_KEY, AWS, OPENAI, DB_PASSWORD, FakeGitHub.WRITE_TOKEN)) == []
+
+
+def test_cloud_configuration_leaves_claudes_environment_but_is_not_masked() -> None:
+    env = {"AWS_REGION": "eu-central-1", "AWS_SECRET_ACCESS_KEY": AWS, "AWS_SESSION_TOKEN": "SessionTok0009value"}
+    assert claude_env(env) == {}
+    assert secret_values(env) == {AWS, "SessionTok0009value"}  # a finding may name the region

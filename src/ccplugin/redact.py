@@ -32,11 +32,12 @@ from urllib.parse import quote, unquote
 MASK = "***"
 MIN_SECRET = 8  # shorter values are too likely to occur by chance to be replaced safely
 
-SECRET_NAME = re.compile(
-    r"TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_KEY|(^|_)KEY$"
-    r"|^AWS_|^AZURE_CLIENT|^GOOGLE_APPLICATION",
-    re.IGNORECASE,
-)
+_CREDENTIAL_NAME = r"TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_KEY|(^|_)KEY$"
+# names that hold a credential: their values are masked
+CREDENTIAL_NAME = re.compile(_CREDENTIAL_NAME, re.IGNORECASE)
+# names kept out of environments we hand on: the credentials, and a cloud's whole configuration
+# (``AWS_REGION``, ``AWS_CA_BUNDLE``: not secret, so not masked, but not Claude's business either)
+SECRET_NAME = re.compile(_CREDENTIAL_NAME + r"|^AWS_|^AZURE_CLIENT|^GOOGLE_APPLICATION", re.IGNORECASE)
 # scheme://user:password@host — group 1 up to the colon, group 2 the password
 URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^\s/?#@:'\"]*):([^\s/?#@'\"]+)@", re.IGNORECASE)
 _SECRET_WORD = r"(?:token|secret|password|passwd|passphrase|credential|api_?key|access_key|private_key)"
@@ -84,7 +85,7 @@ def url_passwords(text: str) -> set[str]:
 
 def secret_values(env: Mapping[str, str]) -> set[str]:
     """The secrets of an environment: secret-looking variables' values and every URL password."""
-    named = {v for k, v in env.items() if is_secret_name(k)}
+    named = {v for k, v in env.items() if CREDENTIAL_NAME.search(k)}
     return named | {p for v in env.values() for p in url_passwords(v)}
 
 
