@@ -50,13 +50,12 @@ DENIED_TOOLS: tuple[str, ...] = (
     "Bash(git grep *--open-files-in-pager*)",
 )
 
+# a rescue that edits but runs nothing of the project (a worktree rescue of a change under review)
+EDIT_TOOLS: tuple[str, ...] = (*READ_ONLY_TOOLS, "Edit", "MultiEdit", "Write", "NotebookEdit")
+
 # rescue --write: edit files, and run the project's tests to check a fix
 WRITE_TOOLS: tuple[str, ...] = (
-    *READ_ONLY_TOOLS,
-    "Edit",
-    "MultiEdit",
-    "Write",
-    "NotebookEdit",
+    *EDIT_TOOLS,
     "Bash(python -m pytest:*)",
     "Bash(python3 -m pytest:*)",
     "Bash(pytest:*)",
@@ -77,7 +76,9 @@ _PERMISSION_MODE = {
 
 def allowed_tools(spec: RunSpec) -> tuple[str, ...]:
     """The allow rules for ``spec``'s mode plus its extra rules, without duplicates."""
-    base = WRITE_TOOLS if spec.mode is Mode.RESCUE_WRITE else READ_ONLY_TOOLS
+    base = READ_ONLY_TOOLS
+    if spec.mode is Mode.RESCUE_WRITE:
+        base = WRITE_TOOLS if spec.run_tests else EDIT_TOOLS
     return tuple(dict.fromkeys((*base, *spec.allow)))
 
 

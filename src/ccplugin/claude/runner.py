@@ -96,7 +96,11 @@ def run(
     on_spawn: Callable[[proc.Identity], None] | None = None,
     cancel_check: Callable[[], bool] | None = None,
 ) -> RunResult:
-    """Run ``spec`` to completion, a timeout, or a cancel; see the module docstring."""
+    """Run ``spec`` to completion, a timeout, or a cancel; see the module docstring.
+
+    ``env`` is the caller's environment as it is, secrets included: Claude gets it through
+    :func:`claude_env`, and the redactor masks the secrets it held in everything we keep.
+    """
     claude = binary or find_binary(env)
     redact = Redactor.from_env(env)
     started = time.monotonic()

@@ -53,6 +53,9 @@ class RunSpec:
     resume: str | None = None  # Claude session id to continue
     persist_session: bool = False
     allow: tuple[str, ...] = ()  # extra --allowedTools rules on top of the mode's set
+    # RESCUE_WRITE: may Claude run the project's tests? They are code of the change, run in Claude's
+    # environment, which holds Claude's credential; False leaves it the editing tools only
+    run_tests: bool = True
 
 
 @dataclass(frozen=True)

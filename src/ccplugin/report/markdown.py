@@ -90,6 +90,8 @@ def _saw(o: ReviewOutcome) -> list[str]:
         out += [f"- Job: {o.job_id}"]
     if o.session_id and o.session_persisted:
         out += [f"- Resume: `claude --resume {o.session_id}`"]
+    elif o.session_id:
+        out += ["- Resume: not offered (run with `--no-session-persistence`: no Claude session transcript was kept)"]
     return out
 
 

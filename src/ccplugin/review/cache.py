@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ccplugin.jobs import private
+from ccplugin.redact import redact_json
 from ccplugin.review import prompts
 
 
@@ -48,5 +49,5 @@ class Cache:
         private.directory(self.root)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(value, f)
+            json.dump(redact_json(value), f)
         os.replace(tmp, self._path(k))

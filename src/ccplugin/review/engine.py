@@ -47,6 +47,9 @@ class ReviewRequest:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     policy_rev: str | None = None  # the commit whose policy judges a working-tree review (default HEAD)
+    # False where no resume is offered (CI): Claude runs with --no-session-persistence, so no
+    # transcript (which holds raw tool results) stays in the runner's Claude config folder
+    persist_session: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -234,7 +237,7 @@ def _run_claude(prep: Prepared, inp: ReviewInput, ctx: JobContext) -> RunResult:
         max_turns=prep.settings.max_turns,
         timeout=prep.settings.timeout,
         json_schema=prompts.schema(),
-        persist_session=True,
+        persist_session=prep.request.persist_session,
     )
     ctx.on_phase("reviewing")
     return run_claude(spec, ctx)
@@ -274,7 +277,7 @@ def _finish(
         review=result,
         coverage=coverage.Coverage.from_dict(stored["coverage"]),
         session_id=run.get("session_id"),
-        session_persisted=bool(run.get("session_id")),
+        session_persisted=bool(run.get("session_id")) and prep.request.persist_session,
         cached=cached,
         usage={} if cached else run.get("usage", {}),
         cost_usd=0.0 if cached else run.get("cost_usd"),
