@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,3 +126,49 @@ def tools_bin(root: Path, name: str) -> Path:
     exe.write_text("#!/bin/sh\n")
     exe.chmod(0o755)
     return exe
+
+
+# -- hostile reviewer output ---------------------------------------------------------------------
+
+# what a terminal, a log viewer or a renderer acts on: C0 but newline and tab, DEL, C1, bidi controls
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+ESCAPES = {
+    "screen clear": "\x1b[2J\x1b[H",
+    "OSC 52 clipboard write": "\x1b]52;c;ZWNobyBwd25lZA==\x07",
+    "C1 CSI": "\x9b31m",
+    "carriage return": "\rGate: PASS",
+    "bidi override": "\u202eevil\u202c",
+    "NUL and BEL": "\x00\x07",
+}
+HOSTILE = "".join(ESCAPES.values())
+
+
+def hostile_finding(file: str, line: int, severity: str = "high", title: str = "Sign flipped") -> dict[str, Any]:
+    """A finding whose every text field carries terminal control sequences (its body does not name ``file``)."""
+    return {
+        "severity": severity,
+        "title": f"{title}{ESCAPES['screen clear']}",
+        "body": f"Look here {HOSTILE} and here.",
+        "file": file,
+        "line_start": line,
+        "line_end": line,
+        "confidence": 0.9,
+        "recommendation": f"Fix it {ESCAPES['OSC 52 clipboard write']}",
+    }
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string (keys too) in a JSON document."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings(v)
+
+
+def controls_in(text: str) -> list[str]:
+    return sorted(set(CONTROL.findall(text)))

@@ -21,7 +21,16 @@ from ccplugin.testing import fail, reply, structured_output, text, tool_use
 from ccplugin.testing.fake_github import FakeGitHub, files_from_git
 from ccplugin.testing.runner import OfflineClaude
 from conftest import git
-from helpers import CliRun, ccplugin, finding, review_output, tree_snapshot
+from helpers import (
+    CliRun,
+    ccplugin,
+    controls_in,
+    finding,
+    hostile_finding,
+    review_output,
+    strings,
+    tree_snapshot,
+)
 from test_junit_sarif import junit_schema, sarif_schema
 
 __all__ = ["junit_schema", "sarif_schema"]  # fixtures shared with the reporter tests
@@ -172,6 +181,7 @@ def github(pull: PullRequest) -> Iterator[FakeGitHub]:
     with FakeGitHub("octo/repo") as gh:
         gh.add_pull(PR, pull.head, pull.base, files_from_git(pull.work, pull.base, pull.head))
         yield gh
+    assert gh.violations == []  # every request body was one GitHub's published description allows
 
 
 FINDINGS = (
@@ -234,6 +244,67 @@ def test_full_run_reports_every_way(
 
     doc = schemas.check(junit, sarif)
     assert len(doc["runs"][0]["results"]) == 4
+
+
+ESCAPING_PATHS = ("../../../other-org/repo/blob/main/x.py", "/etc/passwd", "calc.py/../../elsewhere.py")
+
+
+@pytest.mark.real_claude
+def test_hostile_output_is_rendered_safely_everywhere(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude], schemas: Schemas
+) -> None:
+    """Control sequences in every text field and paths that leave the repository: no surface carries either."""
+    hostile = [
+        hostile_finding("calc.py", 6),
+        hostile_finding(str(pull.work / "calc.py"), 1, "low", "Absolute inside"),
+        hostile_finding("b/util.py", 2, "medium", "Diff prefix"),
+        *(hostile_finding(p, 3, "medium", f"Escapes {i}") for i, p in enumerate(ESCAPING_PATHS)),
+    ]
+    output = review_output(*hostile, summary="All good \x1b[2J\x1b[3J\x1b]0;owned\x07")
+    claude = cc_fake_claude([reply(structured_output(output), tool_offered="StructuredOutput")])
+    junit, sarif, result = (pull.files / "out" / name for name in ("cc.xml", "cc.sarif", "result.json"))
+    args = ("--fail-on", "high", "--junit", str(junit), "--sarif", str(sarif), "--result-json", str(result))
+    run = ci(pull, pull.env(claude, github), *args)
+    assert run.code == 1, run.err
+
+    posted = [b["body"] for b in (*github.reviews(PR), *github.review_comments(PR), *github.issue_comments(PR))]
+    doc = schemas.check(junit, sarif)
+    texts = {
+        "stdout": run.out,
+        "stderr": run.err,
+        "step summary": pull.summary(),
+        "outputs": (pull.files / "output.txt").read_text(),
+        "junit": junit.read_text(),
+        "sarif": "\n".join(strings(doc)),
+        "result": "\n".join(strings(json.loads(result.read_text()))),
+        "pull request": "\n".join(posted),
+    }
+    for surface, value in texts.items():
+        assert controls_in(value) == [], surface
+        assert "other-org" not in value and "/etc/passwd" not in value and "elsewhere" not in value, surface
+        assert str(pull.work / "calc.py") not in value, surface
+
+    files = [f["file"] for f in json.loads(result.read_text())["review"]["findings"]]
+    outside = "(outside the repository)"
+    assert sorted(files) == sorted(["calc.py", "calc.py", "util.py", outside, outside, outside])
+    uris = [
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for r in doc["runs"][0]["results"]
+        for loc in r["locations"]
+        if "physicalLocation" in loc
+    ]
+    assert sorted(uris) == ["calc.py", "calc.py", "util.py"]
+    shown = annotations(run.out)
+    assert len(shown) == 6
+    assert {m.group(1) for a in shown if (m := re.search(r"file=([^,]*),", a))} == {"calc.py", "util.py"}
+    links = re.findall(r"\]\((https?://[^)]*)\)", pull.summary())
+    assert {link.split("/blob/", 1)[1].split("#")[0] for link in links if "/blob/" in link} == {
+        f"{pull.head}/calc.py",
+        f"{pull.head}/util.py",
+    }
+    assert all(link.startswith("https://github.example/octo/repo/") for link in links)
+    assert {c["path"] for c in github.review_comments(PR)} <= {"calc.py", "util.py"}
+    assert set(re.findall(r' file="([^"]*)"', junit.read_text())) == {"calc.py", "util.py"}
 
 
 @pytest.mark.real_claude
@@ -375,7 +446,8 @@ def test_read_only_token_falls_back_to_annotations(
     run = ci(pull, pull.env(claude, github, github.READ_TOKEN), "--fail-on", "high")
     assert run.code == 1, run.err
     shown = annotations(run.out)
-    assert len(shown) == 5 and shown[-1].startswith("::warning title=cc-review pull-request review not posted")
+    # issue 11 item 12: why nothing was posted comes first (it used to come last, past the display limit)
+    assert len(shown) == 5 and shown[0].startswith("::warning title=cc-review pull-request review not posted")
     assert github.reviews(PR) == [] and github.issue_comments(PR) == []
     assert [r.status for r in github.requests if r.method == "POST"] == [403]
     assert "the findings are in the annotations" in pull.summary()
@@ -474,6 +546,48 @@ def test_shards_merge_into_one_gate(
     assert "shard **calc**: fail" in pull.summary()
     missing = ccplugin("ci", "merge", str(results / "util.json"), "--expect", "2", cwd=pull.work, env=env)
     assert missing.code == 3 and "1 expected shard result(s) missing" in missing.out
+
+
+@pytest.mark.real_claude
+def test_merge_counts_a_repeated_shard_once(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    """One passing shard given three times (and as a copy) is one shard: `--expect 3` is ERROR, not PASS."""
+    claude = cc_fake_claude(structured())
+    util = pull.files / "results" / "util.json"
+    args = ("--fail-on", "high", "--paths", "util.py", "--label", "util", "--result-json", str(util))
+    ran = ci(pull, pull.env(claude, github), *args)
+    assert ran.code == 0, ran.err
+    copy = util.with_name("copy.json")
+    copy.write_bytes(util.read_bytes())
+    env = pull.env(None, None)
+    alone = ccplugin("ci", "merge", str(util), "--expect", "1", "--json", cwd=pull.work, env=env)
+    assert alone.code == 0 and json.loads(alone.out)["gate"]["status"] == "pass", alone.err
+    for given in ((str(util),) * 3, (str(util), str(copy), str(util.parent))):
+        merged = ccplugin("ci", "merge", *given, "--expect", "3", "--json", cwd=pull.work, env=env)
+        assert merged.code == 3, merged.out
+        out = json.loads(merged.out)
+        assert out["gate"]["status"] == "error" and out["target"]["label"] == "1 shard(s): util"
+        assert "2 expected shard result(s) missing" in out["gate"]["reason"]
+        assert any("repeat a shard already given" in note for note in out["ci"]["notes"])
+
+
+def test_merge_refuses_a_shard_with_a_nan_confidence(tmp_path: Path) -> None:
+    """Python's json reads NaN; SARIF written from it would not be JSON: the shard is bad input, nothing is written."""
+    from ccplugin.review import findings, gate
+    from ccplugin.review.outcome import ReviewOutcome
+
+    review = findings.parse(review_output(finding("calc.py", 6)), {}, tmp_path)
+    decided = gate.decide(review, gate.GatePolicy("high"))
+    outcome = ReviewOutcome("review", decided, {"label": "x"}, {}, "m", None, review)
+    shard = tmp_path / "shard.json"
+    shard.write_text(json.dumps(outcome.to_dict()).replace('"confidence": 0.9', '"confidence": NaN'))
+    assert "NaN" in shard.read_text()
+    sarif = tmp_path / "merged.sarif"
+    run = ccplugin("ci", "merge", str(shard), "--sarif", str(sarif), cwd=tmp_path, env=_plain_env(tmp_path))
+    assert run.code == 2 and run.err.count("\n") == 1, run.err
+    assert "is not a shard result" in run.err and "confidence must be a number from 0 to 1" in run.err
+    assert not sarif.exists()
 
 
 # --- the runner protocol and placement, without a review ---------------------------------------

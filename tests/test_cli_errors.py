@@ -121,3 +121,82 @@ def test_odd_file_names_reach_the_review_input(repo: Path) -> None:
     assert {"with space.py", "ünïcode.py", "-dash.py", "new\nline.py"} <= set(files)
     assert files["blob.bin"]["binary"] is True
     assert files["calc2.py"]["old_path"] == "calc.py"
+
+
+def _finished_review(root: Path, workspace: Path, result: object) -> str:
+    """A completed review job whose stored result is ``result`` (as a newer or a damaged version left it)."""
+    from ccplugin.jobs.store import State, Store
+
+    with Store(root) as store:
+        job = store.create(
+            kind="review",
+            workspace=str(workspace),
+            owner=None,
+            title="t",
+            request={},
+            model=None,
+            effort=None,
+            state=State.RUNNING,
+        )
+        assert store.transition(job.id, [State.RUNNING], State.COMPLETED, result=result) is not None
+        return job.id
+
+
+def _finding(confidence: float) -> dict[str, object]:
+    from ccplugin.review.model import Finding
+
+    return {**Finding("low", "t", "b", "a.py", 1, 1, 0.5, "").to_dict(), "confidence": confidence}
+
+
+def _passing_outcome() -> dict[str, object]:
+    from ccplugin.review import gate
+    from ccplugin.review.model import ReviewResult
+    from ccplugin.review.outcome import ReviewOutcome
+
+    review = ReviewResult("approve", "fine", ())
+    policy = gate.GatePolicy("high")
+    outcome = ReviewOutcome("review", gate.decide(review, policy), {"label": "t"}, {}, "m", None, review)
+    return outcome.to_dict()
+
+
+@pytest.mark.parametrize("case", ["unknown-gate-status", "list", "string", "no-gate", "nan-confidence"])
+def test_result_of_a_record_it_cannot_read(repo: Path, case: str) -> None:
+    good = _passing_outcome()
+    result: object = {
+        "unknown-gate-status": {**good, "gate": {**good["gate"], "status": "maybe"}},  # type: ignore[dict-item]
+        "list": [good],
+        "string": "pass",
+        "no-gate": {k: v for k, v in good.items() if k != "gate"},
+        "nan-confidence": {**good, "review": {**good["review"], "findings": [_finding(float("nan"))]}},  # type: ignore[dict-item]
+    }[case]
+    root = Path(env()["CCPLUGIN_HOME"])
+    ok = _finished_review(root, repo, good)
+    assert ccplugin("result", ok, cwd=repo, env=env()).code == 0
+    job = _finished_review(root, repo, result)
+    for args in ((job,), (job, "--json")):
+        one_line_error(ccplugin("result", *args, cwd=repo, env=env()), 3, job, "cannot read", "ccplugin status")
+
+
+@pytest.mark.parametrize("link", ["root", "logs"])
+def test_linked_state_folder(repo: Path, tmp_path: Path, link: str) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    state = tmp_path / "state"
+    if link == "root":
+        state.symlink_to(elsewhere)
+    else:
+        state.mkdir()
+        (state / "logs").symlink_to(elsewhere)
+    run = ccplugin("status", cwd=repo, env={**env(), "CCPLUGIN_HOME": str(state)})
+    one_line_error(run, 2, "is a symbolic link", "rm ")
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the folder away")
+def test_another_users_state_folder(repo: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    os.chown(state, 65534, 65534)
+    run = ccplugin("status", cwd=repo, env={**env(), "CCPLUGIN_HOME": str(state)})
+    one_line_error(run, 2, "belongs to another user", "CCPLUGIN_HOME")
+    assert list(state.iterdir()) == []

@@ -184,6 +184,8 @@ def hook_env(tmp_path: Path) -> dict[str, str]:
     [
         ("UserPromptSubmit", b"", ""),
         ("SessionStart", b"{not json", "hook input is not valid JSON"),
+        ("Stop", b"{", "hook input is not valid JSON"),
+        ("UserPromptSubmit", b'{"session_id": "s1', "hook input is not valid JSON"),
         ("Stop", b"[1, 2]", "is JSON list, not an object"),
         ("SessionEnd", b'{"a": 1} trailing', "extra data"),
         ("UserPromptSubmit", b" " * (fasthook.MAX_INPUT + 10), "hook input exceeds 1048576 bytes"),
@@ -198,8 +200,35 @@ def test_bad_hook_input_is_reported_and_the_hook_exits_0(
     assert run.code == 0 and run.out == ""
     if message:
         assert run.err.startswith("ccplugin hook: ") and message in run.err
+        assert run.err.count("\n") == 1 and "a bug" not in run.err, run.err
     else:
         assert run.err == ""
+
+
+def test_every_truncation_of_hook_input_is_bad_input_not_a_bug(tmp_path: Path) -> None:
+    """In the hook's own interpreter (no `json` imported: the C scanner alone cannot always say why)."""
+    whole = json.dumps({"session_id": "s1", "cwd": "/w", "n": [1, -2.5e3, True, None], "s": "\u00e9\\"})
+    script = (
+        "import io, sys\n"
+        "from ccplugin.codex import fasthook\n"
+        "whole = sys.argv[1].encode()\n"
+        "for cut in range(1, len(whole) + 1):\n"
+        "    try:\n"
+        "        fasthook.read_input(io.BytesIO(whole[:cut]))\n"
+        "        print(cut, 'ok')\n"
+        "    except Exception as e:\n"
+        "        print(cut, type(e).__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-P", "-c", script, whole], capture_output=True, text=True, check=True)
+    seen = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    assert seen == {str(cut): "HookInputError" for cut in range(1, len(whole))} | {str(len(whole)): "ok"}
+    layout = Layout(tmp_path / "codex-home")
+    materialise.write_tree(layout.marketplace, materialise.build(layout, sys.executable))
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CCPLUGIN_HOME": str(tmp_path / "state")}
+    launched = subprocess.run([str(layout.launcher), "hook", "Stop"], input=b"{", capture_output=True, env=env)
+    assert launched.returncode == 0 and launched.stdout == b""
+    assert launched.stderr.decode().startswith("ccplugin hook: hook input is not valid JSON")
+    assert launched.stderr.count(b"\n") == 1 and b"a bug" not in launched.stderr
 
 
 def test_hook_through_the_launcher_with_a_broken_store_still_exits_0(tmp_path: Path) -> None:

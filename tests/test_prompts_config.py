@@ -119,5 +119,15 @@ def test_owner_session_rejects_malformed_ids() -> None:
 
 def test_workspace_walks_up_to_the_work_tree(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     (tmp_path / "a" / "b").mkdir(parents=True)
     assert config.workspace(tmp_path / "a" / "b") == str(tmp_path.resolve())
+    (tmp_path / "a" / ".git").write_text("gitdir: /elsewhere\n")  # a linked worktree or submodule
+    assert config.workspace(tmp_path / "a" / "b") == str((tmp_path / "a").resolve())
+
+
+def test_an_empty_git_folder_is_not_a_work_tree(tmp_path: Path) -> None:
+    """Codex's sandbox leaves empty ``.git`` mount targets in its writable roots (/tmp)."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a").mkdir()
+    assert config.workspace(tmp_path / "a") == str((tmp_path / "a").resolve())

@@ -24,7 +24,7 @@ import pytest_ccreview.session  # noqa: F401  (see the note below)
 from ccplugin.jobs.store import Store
 from ccplugin.testing import reply, structured_output, text, tool_use
 from ccplugin.testing.runner import OfflineClaude
-from helpers import finding, review_output, tree_snapshot
+from helpers import ESCAPES, controls_in, finding, hostile_finding, review_output, tree_snapshot
 
 pytestmark = pytest.mark.real_claude
 
@@ -138,6 +138,21 @@ def test_fail_gate_then_cached_reruns_follow_threshold_and_filter(
     assert len(jobs) == 5 and {j.kind for j in jobs} == {"review"}  # each run is a tracked job
 
 
+def test_hostile_output_never_reaches_the_terminal(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Escape sequences in the review and in a changed file's name: pytest's report shows neither."""
+    (project.path / f"notes{ESCAPES['screen clear']}.txt").write_text("hello\n")
+    output = review_output(hostile_finding("calc.py", 6), summary=f"Fine {ESCAPES['OSC 52 clipboard write']}")
+    claude = cc_fake_claude([reply(structured_output(output), tool_offered="StructuredOutput")])
+    use_env(monkeypatch, claude.env)
+    failed = run(project, "--cc-review", "--cc-fail-on", "high", "-rA")
+    failed.assert_outcomes(passed=1, failed=1)
+    out = failed.stdout.str()
+    assert "[high] Sign flipped[2J[H (calc.py:6)" in out and "notes[2J[H.txt" in out
+    assert controls_in(out) == [] and controls_in(failed.stderr.str()) == []
+
+
 def test_ini_twins_and_the_findings_hook(
     project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -147,6 +162,8 @@ def test_ini_twins_and_the_findings_hook(
     project.makepyprojecttoml(
         '[tool.pytest.ini_options]\ncc_review = true\ncc_fail_on = "high"\n\n[tool.ccplugin]\nmodel = "sonnet"\n'
     )
+    git(project.path, "add", "pyproject.toml")  # the review's settings are the committed ones (HEAD)
+    git(project.path, "commit", "-q", "-m", "settings")
     run(project).stdout.fnmatch_lines(["cc-review FAIL: *model claude-sonnet-4-6*"])
     project.makeconftest(
         """

@@ -13,7 +13,17 @@ import pytest
 
 from ccplugin.testing import fail, reply, structured_output, text, tool_use
 from ccplugin.testing.runner import OfflineClaude
-from helpers import ccplugin, finding, review_output, tree_snapshot, without_claude
+from helpers import (
+    ESCAPES,
+    ccplugin,
+    controls_in,
+    finding,
+    hostile_finding,
+    review_output,
+    strings,
+    tree_snapshot,
+    without_claude,
+)
 
 pytestmark = pytest.mark.real_claude
 
@@ -279,3 +289,29 @@ def test_interrupting_a_foreground_review_cancels_its_job(changed: Path, cc_fake
     assert child.wait(timeout=30) == 130
     (job,) = ccplugin("status", "--all", "--json", cwd=changed, env=claude.env).json()["jobs"]
     assert (job["state"], job["error"]) == ("cancelled", "interrupted (^C)")
+
+
+def test_hostile_output_never_reaches_the_terminal(changed: Path, cc_fake_claude: type[OfflineClaude]) -> None:
+    """Escape sequences in the review and in a changed file's name: not in `review`, `result` or `--json` output."""
+    evil_name = f"notes{ESCAPES['screen clear']}{ESCAPES['OSC 52 clipboard write']}.txt"
+    (changed / evil_name).write_text("hello\n")
+    hostile = [hostile_finding("calc.py", 6), hostile_finding("../../../other-org/repo/blob/main/x", 1, "low")]
+    output = review_output(*hostile, summary=f"Fine {ESCAPES['carriage return']}")
+    claude = cc_fake_claude([reply(structured_output(output), tool_offered="StructuredOutput")])
+    run = ccplugin("review", "--fail-on", "high", cwd=changed, env=claude.env)
+    assert run.code == 1, run.err
+    assert "Gate: FAIL" in run.out and "[high] Sign flipped" in run.out
+    assert "- [low] Sign flipped[2J[H ((outside the repository)) · outside_diff" in run.out
+    assert "other-org" not in run.out
+    assert "notes[2J[H]52;c;ZWNobyBwd25lZA==.txt" in run.out  # the name, shown without its controls
+    job_id = ccplugin("status", "--json", cwd=changed, env=claude.env).json()["jobs"][0]["id"]
+    shown = ccplugin("result", job_id, cwd=changed, env=claude.env)
+    as_json = ccplugin("result", job_id, "--json", cwd=changed, env=claude.env)
+    # JSON keeps a file's exact name (escaped, it cannot drive a terminal); the reviewer's text is clean
+    for text_out in (run.out, run.err, shown.out, shown.err, *strings(as_json.json()["review"])):
+        assert controls_in(text_out) == [], text_out
+    assert evil_name in [f["path"] for f in as_json.json()["input"]["files"]]
+    assert "\\u001b" in as_json.out
+    assert shown.code == 1 and "Gate: FAIL" in shown.out
+    files = [f["file"] for f in as_json.json()["review"]["findings"]]
+    assert files == ["calc.py", "(outside the repository)"]

@@ -272,7 +272,35 @@ def test_structured_output_off_the_schema(
     r = run(spec(tmp_path, json_schema=SCHEMA), env=env, binary=binary)
     assert r.failure is FailureKind.STRUCTURED_INVALID
     assert detail in r.failure_detail
-    assert r.structured == (json.loads(structured) if structured.startswith("{") else None)
+    assert r.structured is None  # a failed run's output is never handed on
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ("result(structured_output=ANSWER)\nsys.exit(1)", FailureKind.EXIT_NONZERO),
+        ("result(is_error=True, structured_output=ANSWER)", FailureKind.IS_ERROR),
+        ("result(is_error=True, api_error_status=500, structured_output=ANSWER)", FailureKind.API_ERROR),
+    ],
+)
+def test_a_failed_run_carries_no_structured_output(
+    fake: Any, env: dict[str, str], tmp_path: Path, body: str, kind: FailureKind
+) -> None:
+    binary = fake('ANSWER = {"verdict": "approve"}\ninit()\n' + body)
+    r = run(spec(tmp_path, json_schema=SCHEMA), env=env, binary=binary)
+    assert r.failure is kind
+    assert r.structured is None
+
+
+@pytest.mark.parametrize(("number", "where"), [("NaN", "$.n[1]"), ("Infinity", "$.n[1]"), ("-Infinity", "$.n[1]")])
+def test_structured_output_with_a_number_json_cannot_hold(
+    fake: Any, env: dict[str, str], tmp_path: Path, number: str, where: str
+) -> None:
+    # NaN passes `minimum`/`maximum`; a stream line may carry it, no report can (SARIF would not be JSON)
+    binary = fake(f"result(structured_output={{'verdict': 'approve', 'n': [1, float({number!r})]}})")
+    r = run(spec(tmp_path, json_schema=SCHEMA), env=env, binary=binary)
+    assert r.failure is FailureKind.STRUCTURED_INVALID
+    assert r.failure_detail == f"structured output holds NaN or Infinity at {where}"
 
 
 def test_cancel_check_stops_the_run(fake: Any, env: dict[str, str], tmp_path: Path) -> None:

@@ -247,6 +247,169 @@ def test_recycled_pid_is_never_signalled(root: Path, ws: str, grace: float) -> N
         bystander.wait()
 
 
+NOBODY = 65534
+as_root = pytest.mark.skipif(
+    os.geteuid() != 0 or not Path("/usr/bin/setpriv").exists(), reason="needs root and setpriv"
+)
+
+
+def as_user(uid: int, argv: list[str]) -> list[str]:
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *argv]
+
+
+@as_root
+def test_cancel_never_signals_another_users_process(root: Path, ws: str) -> None:
+    """A record naming a live process of another user (pid and start time match) is cancelled, the process untouched."""
+    other = subprocess.Popen(as_user(NOBODY, ["sleep", "30"]), stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(0.2)  # setpriv has exec'd sleep
+        ident = proc.identity(other.pid)
+        assert ident is not None and os.stat(f"/proc/{other.pid}").st_uid == NOBODY
+        with Store(root) as store:
+            job = new(store, ws, state=State.RUNNING)
+            store.update(job.id, pid=ident.pid, pid_start=ident.start)
+            done = lifecycle.cancel(store, job.id)
+        assert done.state is State.CANCELLED and "runs as another user" in (done.error or "")
+        time.sleep(0.2)
+        assert other.poll() is None, "another user's process was signalled"
+    finally:
+        other.kill()
+        other.wait()
+
+
+@as_root
+def test_cancel_by_a_user_of_a_job_whose_pid_is_someone_elses_is_one_line(tmp_path: Path) -> None:
+    """`ccplugin cancel` run as nobody, the record naming root's process: no PermissionError traceback."""
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="cc-nobody-"))
+    try:
+        os.chown(home, NOBODY, NOBODY)
+        mine = subprocess.Popen(["sleep", "30"], stdin=subprocess.DEVNULL, start_new_session=True)
+        reap_in_background(mine)
+        ident = proc.identity(mine.pid)
+        assert ident is not None
+        script = (
+            "import sys; from pathlib import Path; from ccplugin.jobs.store import State, Store\n"
+            "with Store(Path(sys.argv[1]) / 'state') as s:\n"
+            "    j = s.create(kind='review', workspace=sys.argv[1], owner=None, title='t', request={}, model=None,"
+            " effort=None, state=State.RUNNING)\n"
+            "    s.update(j.id, pid=int(sys.argv[2]), pid_start=int(sys.argv[3]))\n"
+            "    print(j.id)\n"
+        )
+        env = {"PATH": os.environ["PATH"], "HOME": str(home), "CCPLUGIN_HOME": str(home / "state")}
+        made = subprocess.run(
+            as_user(NOBODY, [sys.executable, "-c", script, str(home), str(ident.pid), str(ident.start)]),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=home,
+            check=True,
+        )
+        job_id = made.stdout.strip()
+        cancel = as_user(NOBODY, [sys.executable, "-m", "ccplugin", "cancel", job_id, "--json"])
+        done = subprocess.run(cancel, capture_output=True, text=True, env=env, cwd=home, check=False)
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        assert json.loads(done.stdout)["state"] == "cancelled"
+        assert mine.poll() is None
+        mine.kill()
+    finally:
+        subprocess.run(["rm", "-rf", str(home)], check=True)
+
+
+# -- the state folder: ours, private, no links ------------------------------------------------------
+
+
+def _mode(path: Path) -> int:
+    return os.lstat(path).st_mode & 0o777
+
+
+def test_a_shared_state_folder_is_made_private(root: Path, ws: str) -> None:
+    from ccplugin.review.cache import Cache
+
+    for folder in (root, root / "logs", root / "cache"):
+        folder.mkdir(parents=True)
+        folder.chmod(0o777)
+    (root / "jobs.db").touch(mode=0o666)
+    (root / "jobs.db").chmod(0o666)
+    with Store(root) as store:
+        job = new(store, ws)
+        log = store.log_path(job.id)
+        log.touch()
+        log.chmod(0o666)
+        store.append_log(job.id, "hello")
+        Cache(root).put("k", {"review": {}})
+        assert Cache(root).get("k") == {"review": {}}
+    assert [_mode(p) for p in (root, root / "logs", root / "cache")] == [0o700] * 3
+    assert _mode(root / "jobs.db") == 0o600 and _mode(log) == 0o600
+
+
+def _outside(tmp_path: Path) -> Path:
+    """Files another user (or a careless script) points the state folder's links at."""
+    out = tmp_path / "outside"
+    out.mkdir()
+    (out / "victim.txt").write_text("do not touch\n")
+    return out
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else b"" for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("link", ["root", "logs", "jobs.db", "jobs.db-wal"])
+def test_a_linked_state_folder_or_database_is_refused(tmp_path: Path, link: str) -> None:
+    root = tmp_path / "state"
+    outside = _outside(tmp_path)
+    target = outside if link in ("root", "logs") else outside / "victim.txt"
+    if link == "root":
+        root.symlink_to(target)
+    else:
+        root.mkdir(mode=0o700)
+        (root / link).symlink_to(target)
+    before = _snapshot(outside)
+    with pytest.raises(CCError, match="is a symbolic link") as caught:
+        Store(root)
+    assert "rm " in caught.value.line()
+    assert _snapshot(outside) == before
+
+
+def test_a_linked_job_log_is_never_written_through(root: Path, ws: str, tmp_path: Path) -> None:
+    outside = _outside(tmp_path)
+    before = _snapshot(outside)
+    with Store(root) as store:
+        job = new(store, ws)
+        store.log_path(job.id).symlink_to(outside / "victim.txt")
+        with pytest.raises(CCError, match="is a symbolic link"):
+            store.append_log(job.id, "planted")
+        with pytest.raises(CCError, match="is a symbolic link"):
+            background.start_worker(job.id, os.environ, store.log_path(job.id))
+    assert _snapshot(outside) == before
+
+
+def test_a_linked_cache_entry_is_not_read(root: Path, tmp_path: Path) -> None:
+    from ccplugin.review.cache import Cache
+
+    (tmp_path / "planted.json").write_text(json.dumps({"review": {"verdict": "approve"}}))
+    (root / "cache").mkdir(parents=True, mode=0o700)
+    (root / "cache" / "k.json").symlink_to(tmp_path / "planted.json")
+    with pytest.raises(CCError, match="is a symbolic link"):
+        Cache(root).get("k")
+
+
+@as_root
+@pytest.mark.parametrize("theirs", ["root", "logs", "jobs.db", "job log"])
+def test_another_users_state_folder_is_refused(root: Path, ws: str, theirs: str) -> None:
+    with Store(root) as store:
+        log = store.log_path(new(store, ws).id)
+        store.append_log(log.stem, "mine")
+    path = {"root": root, "logs": root / "logs", "jobs.db": root / "jobs.db", "job log": log}[theirs]
+    os.chown(path, NOBODY, NOBODY)
+    with pytest.raises(CCError, match=r"belongs to another user \(uid 65534\)") as caught, Store(root) as store:
+        store.append_log(log.stem, "more")
+    assert "CCPLUGIN_HOME" in caught.value.line()
+    assert log.read_bytes() == b"mine\n"
+
+
 # -- detached workers -----------------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -81,9 +81,27 @@ def _choice(name: str, value: str | None, allowed: tuple[str, ...], optional: bo
         )
 
 
+SETTINGS_FILE = ".ccplugin.toml"
+PYPROJECT = "pyproject.toml"
+Reader = Callable[[str], bytes | None]  # a repository-relative file's bytes, None when absent
+
+
 def load_settings(repo_root: Path) -> Settings:
-    """Read ``.ccplugin.toml`` (preferred) or ``[tool.ccplugin]`` of ``pyproject.toml``."""
-    table = _settings_table(repo_root)
+    """Read ``.ccplugin.toml`` (preferred) or ``[tool.ccplugin]`` of ``pyproject.toml`` in ``repo_root``.
+
+    Reviews never call this: what judges a change is read from a commit (``review.policy``)."""
+    return read_settings(worktree_reader(repo_root))[0]
+
+
+def read_settings(read: Reader, where: str = "") -> tuple[Settings, str | None]:
+    """The settings ``read`` finds, and the file they came from (None: the defaults).
+
+    ``where`` names the source in errors, e.g. `` at 1a2b3c4 (base)``."""
+    file, table = _settings_table(read, where)
+    return settings_of(table), file
+
+
+def settings_of(table: Mapping[str, Any]) -> Settings:
     known = {f.name for f in fields(Settings)} - {"extra"}
     values: dict[str, Any] = {}
     for key, value in table.items():
@@ -100,22 +118,45 @@ def load_settings(repo_root: Path) -> Settings:
         raise CCError(f"bad ccplugin settings: {e}", "fix [tool.ccplugin]") from e
 
 
-def _settings_table(repo_root: Path) -> dict[str, Any]:
-    dotfile = repo_root / ".ccplugin.toml"
-    if dotfile.is_file():
-        return _read_toml(dotfile)
-    pyproject = repo_root / "pyproject.toml"
-    if pyproject.is_file():
-        tool = _read_toml(pyproject).get("tool", {})
-        table = tool.get("ccplugin", {}) if isinstance(tool, dict) else {}
-        return table if isinstance(table, dict) else {}
-    return {}
+def _settings_table(read: Reader, where: str) -> tuple[str | None, dict[str, Any]]:
+    dotfile = read(SETTINGS_FILE)
+    if dotfile is not None:
+        return SETTINGS_FILE, parse_toml(dotfile, SETTINGS_FILE, where)
+    pyproject = read(PYPROJECT)
+    table = ccplugin_table(parse_toml(pyproject, PYPROJECT, where)) if pyproject is not None else None
+    return (PYPROJECT, table) if table is not None else (None, {})
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def ccplugin_table(doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``[tool.ccplugin]`` of a parsed ``pyproject.toml``; None when there is none."""
+    tool = doc.get("tool", {})
+    table = tool.get("ccplugin") if isinstance(tool, dict) else None
+    if table is None:
+        return None
+    return table if isinstance(table, dict) else {}
+
+
+def parse_toml(data: bytes, name: str, where: str = "") -> dict[str, Any]:
+    """A TOML document; bad TOML is one line naming the file (and the commit it was read from)."""
     import tomllib  # imported when a settings file exists: most runs have none
 
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise CCError(f"cannot read {path.name}: {e}", f"fix the TOML in {path}") from e
+        return tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        fix = f"fix the TOML in {name} and commit it" if where else f"fix the TOML in {name}"
+        raise CCError(f"cannot read {name}{where}: {e}", fix) from e
+
+
+def worktree_reader(root: Path) -> Reader:
+    """Files as they are in the work tree at ``root``."""
+
+    def read(name: str) -> bytes | None:
+        path = root / name
+        if not path.is_file():
+            return None
+        try:
+            return path.read_bytes()
+        except OSError as e:
+            raise CCError(f"cannot read {path}: {e}", f"check the permissions of {path}") from e
+
+    return read

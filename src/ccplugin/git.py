@@ -173,6 +173,22 @@ def status_paths(porcelain_z: str) -> list[str]:
     return paths
 
 
+_REGULAR_FILE = (b"100644", b"100755")
+
+
+def file_at(root: Path, rev: str, path: str, env: Mapping[str, str] | None = None) -> bytes | None:
+    """The bytes of the regular file ``path`` (from the top) in commit ``rev``; None when there is none.
+
+    Read as the stored blob: no textconv, no filters, nothing from the work tree."""
+    listed = run(root, ["ls-tree", "-z", "--full-tree", rev, "--", path], env).stdout
+    for entry in listed.split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
+        mode, _, rest = meta.partition(b" ")
+        if decode(name) == path and mode in _REGULAR_FILE:
+            return run(root, ["cat-file", "blob", rest.split(b" ")[-1].decode()], env).stdout
+    return None
+
+
 def empty_tree(root: Path, env: Mapping[str, str] | None = None) -> str:
     """The id of the empty tree in this repository's hash (sha1 or sha256)."""
     return run(root, ["hash-object", "-t", "tree", "--stdin"], env, stdin=b"").out.strip()

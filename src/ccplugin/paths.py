@@ -32,12 +32,19 @@ def workspace(cwd: str) -> str:
     here = os.path.realpath(cwd)
     candidate = here
     while True:
-        if os.path.exists(os.path.join(candidate, ".git")):
+        if _is_git_marker(os.path.join(candidate, ".git")):
             return candidate
         parent = os.path.dirname(candidate)
         if parent == candidate:
             return here
         candidate = parent
+
+
+def _is_git_marker(path: str) -> bool:
+    """A ``.git`` file (worktree, submodule) or a ``.git`` folder with a ``HEAD``, as git itself
+    requires: an empty ``.git`` folder (Codex's sandbox leaves such mount targets in writable
+    roots like /tmp) is not a repository."""
+    return os.path.isfile(path) or os.path.exists(os.path.join(path, "HEAD"))
 
 
 def valid_session(value: object) -> str | None:

@@ -9,7 +9,7 @@ from importlib.machinery import PathFinder
 
 import pluggy
 
-from ccplugin import hookspecs
+from ccplugin import controls, hookspecs
 from ccplugin.errors import CCError
 from ccplugin.report import jsonout, junit, markdown, sarif
 from ccplugin.review.model import ReviewResult
@@ -74,10 +74,11 @@ def formats() -> list[str]:
 
 
 def render(outcome: ReviewOutcome, fmt: str) -> str:
+    """The outcome as ``fmt``; whoever prints or stores it, no control character gets through."""
     text: str | None = manager().hook.ccplugin_render(outcome=outcome, fmt=fmt)
     if text is None:
         raise CCError(f"no reporter renders format {fmt!r}", f"use one of: {', '.join(formats())}")
-    return text
+    return controls.clean(text)
 
 
 def filter_findings(result: ReviewResult) -> ReviewResult:

@@ -113,6 +113,14 @@ def start_time(pid: int) -> int | None:
     return int(fields[19])
 
 
+def owned(pid: int) -> bool:
+    """Whether ``pid`` runs as this user: only then may a recorded pid be signalled."""
+    try:
+        return os.stat(f"/proc/{pid}").st_uid == os.geteuid()
+    except OSError:
+        return False
+
+
 def identity(pid: int) -> Identity | None:
     start = start_time(pid)
     return Identity(pid, start) if start is not None else None

@@ -156,6 +156,8 @@ def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> tuple[engin
         effort=req.effort,
         timeout=req.timeout,
         context=req.context,
+        persist_session=False,  # the worktree is removed: there is nothing to resume
+        run_tests=False,  # the change's tests would run beside Claude's key; a Check runs them without secrets
     )
     prep = engine.prepare(request)
     owner = config.owner_session(env)

@@ -20,6 +20,7 @@ import pytest
 
 from ccplugin import config as cc_config
 from ccplugin import plugins
+from ccplugin.ci.event import FORK_RESCUE_REFUSED, from_fork, in_ci
 from ccplugin.errors import CCError
 from ccplugin.review import engine
 from ccplugin.review.gate import GateStatus
@@ -64,7 +65,11 @@ class ControllerPlugin:
         for path in (self.opts.junit, self.opts.sarif):
             if path is not None:
                 check_writable(path)
-        prep = prepare(engine.ReviewRequest(cwd=str(review_root(self.config)), **self.opts.request_fields()))
+        # in CI no resume is offered: no Claude session transcript is left on the runner
+        request = engine.ReviewRequest(
+            cwd=str(review_root(self.config)), persist_session=not in_ci(os.environ), **self.opts.request_fields()
+        )
+        prep = prepare(request)
         self.prep = prep = without_outputs(prep, self._outputs())
         self.wait_s = prep.settings.timeout + MARGIN_S
         self.env = dict(os.environ)
@@ -139,6 +144,9 @@ class ControllerPlugin:
         from pytest_ccreview import rescue
 
         assert self.prep is not None  # checked by _wants_rescue
+        if from_fork(self.env):  # the re-run would run the fork's code in this workflow
+            self.notes.append(FORK_RESCUE_REFUSED)
+            return
         request = rescue.Request(
             repo_root=self.prep.target.repo_root,
             rootdir=self.config.rootpath.resolve(),
@@ -226,12 +234,16 @@ def check_writable(path: Path) -> None:
 
 
 def summary_line(o: ReviewOutcome) -> str:
-    """``cc-review FAIL: <reason> · 2 finding(s), 1 gating · model … · input inline · cost $…``."""
+    """``cc-review FAIL: <reason> · 2 finding(s), 1 gating · model … · input inline · cost $… · job … · policy …``."""
     found = f"{len(o.findings)} finding(s)" + (f", {len(o.gate.gating)} gating" if o.gate.gating else "")
     parts = [f"cc-review {o.gate.status.value.upper()}: {o.gate.reason}", found, f"model {o.model}"]
     parts += [f"input {o.input_mode}", _cost(o)]
+    if o.coverage:
+        parts.append(f"coverage {o.coverage.count}/{o.coverage.total} files")
     if o.job_id:
         parts.append(f"job {o.job_id}")
+    if o.policy_source:
+        parts.append(f"policy {o.policy_source}")
     return " · ".join(parts)
 
 

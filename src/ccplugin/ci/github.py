@@ -25,10 +25,13 @@ from ccplugin.ci.event import Event
 from ccplugin.ci.rest import DEFAULT_API, GitHub
 from ccplugin.cli import common
 from ccplugin.errors import CCError, Exit
+from ccplugin.redact import redact
+from ccplugin.report import sarif
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
 from ccplugin.review.gate import GateStatus
-from ccplugin.review.model import Finding
+from ccplugin.review.hunks import parse_hunks
+from ccplugin.review.model import Finding, Hunk
 from ccplugin.review.outcome import ReviewError, ReviewOutcome
 
 CREDENTIALS = (
@@ -66,6 +69,7 @@ class Options:
     event_path: str | None = None  # an event file the workflow wrote (fork-safe pattern)
     rescue_on_failure: bool = False
     rescue_dir: str | None = None  # default: $GITHUB_WORKSPACE, else the repository root
+    github_login: str = pr.DEFAULT_LOGIN  # who the token posts as: only its comments count
 
 
 @dataclass
@@ -73,6 +77,7 @@ class Report:
     """What happened on the GitHub side, for the summary and ``--json``."""
 
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # why the review or summary was not posted
     annotations: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     posted: pr.Posted | None = None
@@ -98,11 +103,11 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
     outcome = _review(prep, ev, env)
     write_files(outcome, opts.publish)
     report = Report()
-    _annotate(outcome, ev, report)
     if ev.pr is not None and opts.post_review:
         _post(outcome, ev, opts, env, report)
+    _annotate(outcome, ev, report)
     if opts.rescue_on_failure and outcome.gate.status is GateStatus.FAIL:
-        _rescue(outcome, prep, opts, env, report)
+        _rescue(outcome, prep, opts, env, report, ev)
     return publish(outcome, report, opts.publish, env, _linker(ev, outcome, env))
 
 
@@ -141,7 +146,9 @@ def _prepare(opts: Options, ev: Event, env: Mapping[str, str]) -> engine.Prepare
         raise CCError("the event names no base to compare against", "pass `--base <branch or sha>`")
     root = Path(opts.request.cwd)
     fetch.ensure_base(root, base, env)
-    return engine.prepare(replace(opts.request, scope="branch", base=_named(root, base, ev, env)))
+    # no resume is offered in CI: no Claude session transcript is left on the runner
+    request = replace(opts.request, scope="branch", base=_named(root, base, ev, env), persist_session=False)
+    return engine.prepare(request)
 
 
 def _named(root: Path, base: str, ev: Event, env: Mapping[str, str]) -> str:
@@ -181,9 +188,10 @@ def _no_credentials(ev: Event) -> ReviewError:
 
 
 def write_files(o: ReviewOutcome, files: Publish) -> None:
-    for path, fmt in ((files.junit, "junit"), (files.sarif, "sarif")):
-        if path:
-            _write(path, plugins.render(o, fmt))
+    if files.junit:
+        _write(files.junit, plugins.render(o, "junit"))
+    if files.sarif:  # its code-scanning category names the shard, so shards' uploads do not collide
+        _write(files.sarif, sarif.render(o, files.label))
     if files.result_json:
         _write(files.result_json, json.dumps({**o.to_dict(), "label": files.label}, indent=2) + "\n")
 
@@ -191,10 +199,14 @@ def write_files(o: ReviewOutcome, files: Publish) -> None:
 def _write(path: str, text: str) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    target.write_text(redact(text), encoding="utf-8")
 
 
 def _annotate(o: ReviewOutcome, ev: Event, report: Report) -> None:
+    """The gate's own annotation, then why the review was not posted, then the findings, worst first.
+
+    GitHub shows ten annotations of a type per step: the explanations come before the findings.
+    """
     used: dict[str, int] = {}
     if o.error is not None:
         kind = "notice" if o.error.kind == "no-credentials" and ev.pr is not None and ev.pr.fork else "error"
@@ -203,6 +215,9 @@ def _annotate(o: ReviewOutcome, ev: Event, report: Report) -> None:
     elif o.gate.status is GateStatus.NOTHING:
         output.line(workflow.command("notice", f"{o.gate.reason} (not a pass)", title="cc-review nothing to review"))
         used["notice"] = 1
+    for problem in report.problems:
+        output.line(workflow.command("warning", problem, title="cc-review pull-request review not posted"))
+        used["warning"] = used.get("warning", 0) + 1
     found = workflow.finding_annotations(o.findings, used)
     for line in found.lines:
         output.line(line)
@@ -221,25 +236,52 @@ def _post(o: ReviewOutcome, ev: Event, opts: Options, env: Mapping[str, str], re
         report.notes.append("no `GITHUB_TOKEN`: no pull-request review was posted; see the annotations")
         return
     api = GitHub(env.get("GITHUB_API_URL") or DEFAULT_API, token, ev.repository)
+    where = pr.Where(ev.pr.number, ev.pr.head_sha, opts.github_login, opts.publish.label, opts.max_comments)
     if o.review is not None:
-        report.posted = pr.post_review(api, ev.pr.number, ev.pr.head_sha, o, opts.max_comments, opts.publish.label)
-        if report.posted.problem:  # a read-only token: the sticky comment would be refused as well
-            _problem(report.posted.problem, report)
+        report.posted = pr.post_review(api, where, o, _commit_hunks(o, ev, env))
+        _problem(report.posted.problem, report)
+        if report.posted.kind == "permission":  # a read-only token: the sticky comment would be refused as well
             return
-        report.notes.append(report.posted.note())
-    sticky = pr.upsert_sticky(api, ev.pr.number, pr.summary_marker(o.mode, opts.publish.label), _sticky_body(o, env))
+        if not report.posted.problem:
+            report.notes.append(report.posted.note())
+    sticky = pr.upsert_sticky(api, where, pr.summary_marker(o.mode, opts.publish.label), _sticky_body(o, env))
     report.sticky = sticky.sticky
     _problem(sticky.problem, report)
+    if api.waits.seconds:
+        report.notes.append(api.waits.note())
+
+
+def _commit_hunks(o: ReviewOutcome, ev: Event, env: Mapping[str, str]) -> dict[str, tuple[Hunk, ...]] | None:
+    """New-side hunks of the event's head commit against its merge base, from git (None: not in this clone)."""
+    assert ev.pr is not None
+    root, head = Path(str(o.target.get("repo_root") or ".")), ev.pr.head_sha
+    base = ev.pr.base_sha or str(o.target.get("merge_base") or "")
+    if not head or not base or git.commit_of(root, head, env) != head:
+        return None
+    merge_base = git.merge_base(root, base, head, env)
+    if merge_base is None:
+        return None
+    return parse_hunks(git.decode(git.patch(root, [merge_base, head], env).result().stdout))
 
 
 def _problem(problem: str, report: Report) -> None:
     if problem:
-        output.line(workflow.command("warning", problem, title="cc-review pull-request review not posted"))
+        report.problems.append(problem)
         report.notes.append(problem)
 
 
-def _rescue(o: ReviewOutcome, prep: engine.Prepared, opts: Options, env: Mapping[str, str], report: Report) -> None:
-    """Propose a fix of the gating findings from a worktree; whatever happens, the gate stands."""
+def _rescue(
+    o: ReviewOutcome, prep: engine.Prepared, opts: Options, env: Mapping[str, str], report: Report, ev: Event
+) -> None:
+    """Propose a fix of the gating findings from a worktree; whatever happens, the gate stands.
+
+    Never for a fork's pull request: the rescue runs the change's code (its tests), and this
+    workflow holds secrets.
+    """
+    if ev.pr is not None and ev.pr.fork:
+        output.line(workflow.command("notice", event.FORK_RESCUE_REFUSED, title="cc-rescue not run"))
+        report.notes.append(event.FORK_RESCUE_REFUSED)
+        return
     out_dir = Path(opts.rescue_dir or env.get("GITHUB_WORKSPACE") or prep.target.repo_root)
     request = rescue_worktree.Request(
         repo_root=prep.target.repo_root,

@@ -5,18 +5,24 @@ holds every finding once (by fingerprint), the verdict "needs-attention" when an
 so, and one gate: FAIL when any shard failed, else ERROR when any shard could not review (or
 a shard's file is missing), else PASS; NOTHING only when no shard had anything to review. It
 then renders with the same reporters as a single review.
+
+Shards are counted by identity, not by file: a result given twice (the same file, a copy, or
+a folder and a file in it) is one shard, so ``--expect`` cannot be met by repeating one result.
+A shard's identity is its job id; a result without one (not reviewed) is known by its content.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ccplugin.ci.github import Publish, Report, publish, write_files
 from ccplugin.errors import CCError
+from ccplugin.review.coverage import Basis, Coverage
 from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
 from ccplugin.review.model import Finding, ReviewResult
 from ccplugin.review.outcome import ReviewError, ReviewOutcome
@@ -28,6 +34,7 @@ _ORDER = (GateStatus.FAIL, GateStatus.ERROR, GateStatus.PASS, GateStatus.OFF, Ga
 class Shard:
     label: str
     outcome: ReviewOutcome
+    identity: str  # the job id, else a digest of the result (see :func:`identity`)
 
 
 def load(paths: Sequence[str]) -> list[Shard]:
@@ -39,10 +46,23 @@ def load(paths: Sequence[str]) -> list[Shard]:
     return [_shard(f) for f in files]
 
 
+def distinct(shards: Iterable[Shard]) -> list[Shard]:
+    """Each shard once (the first of each identity), in order."""
+    return list({s.identity: s for s in reversed(list(shards))}.values())[::-1]
+
+
+def identity(data: Mapping[str, Any]) -> str:
+    """What makes a shard result one shard: its review job, or its whole content when it has none."""
+    if data.get("job_id"):
+        return f"job:{data['job_id']}"
+    canonical = json.dumps(data, sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def _shard(path: Path) -> Shard:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Shard(str(data.get("label") or path.stem), ReviewOutcome.from_dict(data))
+        return Shard(str(data.get("label") or path.stem), ReviewOutcome.from_dict(data), identity(data))
     except FileNotFoundError as e:
         raise CCError(
             f"shard result {path} not found", "pass the files `ccplugin ci github --result-json` wrote"
@@ -54,9 +74,10 @@ def _shard(path: Path) -> Shard:
 
 
 def combine(shards: Sequence[Shard], expect: int | None = None) -> ReviewOutcome:
-    """One outcome for all shards; fewer than ``expect`` shards is a gate ERROR."""
+    """One outcome for all distinct shards; fewer than ``expect`` of them is a gate ERROR."""
     if not shards:
         raise CCError("no shard results to merge", "pass the result files or the folder holding them")
+    shards = distinct(shards)
     outcomes = [s.outcome for s in shards]
     first = outcomes[0]
     review = _review(shards)
@@ -76,6 +97,8 @@ def combine(shards: Sequence[Shard], expect: int | None = None) -> ReviewOutcome
         cached=all(o.cached for o in outcomes),
         cost_usd=_cost(outcomes),
         prompt_version=first.prompt_version,
+        policy=first.policy,  # the shards of one change share its base
+        coverage=_coverage(outcomes),
     )
 
 
@@ -135,6 +158,23 @@ def _input(outcomes: Sequence[ReviewOutcome]) -> dict[str, Any]:
     }
 
 
+def _coverage(outcomes: Sequence[ReviewOutcome]) -> Coverage | None:
+    """The shards' coverage added up; unknown when a shard that had files to review has none."""
+    shards = [o for o in outcomes if o.gate.status is not GateStatus.NOTHING]
+    covs = [o.coverage for o in shards]
+    if not shards or any(c is None for c in covs):
+        return None
+    total = sum(c.total for c in covs if c)
+    if all(c and c.basis is Basis.PROMPT for c in covs):
+        return Coverage(Basis.PROMPT, (), total)
+    paths = [p for o in shards if o.coverage for p in _covered_paths(o, o.coverage)]
+    return Coverage(Basis.TOOLS, tuple(paths), total)
+
+
+def _covered_paths(o: ReviewOutcome, c: Coverage) -> list[str]:
+    return [str(f["path"]) for f in o.input.get("files", [])] if c.basis is Basis.PROMPT else list(c.covered)
+
+
 def _cost(outcomes: Sequence[ReviewOutcome]) -> float | None:
     costs = [o.cost_usd for o in outcomes if o.cost_usd is not None]
     return sum(costs) if costs else None
@@ -146,7 +186,13 @@ def shard_notes(shards: Sequence[Shard]) -> list[str]:
 
 def run(paths: Sequence[str], opts: Publish, expect: int | None, env: Mapping[str, str]) -> int:
     """Merge, write the files, the step summary and outputs; the merged gate's exit code."""
-    shards = load(paths)
+    given = load(paths)
+    shards = distinct(given)
     merged = combine(shards, expect)
     write_files(merged, opts)
-    return publish(merged, Report(notes=shard_notes(shards)), opts, env, None)
+    notes = shard_notes(shards) + _repeats(len(given) - len(shards))
+    return publish(merged, Report(notes=notes), opts, env, None)
+
+
+def _repeats(count: int) -> list[str]:
+    return [f"{count} result file(s) repeat a shard already given (same job or content): counted once"] if count else []

@@ -1,6 +1,6 @@
 """The pull-request review: in-hunk comments only, deduplicated across pushes, plus one sticky comment.
 
-Each finding's lines are checked against the pull request's own hunks (``GET pulls/{n}/files``),
+Each finding's lines are checked against the hunks of the commit the review names (see below),
 because GitHub refuses the whole review (422) when one comment is outside the diff. Findings
 that fit are in-line comments (worst first, at most ``max_comments``); the others are listed
 in the review body. Every comment and body line carries a hidden fingerprint marker, so a
@@ -8,6 +8,18 @@ later push finds what was already said, in current and outdated comments alike, 
 say it again. One summary comment per mode (and shard) is found by its marker and edited in
 place. A token that may not write (fork pull requests) is a 403: the caller falls back to the
 annotations, which need no token.
+
+Only what the Action itself wrote counts: a comment, review or summary comment is read for
+markers (and edited) only when its author's ``user.login`` is the login the Action posts as
+(:attr:`Where.login`, ``--github-login``: ``github-actions[bot]`` for the workflow's
+``GITHUB_TOKEN``, ``<app-slug>[bot]`` for a GitHub App's token). ``GET /user`` cannot say it: an
+installation token is refused there. Logins ending in ``[bot]`` cannot be taken by a person.
+
+Comments are placed against the diff of the commit they name (``commit_id``): the caller gives
+that diff's hunks from git; without them, the pull request's files are used only while GitHub
+still says its head is that commit. Every body fits GitHub's 65,536 characters, a cut one says
+so; a comment GitHub still refuses (422) is isolated by halving the batch, and only it moves to
+a review body.
 """
 
 from __future__ import annotations
@@ -15,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ccplugin.ci import summary
 from ccplugin.ci.rest import GitHub, GitHubError
@@ -26,6 +38,11 @@ from ccplugin.review.outcome import ReviewOutcome
 
 BATCH = 30  # comments per review request (more trips GitHub's abuse detection)
 BODY_LIMIT = 60_000  # GitHub refuses bodies over 65,536 characters
+COMMENT_MAX = 65_536  # characters GitHub accepts in one comment body
+DEFAULT_LOGIN = "github-actions[bot]"  # who the workflow's GITHUB_TOKEN writes as
+ISOLATION_TRIES = 12  # refused review requests spent on one batch to find the comments GitHub refuses
+CONTINUED = "More in-line comments of this review (GitHub refused one of a larger batch)."
+ProblemKind = Literal["", "permission", "rate-limit", "other"]
 _FP = re.compile(r"<!-- ccplugin:fp=([0-9a-f]{8,64}) -->")
 
 
@@ -36,6 +53,23 @@ def fp_marker(f: Finding) -> str:
 def summary_marker(mode: str, label: str = "") -> str:
     safe = re.sub(r"[^A-Za-z0-9_.-]", "-", label)
     return f"<!-- ccplugin:summary:{mode}{':' + safe if safe else ''} -->"
+
+
+@dataclass(frozen=True)
+class Where:
+    """The pull request a review goes to, the commit its comments name, and who the Action posts as."""
+
+    number: int
+    head_sha: str
+    login: str = DEFAULT_LOGIN
+    label: str = ""
+    max_comments: int = 20
+
+
+def ours(item: Mapping[str, Any], login: str) -> bool:
+    """Written by ``login`` (a deleted user's ``user`` is null)."""
+    user = item.get("user")
+    return isinstance(user, Mapping) and user.get("login") == login
 
 
 @dataclass(frozen=True)
@@ -67,11 +101,15 @@ class Posted:
     already: int = 0
     sticky: str = ""  # "created" | "updated" | ""
     problem: str = ""  # why something was not posted
+    kind: ProblemKind = ""
+    moved: bool = False  # the pull request moved past the reviewed commit: nothing could go in-line
 
     def note(self) -> str:
         said = f"{self.comments} in-line comment(s) and {self.in_body} finding(s) in the review body posted"
         if self.already:
             said += f"; {self.already} already reported on an earlier push"
+        if self.moved:
+            said += " (the pull request moved past the reviewed commit, so none could be placed in-line)"
         return said
 
 
@@ -126,7 +164,18 @@ def comment_body(f: Finding, gating: bool) -> str:
     if f.recommendation:
         text += f"\n\n**Recommendation:** {summary.text(f.recommendation)}"
     tags = ["cc-review", *(["gating"] if gating else []), f"confidence {f.confidence:g}"]
-    return f"{text}\n\n<sub>{' · '.join(tags)}</sub>\n{fp_marker(f)}"
+    return capped(text, f"\n\n<sub>{' · '.join(tags)}</sub>\n{fp_marker(f)}")
+
+
+def capped(text: str, tail: str, limit: int = COMMENT_MAX) -> str:
+    """``text`` then ``tail`` in at most ``limit`` characters: the tail (tags, marker) whole, a cut text says so."""
+    if len(text) + len(tail) <= limit:
+        return text + tail
+    note = (
+        f"\n\n_… cut to fit GitHub's {limit:,}-character limit ({len(text):,} characters): "
+        "the whole finding is in the workflow run's summary and the SARIF file._"
+    )
+    return text[: max(0, limit - len(tail) - len(note))] + note + tail
 
 
 def review_body(p: Plan, o: ReviewOutcome, label: str) -> str:
@@ -137,8 +186,7 @@ def review_body(p: Plan, o: ReviewOutcome, label: str) -> str:
     if p.in_body:
         lines += ["", "Not in the diff's hunks (or over the comment limit), so listed here:", ""]
         lines += [
-            f"- **[{f.severity}]** `{summary.cell(summary.where(f))}` {summary.cell(f.title)} {fp_marker(f)}"
-            for f in p.in_body
+            f"- **[{f.severity}]** `{summary.cell(f.where)}` {summary.cell(f.title)} {fp_marker(f)}" for f in p.in_body
         ]
     if p.already:
         lines += ["", f"{len(p.already)} finding(s) reported on an earlier push are not repeated."]
@@ -146,68 +194,134 @@ def review_body(p: Plan, o: ReviewOutcome, label: str) -> str:
     return text
 
 
-def post_review(api: GitHub, number: int, head_sha: str, o: ReviewOutcome, max_comments: int, label: str) -> Posted:
-    """Post the new findings as one review (batched); a GitHub refusal becomes ``problem``."""
+Hunks = Mapping[str, tuple[Hunk, ...]]
+
+
+def post_review(api: GitHub, where: Where, o: ReviewOutcome, local: Hunks | None) -> Posted:
+    """Post the new findings as one review (batched); a GitHub refusal becomes ``problem``.
+
+    ``local`` is the diff of ``where.head_sha`` from git (None when the checkout lacks that commit).
+    """
     try:
-        hunks = pr_hunks(api.get_all(f"pulls/{number}/files"))
-        bodies = [c.get("body") for c in api.get_all(f"pulls/{number}/comments")]
-        bodies += [r.get("body") for r in api.get_all(f"pulls/{number}/reviews")]
-        p = plan(o.findings, hunks, seen_fingerprints(bodies), max_comments)
-        landed = _submit(api, number, head_sha, p, o, label) if p.inline or p.in_body else 0
+        hunks = local if local is not None else commit_hunks(api, where)
+        p = plan(o.findings, hunks or {}, seen_fingerprints(_our_bodies(api, where)), where.max_comments)
+        landed = _submit(api, where, p, o) if p.inline or p.in_body else 0
     except GitHubError as e:
-        return Posted(problem=_problem("post the review", e))
-    return Posted(landed, len(p.in_body) + len(p.inline) - landed, len(p.already))
+        return _problem("post the review", e)
+    return Posted(landed, len(p.in_body) + len(p.inline) - landed, len(p.already), moved=hunks is None)
 
 
-def _submit(api: GitHub, number: int, head_sha: str, p: Plan, o: ReviewOutcome, label: str) -> int:
+def commit_hunks(api: GitHub, where: Where) -> dict[str, tuple[Hunk, ...]] | None:
+    """The hunks of ``where.head_sha`` from the pull request's files, or None once its head moved on.
+
+    GitHub lists the files of the current head only, so the head is checked before and after.
+    """
+    if where.head_sha and _head(api, where.number) != where.head_sha:
+        return None
+    files = api.get_all(f"pulls/{where.number}/files")
+    if where.head_sha and _head(api, where.number) != where.head_sha:
+        return None
+    return pr_hunks(files)
+
+
+def _head(api: GitHub, number: int) -> str:
+    pull = api.get(f"pulls/{number}")
+    head = pull.get("head") if isinstance(pull, Mapping) else None
+    return str(head.get("sha") or "") if isinstance(head, Mapping) else ""
+
+
+def _our_bodies(api: GitHub, where: Where) -> list[str | None]:
+    """Bodies of the review comments and reviews the Action wrote (nobody else's markers count)."""
+    items = api.get_all(f"pulls/{where.number}/comments") + api.get_all(f"pulls/{where.number}/reviews")
+    return [item.get("body") for item in items if isinstance(item, Mapping) and ours(item, where.login)]
+
+
+def _submit(api: GitHub, where: Where, p: Plan, o: ReviewOutcome) -> int:
     """Post ``p`` as reviews of at most ``BATCH`` comments; the number of in-line comments that landed.
 
-    Should GitHub still refuse a batch (422: a line it does not consider part of the diff), the
-    batch's findings go into that review's body instead.
+    The first review carries the body. A comment GitHub refuses (422) is isolated by halving its
+    batch; the refused ones are listed in one more review's body.
     """
     gating = {f.fingerprint for f in o.gate.gating}
     batches = [p.inline[i : i + BATCH] for i in range(0, len(p.inline), BATCH)] or [()]
-    landed = 0
-    for i, batch in enumerate(batches):
-        part = Plan(batch, p.in_body, p.already) if i == 0 else Plan(batch, (), ())
-        comments = [c.to_api(c.finding.fingerprint in gating) for c in batch]
+    body, refused = review_body(p, o, where.label), list[Comment]()
+    for batch in batches:
+        isolated, body = _isolate(api, where, body, [(c, c.to_api(c.finding.fingerprint in gating)) for c in batch])
+        refused += isolated
+    if refused:
+        _create_review(api, where, review_body(Plan((), tuple(c.finding for c in refused), ()), o, where.label), [])
+    return len(p.inline) - len(refused)
+
+
+def _isolate(
+    api: GitHub, where: Where, body: str, batch: Sequence[tuple[Comment, dict[str, Any]]]
+) -> tuple[list[Comment], str]:
+    """Post ``batch``, halving it while GitHub refuses it (422): (the refused comments, ``body`` if never posted).
+
+    On the first refusal the body goes alone: when GitHub refuses that too, the comments are not
+    the problem and the error stands. At most ``ISOLATION_TRIES`` refusals; then what is left is refused whole.
+    """
+    pending, refused, tries = [list(batch)], list[Comment](), ISOLATION_TRIES
+    while pending:
+        part = pending.pop(0)
         try:
-            _create_review(api, number, head_sha, review_body(part, o, label), comments)
-            landed += len(batch)
+            _create_review(api, where, body or CONTINUED, [payload for _, payload in part])
+            body = ""
+            continue
         except GitHubError as e:
-            if e.status != 422 or not comments:
+            if e.status != 422 or not part:
                 raise
-            moved = Plan((), (*part.in_body, *(c.finding for c in batch)), part.already)
-            _create_review(api, number, head_sha, review_body(moved, o, label), [])
-    return landed
+        if body:
+            _create_review(api, where, body, [])
+            body = ""
+        tries -= 1
+        if tries <= 0:  # enough: what is left is refused whole
+            refused += [c for chunk in (part, *pending) for c, _ in chunk]
+            break
+        if len(part) == 1:
+            refused.append(part[0][0])
+            continue
+        half = len(part) // 2
+        pending[:0] = [part[:half], part[half:]]
+    return refused, body
 
 
-def _create_review(api: GitHub, number: int, head_sha: str, body: str, comments: list[dict[str, Any]]) -> None:
+def _create_review(api: GitHub, where: Where, body: str, comments: list[dict[str, Any]]) -> None:
     payload: dict[str, Any] = {"event": "COMMENT", "body": body, "comments": comments}
-    if head_sha:
-        payload["commit_id"] = head_sha
-    api.post(f"pulls/{number}/reviews", payload)
+    if where.head_sha:
+        payload["commit_id"] = where.head_sha
+    api.post(f"pulls/{where.number}/reviews", payload)
 
 
-def upsert_sticky(api: GitHub, number: int, marker: str, body: str) -> Posted:
-    """Create the summary comment, or edit the one that carries ``marker``."""
+def upsert_sticky(api: GitHub, where: Where, marker: str, body: str) -> Posted:
+    """Create the summary comment, or edit the one the Action wrote that carries ``marker``."""
     text = f"{marker}\n{body}"
     try:
-        existing = [c for c in api.get_all(f"issues/{number}/comments") if marker in str(c.get("body", ""))]
+        comments = api.get_all(f"issues/{where.number}/comments")
+        existing = [c for c in comments if ours(c, where.login) and marker in str(c.get("body", ""))]
         if existing:
             api.patch(f"issues/comments/{existing[0]['id']}", {"body": text})
             return Posted(sticky="updated")
-        api.post(f"issues/{number}/comments", {"body": text})
+        api.post(f"issues/{where.number}/comments", {"body": text})
     except GitHubError as e:
-        return Posted(problem=_problem("update the summary comment", e))
+        return _problem("update the summary comment", e)
     return Posted(sticky="created")
 
 
-def _problem(what: str, e: GitHubError) -> str:
+def _problem(what: str, e: GitHubError) -> Posted:
+    if e.rate_limited or e.status == 429:
+        said = (
+            f"could not {what}: GitHub's rate limit held ({e.status}: {e.message}); the findings are in the "
+            "annotations and the step summary; re-run the job later to post them"
+        )
+        return Posted(problem=said, kind="rate-limit")
     if e.status in (401, 403, 404):
-        return (
+        said = (
             f"could not {what} ({e.status}: {e.message}): the token cannot write to this pull request "
             "(a fork's pull request gets a read-only token; otherwise grant `pull-requests: write`); "
             "the findings are in the annotations and the step summary"
         )
-    return f"could not {what} ({e}); the findings are in the annotations and the step summary"
+        return Posted(problem=said, kind="permission")
+    return Posted(
+        problem=f"could not {what} ({e}); the findings are in the annotations and the step summary", kind="other"
+    )

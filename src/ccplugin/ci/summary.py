@@ -38,10 +38,6 @@ def cell(value: str) -> str:
     return " ".join(text(value).split()).replace("|", "\\|")
 
 
-def where(f: Finding) -> str:
-    return f"{f.file}:{f.line_start}" + (f"-{f.line_end}" if f.line_end > f.line_start else "")
-
-
 def blocks(o: ReviewOutcome, notes: Sequence[str] = (), *, label: str = "", link: Link | None = None) -> list[str]:
     """The summary: heading and gate, the reviewer's summary, notes, findings table, details, what it saw."""
     title = TITLES.get(o.mode, "Claude Code review") + (f" · {label}" if label else "")
@@ -65,8 +61,8 @@ def table(o: ReviewOutcome, link: Link | None = None) -> list[str]:
     gating = {f.fingerprint for f in o.gate.gating}
     rows = ["| Severity | Where | Finding | Diff | Gate |", "| --- | --- | --- | --- | --- |"]
     for f in o.findings:
-        place = f"`{cell(where(f))}`"
-        url = link(f) if link else None
+        place = f"`{cell(f.where)}`"
+        url = link(f) if link and f.in_repo else None
         if url:
             place = f"[{place}]({url})"
         status = "gating" if f.fingerprint in gating else (f"suppressed: {cell(f.suppressed)}" if f.suppressed else "")
@@ -79,7 +75,7 @@ def details(f: Finding) -> str:
     body = text(f.body)
     if f.recommendation:
         body += f"\n\n**Recommendation:** {text(f.recommendation)}"
-    head = f"[{f.severity}] {cell(f.title)} ({cell(where(f))})"
+    head = f"[{f.severity}] {cell(f.title)} ({cell(f.where)})"
     foot = f"confidence {f.confidence:g} · fingerprint `{f.fingerprint}`"
     return f"<details><summary>{head}</summary>\n\n{body}\n\n{foot}\n</details>\n"
 
@@ -95,6 +91,10 @@ def saw(o: ReviewOutcome) -> str:
         f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.get('additions', 0)} −{inp.get('deletions', 0)}",
         f"- Model: `{o.model}`" + (f" · effort {o.effort}" if o.effort else "") + f" · cost {cost}",
     ]
+    if o.policy_source:
+        lines.append(f"- Policy: {cell(o.policy_source)}")
+    if o.coverage:
+        lines.insert(3, f"- Coverage: {o.coverage.line()}")
     if o.focus:
         lines.append(f"- Focus: {cell(o.focus)}")
     if o.job_id:

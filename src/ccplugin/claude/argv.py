@@ -50,13 +50,12 @@ DENIED_TOOLS: tuple[str, ...] = (
     "Bash(git grep *--open-files-in-pager*)",
 )
 
+# a rescue that edits but runs nothing of the project (a worktree rescue of a change under review)
+EDIT_TOOLS: tuple[str, ...] = (*READ_ONLY_TOOLS, "Edit", "MultiEdit", "Write", "NotebookEdit")
+
 # rescue --write: edit files, and run the project's tests to check a fix
 WRITE_TOOLS: tuple[str, ...] = (
-    *READ_ONLY_TOOLS,
-    "Edit",
-    "MultiEdit",
-    "Write",
-    "NotebookEdit",
+    *EDIT_TOOLS,
     "Bash(python -m pytest:*)",
     "Bash(python3 -m pytest:*)",
     "Bash(pytest:*)",
@@ -77,7 +76,9 @@ _PERMISSION_MODE = {
 
 def allowed_tools(spec: RunSpec) -> tuple[str, ...]:
     """The allow rules for ``spec``'s mode plus its extra rules, without duplicates."""
-    base = WRITE_TOOLS if spec.mode is Mode.RESCUE_WRITE else READ_ONLY_TOOLS
+    base = READ_ONLY_TOOLS
+    if spec.mode is Mode.RESCUE_WRITE:
+        base = WRITE_TOOLS if spec.run_tests else EDIT_TOOLS
     return tuple(dict.fromkeys((*base, *spec.allow)))
 
 
@@ -94,6 +95,15 @@ def schema_arg(schema: Mapping[str, Any]) -> str:
 
 
 _UNTRUSTED_CHECKOUT = frozenset({Mode.REVIEW, Mode.GATE})
+
+
+def run_env(spec: RunSpec) -> dict[str, str]:
+    """Environment variables the mode sets for claude.
+
+    Reviewing an untrusted checkout, claude must not put its own git status (branch names and
+    recent commit subjects, raw) into the system prompt, outside the prompt's untrusted section.
+    """
+    return {"CLAUDE_CODE_DISABLE_GIT_INSTRUCTIONS": "1"} if spec.mode in _UNTRUSTED_CHECKOUT else {}
 
 
 def build_argv(binary: str, spec: RunSpec, *, prompt_on_stdin: bool = False) -> list[str]:

@@ -2,8 +2,9 @@
 
 ``run`` never raises for a failed run; it returns a :class:`RunResult` whose ``failure``
 names what went wrong (the one exception: no `claude` binary at all, a ``ClaudeFailure``).
-Success is exit 0, a ``result`` event and ``is_error`` false; ``subtype`` is never trusted
-(error results say ``"subtype":"success"``).
+Success is exit 0, a ``result`` event and ``is_error`` false (and, with a schema, structured
+output that matches it); ``subtype`` is never trusted (error results say ``"subtype":"success"``).
+A failed run's ``structured`` is always None: its output is never used.
 
 Process handling: claude runs in its own process group with stdin closed. The leader is not
 reaped until the group has been killed, so its pid (the group id) cannot be reused while we
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
 import os
 import selectors
 import signal
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ccplugin import proc
-from ccplugin.claude.argv import build_argv
+from ccplugin.claude.argv import build_argv, run_env
 from ccplugin.claude.env import Redactor, claude_env, find_binary
 from ccplugin.claude.stream import ParsedStream, StreamParser
 from ccplugin.claude.types import ClaudeFailure, Event, FailureKind, RunResult, RunSpec
@@ -94,13 +96,17 @@ def run(
     on_spawn: Callable[[proc.Identity], None] | None = None,
     cancel_check: Callable[[], bool] | None = None,
 ) -> RunResult:
-    """Run ``spec`` to completion, a timeout, or a cancel; see the module docstring."""
+    """Run ``spec`` to completion, a timeout, or a cancel; see the module docstring.
+
+    ``env`` is the caller's environment as it is, secrets included: Claude gets it through
+    :func:`claude_env`, and the redactor masks the secrets it held in everything we keep.
+    """
     claude = binary or find_binary(env)
     redact = Redactor.from_env(env)
     started = time.monotonic()
     prompt_file = None
     try:
-        child, prompt_file = _start(claude, spec, claude_env(env))
+        child, prompt_file = _start(claude, spec, claude_env(env) | run_env(spec))
     except _SpawnError as e:
         return RunResult(None, failure=FailureKind.SPAWN, failure_detail=redact(_line(str(e))))
     sink = _Sink(StreamParser(spec.cwd), on_event, redact)
@@ -291,7 +297,8 @@ def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) 
     parsed = sink.parser.outcome()
     stderr = sink.stderr_tail()
     verdict = _classify(spec, parsed, code, reason, stderr)
-    structured = parsed.structured if isinstance(parsed.structured, dict) else None
+    # a failed run's answer is never used, whatever it carried: only a clean, schema-valid run has one
+    structured = parsed.structured if verdict.kind is None and isinstance(parsed.structured, dict) else None
     return RunResult(
         exit_code=code,
         session_id=parsed.session_id,
@@ -305,6 +312,7 @@ def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) 
         num_turns=parsed.num_turns,
         denials=parsed.permission_denials,
         tools_used=parsed.tools_used,
+        tool_calls=parsed.tool_calls,
         files_touched=parsed.files_touched,
         stderr_tail=stderr,
         failure=verdict.kind,
@@ -382,6 +390,9 @@ def _check_structured(schema: dict[str, Any], value: Any) -> _Verdict:
     if not isinstance(value, dict):
         why = f"structured output is not a JSON object but {type(value).__name__}"
         return _Verdict(FailureKind.STRUCTURED_INVALID, why)
+    where = _non_finite(value, "$")
+    if where is not None:  # NaN and Infinity pass `minimum`/`maximum`, and no JSON can hold them
+        return _Verdict(FailureKind.STRUCTURED_INVALID, f"structured output holds NaN or Infinity at {where}")
     import jsonschema  # deferred: only structured runs pay for the import
 
     try:
@@ -395,6 +406,19 @@ def _check_structured(schema: dict[str, Any], value: Any) -> _Verdict:
         FailureKind.STRUCTURED_INVALID,
         f"structured output does not match the schema at {error.json_path}: {error.message}",
     )
+
+
+def _non_finite(value: Any, where: str) -> str | None:
+    """The JSON path of the first NaN or infinite number in ``value``, else None."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else where
+    if isinstance(value, dict):
+        items: Any = ((f"{where}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    return next((found for path, v in items if (found := _non_finite(v, path)) is not None), None)
 
 
 def _exit_words(code: int) -> str:

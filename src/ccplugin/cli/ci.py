@@ -32,6 +32,13 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         action="store_true",
         help="review a fork's code under pull_request_target anyway (it then runs beside your secrets)",
     )
+    gh.add_argument(
+        "--github-login",
+        default="github-actions[bot]",
+        metavar="LOGIN",
+        help="who the token posts as (default github-actions[bot]; a GitHub App token: <app-slug>[bot]); "
+        "only that author's comments count as already reported or as the summary comment",
+    )
     gh.add_argument("--event", metavar="PATH", help="a pull_request event file to use instead of $GITHUB_EVENT_PATH")
     gh.add_argument(
         "--rescue-on-failure",
@@ -83,5 +90,6 @@ def run_args(args: argparse.Namespace) -> int:
         event_path=args.event,
         rescue_on_failure=args.rescue_on_failure,
         rescue_dir=args.rescue_dir,
+        github_login=args.github_login,
     )
     return github.run(options, os.environ)

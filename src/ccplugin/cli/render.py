@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from ccplugin import output
 from ccplugin.errors import CCError, Exit
 from ccplugin.jobs.store import Job, State
+
+T = TypeVar("T")
 
 
 def show(job: Job, as_json: bool) -> int:
@@ -29,7 +34,7 @@ def _review(job: Job, fmt: str) -> tuple[str, int]:
     from ccplugin import plugins
     from ccplugin.review.outcome import ReviewOutcome
 
-    outcome = ReviewOutcome.from_dict(job.result or {})
+    outcome = stored(job, ReviewOutcome.from_dict)
     code = Exit.INTERRUPTED if job.state is State.CANCELLED else outcome.gate.exit_code
     return plugins.render(outcome, fmt), code
 
@@ -38,5 +43,19 @@ def _rescue(job: Job, fmt: str) -> tuple[str, int]:
     from ccplugin.report import rescue as report
     from ccplugin.rescue import RescueOutcome
 
-    outcome = RescueOutcome.from_dict(job.result or {})
+    outcome = stored(job, RescueOutcome.from_dict)
     return report.render(outcome, fmt), outcome.exit_code
+
+
+def stored(job: Job, read: Callable[[dict[str, Any]], T]) -> T:
+    """The job's result read by ``read``; a record it cannot read is an error line, never a pass."""
+    try:
+        if not isinstance(job.result, dict):
+            raise TypeError(f"the result is JSON {type(job.result).__name__}, not an object")
+        return read(job.result)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise CCError(
+            f"job {job.id} has a result this version cannot read ({type(e).__name__}: {e})",
+            f"re-run it; `ccplugin status {job.id}` shows what was recorded",
+            Exit.NOT_REVIEWED,
+        ) from e

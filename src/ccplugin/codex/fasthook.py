@@ -143,25 +143,29 @@ class _Ctx:
 
 
 def _loads(text: str) -> Any:
-    """``json.loads`` through the C scanner alone (``json`` would import ``re``)."""
+    """``json.loads`` through the C scanner alone (``json`` would import ``re``).
+
+    Used alone, the scanner cannot always raise its own error (truncated input such as ``{``
+    is a ``SystemError``): any failure is parsed again by :func:`_loads_slow`, which names it.
+    """
     try:
         import _json
-    except ImportError:  # pragma: no cover (CPython always has it)
-        import json
 
-        try:
-            return json.loads(text)
-        except ValueError as e:
-            raise HookInputError(f"hook input is not valid JSON ({e}); ignored") from None
-    try:
         value, end = _json.make_scanner(_Ctx())(text, 0)  # type: ignore[arg-type]
-    except StopIteration as e:
-        raise HookInputError(f"hook input is not valid JSON (at character {e.value}); ignored") from None
-    except ValueError as e:
-        raise HookInputError(f"hook input is not valid JSON ({e}); ignored") from None
+    except (ImportError, StopIteration, ValueError, SystemError):
+        return _loads_slow(text)
     if end != len(text):
         raise HookInputError(f"hook input is not valid JSON (extra data at character {end}); ignored")
     return value
+
+
+def _loads_slow(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise HookInputError(f"hook input is not valid JSON ({e}); ignored") from None
 
 
 # -- entry ----------------------------------------------------------------------------------

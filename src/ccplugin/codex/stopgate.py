@@ -9,6 +9,8 @@ Off by default (``ccplugin setup --enable-review-gate`` turns it on per workspac
   delivered here). The decision comes from the structured findings in code: a finding at or
   above ``fail_on`` (the repository's setting, else ``high``) blocks with
   ``{"decision": "block", "reason": "BLOCK: …"}``; Codex then continues the turn with that reason.
+- The policy (settings, waivers) is the one committed at the commit the turn started from: an edit
+  the turn makes to a policy file never applies to it, and is itself a ``high`` finding (it blocks).
 - It cannot loop: with ``stop_hook_active`` (Codex stopping again after a block) it reviews again
   only when the tree changed since the last block, and never blocks more than 3 times in a row.
 - 15-minute cap: Codex kills the hook at 900 s, so Claude gets what is left of 870 s; a review
@@ -116,8 +118,8 @@ def decide(stop: StopInput) -> Decision:
     if early is not None:
         memory.save(stop.root, stop.session)
         return early
-    paths = now.changed_since(memory.baseline) if memory.baseline else []
-    decision = judge(*_review(stop, paths, deadline))
+    paths = _turn_paths(stop, memory, now)
+    decision = judge(*_review(stop, paths, deadline, _turn_start(memory)))
     if decision.block:
         memory.blocks += 1
         memory.last_block = now.signature
@@ -145,7 +147,27 @@ def _early(stop: StopInput, memory: Memory, now: Fingerprint) -> Decision | None
     return None
 
 
-def _review(stop: StopInput, paths: list[str], deadline: float) -> tuple[Job | None, str]:
+def _turn_paths(stop: StopInput, memory: Memory, now: Fingerprint) -> list[str]:
+    """The files the turn changed: in the work tree, and in any commit it made (their policy edits count)."""
+    if memory.baseline is None:
+        return []
+    paths = set(now.changed_since(memory.baseline))
+    start = _turn_start(memory)
+    if start and now.head != start:
+        from ccplugin import git
+
+        committed = git.raw_diff(Path(stop.workspace), (start, "HEAD"), stop.env)
+        paths |= {p for e in committed for p in (e.path, e.old_path)}
+    return sorted(paths)
+
+
+def _turn_start(memory: Memory) -> str | None:
+    """The commit the turn started from: its policy judges the turn, whatever the turn committed."""
+    head = memory.baseline.head if memory.baseline else ""
+    return head if head and all(c in "0123456789abcdef" for c in head) else None
+
+
+def _review(stop: StopInput, paths: list[str], deadline: float, policy_rev: str | None) -> tuple[Job | None, str]:
     """Run the gate review as a job; the finished job, or None and why it could not start."""
     from ccplugin.review import engine  # GitPython and the engine: only when a review runs
     from ccplugin.review import job as review_job
@@ -156,6 +178,7 @@ def _review(stop: StopInput, paths: list[str], deadline: float) -> tuple[Job | N
         include=() if any(c in p for p in paths for c in "*?[!") else tuple(paths),  # globs: review all
         max_turns=GATE_TURNS,
         timeout=max(30.0, deadline - time.monotonic() - MARGIN),
+        policy_rev=policy_rev,
     )
     try:
         prep = engine.prepare(request)
@@ -205,11 +228,15 @@ def judge(job: Job | None, why: str) -> Decision:
 def allow_message(outcome: ReviewOutcome, job_id: str) -> str:
     """``ALLOW: Claude reviewed …`` for a review that ran and found nothing gating."""
     files = len(outcome.input.get("files") or [])
+    which = _count(files, "changed file")
+    if outcome.coverage and outcome.coverage.partial:
+        which = f"{outcome.coverage.count} of {which}"
     threshold = outcome.gate.policy.fail_on or DEFAULT_FAIL_ON
-    head = f"ALLOW: Claude reviewed {_count(files, 'changed file')}; no finding at or above {threshold}"
+    head = f"ALLOW: Claude reviewed {which}; no finding at or above {threshold}"
     if outcome.findings:
         head += f" ({_count(len(outcome.findings), 'lower-severity finding')})"
-    return f"{head}\nClaude Code's stop-time review of this turn's edits: `$cc:result {job_id}`."
+    policy = f" (policy: {outcome.policy_source})" if outcome.policy_source else ""
+    return f"{head}\nClaude Code's stop-time review of this turn's edits{policy}: `$cc:result {job_id}`."
 
 
 def _count(n: int, noun: str) -> str:
@@ -238,8 +265,9 @@ def block_reason(outcome: ReviewOutcome, job_id: str) -> str:
         lines.append(f"- [{f.severity}] {f.title} ({where}): {f.recommendation or f.body}")
     if len(gating) > _SHOWN:
         lines.append(f"- and {len(gating) - _SHOWN} more")
+    policy = f" (policy: {outcome.policy_source})" if outcome.policy_source else ""
     lines.append(
         "Fix them before finishing, or tell the user why they are not problems. "
-        f"The full review: `$cc:result {job_id}`."
+        f"The full review{policy}: `$cc:result {job_id}`."
     )
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ccplugin import proc
 from ccplugin.errors import CCError, Exit
+from ccplugin.jobs import private
 from ccplugin.jobs.ids import check_job_id
 
 
@@ -23,7 +24,7 @@ def start_worker(job_id: str, env: Mapping[str, str], log: Path) -> proc.Identit
     """
     argv = [sys.executable, "-m", "ccplugin", "worker", check_job_id(job_id)]
     try:
-        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = private.open_file(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     except OSError as e:
         raise CCError(f"cannot open job log {log} ({e.strerror})", "check `CCPLUGIN_HOME` is writable") from e
     try:

@@ -87,6 +87,8 @@ def _stop_worker(job: Job, grace: float) -> str | None:
     ident = proc.Identity(job.pid, job.pid_start)
     if not ident.alive():
         return None
+    if not proc.owned(ident.pid):  # a record that names another user's process: never ours to stop
+        return f"worker {ident.pid} runs as another user, so it was not signalled"
     if _leads_group(ident.pid):
         gone, target = proc.kill_group(ident, grace), f"-{ident.pid}"
     else:  # e.g. a foreground worker inside the user's shell: signal it alone

@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 
 from ccplugin import proc
 from ccplugin.errors import CCError, Exit
+from ccplugin.jobs import private
 from ccplugin.jobs.ids import JOB_ID_RE, check_job_id, check_job_ref, new_job_id
 from ccplugin.redact import redact, redact_json
 
@@ -412,7 +413,7 @@ class Store:
         path = self.log_path(job_id)
         data = redact(text if text.endswith("\n") else text + "\n").encode("utf-8", "replace")
         data = data[-LOG_CAP // 2 :]
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = private.open_file(path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             os.write(fd, data)
@@ -426,7 +427,9 @@ class Store:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            os.close(private.open_file(self.path, os.O_RDWR | os.O_CREAT))
+            for companion in ("-wal", "-shm"):  # SQLite opens these by name: no planted ones
+                private.check_existing(self.path.with_name(self.path.name + companion))
         except OSError as e:
             raise _unwritable(self.root, e) from e
         with self._guard():
@@ -664,7 +667,7 @@ def _keep_tail(fd: int, size: int, keep: int) -> None:
 
 def _make_private_dir(path: Path, root: Path) -> None:
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private.directory(path)
     except OSError as e:
         raise _unwritable(root, e) from e
 

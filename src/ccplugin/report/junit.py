@@ -6,7 +6,7 @@ as ``<properties>``): gating findings are ``<failure>``, suppressed ones ``<skip
 pass. The gate testcase (classname ``cc-review``, name ``gate``) fails on FAIL, is an
 ``<error>`` when the review could not run (whatever ``on_error`` says: the file reports what
 happened, the exit code carries the policy) and is ``<skipped>`` when there was nothing to
-review (not a pass, not a failure).
+review (not a pass, not a failure); its properties say how much of the change the review saw.
 
 ``junit-xml`` writes suite properties but not testcase ones, so those are added to its output
 with ElementTree; its illegal-character cleaning has already run by then.
@@ -18,6 +18,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ccplugin.hookspecs import hookimpl
+from ccplugin.review.coverage import Coverage
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.model import Finding
 from ccplugin.review.outcome import ReviewOutcome
@@ -57,8 +58,11 @@ def render(o: ReviewOutcome) -> str:
     _unique_names(cases)
     suite = TestSuite(SUITE, [*cases, gate_case(o)], properties=suite_properties(o))
     root = ET.fromstring(to_xml_report_string([suite], prettyprint=False))
-    for element, finding in zip(root.iter("testcase"), o.findings, strict=False):
+    elements = list(root.iter("testcase"))
+    for element, finding in zip(elements, o.findings, strict=False):
         _add_properties(element, case_properties(finding))
+    if o.coverage:
+        _add_properties(elements[-1], gate_properties(o.coverage))
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -72,8 +76,8 @@ def case_name(f: Finding) -> str:
 def finding_case(f: Finding, gating: bool) -> TestCase:
     from junit_xml import TestCase
 
-    line = max(1, f.line_start)
-    case = TestCase(case_name(f), classname=f.file, file=f.file, line=str(line))
+    place = {"file": f.file, "line": str(max(1, f.line_start))} if f.in_repo else {}
+    case = TestCase(case_name(f), classname=f.file, **place)
     detail = _detail(f)
     if gating:
         case.add_failure_info(message=f"[{f.severity}] {f.title}", output=detail, failure_type=f.severity)
@@ -90,7 +94,7 @@ def gate_case(o: ReviewOutcome) -> TestCase:
     case = TestCase(GATE_NAME, classname=GATE_CLASSNAME)
     status, reason = o.gate.status, o.gate.reason
     if status is GateStatus.FAIL:
-        lines = [f"[{f.severity}] {f.title} ({_where(f)})" for f in o.gate.gating]
+        lines = [f"[{f.severity}] {f.title} ({f.where})" for f in o.gate.gating]
         case.add_failure_info(message=reason, output="\n".join(lines), failure_type="gate")
     elif status is GateStatus.ERROR:
         kind = o.error.kind if o.error else "error"
@@ -110,6 +114,7 @@ def suite_properties(o: ReviewOutcome) -> dict[str, str]:
         "gate_reason": o.gate.reason,
         "fail_on": o.gate.policy.fail_on,
         "filter_mode": o.gate.policy.filter_mode,
+        "policy": o.policy_source or None,
         "target": o.target.get("label"),
         "base_ref": o.target.get("base_ref"),
         "merge_base": o.target.get("merge_base"),
@@ -124,6 +129,16 @@ def suite_properties(o: ReviewOutcome) -> dict[str, str]:
         "prompt_version": o.prompt_version or None,
     }
     return {k: str(v) for k, v in values.items() if v is not None}
+
+
+def gate_properties(c: Coverage) -> dict[str, str]:
+    """The gate testcase's properties: how much of the change the review saw."""
+    return {
+        "coverage": c.line(),
+        "coverage_basis": c.basis.value,
+        "covered_files": str(c.count),
+        "changed_files": str(c.total),
+    }
 
 
 def case_properties(f: Finding) -> dict[str, str]:
@@ -160,12 +175,7 @@ def _add_properties(case: ET.Element, props: dict[str, str]) -> None:
 
 
 def _detail(f: Finding) -> str:
-    lines = [f"{_where(f)} [{f.severity}, confidence {f.confidence:g}] {f.title}", "", f.body]
+    lines = [f"{f.where} [{f.severity}, confidence {f.confidence:g}] {f.title}", "", f.body]
     if f.recommendation:
         lines += ["", f"Recommendation: {f.recommendation}"]
     return "\n".join(lines)
-
-
-def _where(f: Finding) -> str:
-    end = f":{f.line_start}-{f.line_end}" if f.line_end > f.line_start else f":{f.line_start}"
-    return f.file + end

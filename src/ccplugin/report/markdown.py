@@ -54,7 +54,7 @@ def _findings(o: ReviewOutcome) -> list[str]:
 
 
 def _finding(f: Finding, gating: bool) -> list[str]:
-    where = f"{f.file}:{f.line_start}" + (f"-{f.line_end}" if f.line_end != f.line_start else "")
+    where = f.where
     tags = [f.location.value, f"fp {f.fingerprint}"]
     if gating:
         tags.insert(0, "GATING")
@@ -77,15 +77,21 @@ def _saw(o: ReviewOutcome) -> list[str]:
     shown = ", ".join(_file_label(f) for f in files[:20]) + (" …" if len(files) > 20 else "")
     out = ["## What the reviewer saw", ""]
     out += [f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.get('additions', 0)} −{inp.get('deletions', 0)}"]
+    if o.coverage:
+        out += [f"- Coverage: {o.coverage.line()}"]
     if files:
         out += [f"- Files: {shown}"]
     cost = "cached, no Claude call" if o.cached else _cost(o.cost_usd)
     effort = f" · effort {o.effort}" if o.effort else ""
     out += [f"- Model: {o.model}{effort} · {cost}"]
+    if o.policy_source:
+        out += [f"- Policy: {o.policy_source}"]
     if o.job_id:
         out += [f"- Job: {o.job_id}"]
     if o.session_id and o.session_persisted:
         out += [f"- Resume: `claude --resume {o.session_id}`"]
+    elif o.session_id:
+        out += ["- Resume: not offered (run with `--no-session-persistence`: no Claude session transcript was kept)"]
     return out
 
 

@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ccplugin.jobs import private
+from ccplugin.redact import redact_json
 from ccplugin.review import prompts
 
 
@@ -34,15 +36,18 @@ class Cache:
         return self.root / f"{k}.json"
 
     def get(self, k: str) -> dict[str, Any] | None:
+        """The entry, or None; a linked or another user's entry (or folder) is refused, not read."""
+        private.directory(self.root)
         try:
-            loaded = json.loads(self._path(k).read_text(encoding="utf-8"))
+            with os.fdopen(private.open_file(self._path(k), os.O_RDONLY), encoding="utf-8") as f:
+                loaded = json.load(f)
         except (OSError, ValueError):
             return None  # a missing or damaged entry is a miss, never an error
         return loaded if isinstance(loaded, dict) else None
 
     def put(self, k: str, value: dict[str, Any]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private.directory(self.root)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(value, f)
+            json.dump(redact_json(value), f)
         os.replace(tmp, self._path(k))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +14,12 @@ from ccplugin.claude.types import ClaudeFailure, FailureKind, Mode, RunResult, R
 from ccplugin.errors import CCError
 from ccplugin.jobs.context import JobContext, run_claude
 from ccplugin.redact import redact_json
-from ccplugin.review import findings, gate, prompts, suppress
+from ccplugin.review import coverage, findings, gate, policy, prompts, suppress
 from ccplugin.review.cache import Cache, key
 from ccplugin.review.collect import PathFilter, ReviewInput, collect
-from ccplugin.review.model import ReviewResult
+from ccplugin.review.model import Finding, ReviewResult
 from ccplugin.review.outcome import ReviewError, ReviewOutcome
+from ccplugin.review.policy import Policy
 from ccplugin.review.target import Target, resolve_target
 
 MODES = ("review", "adversarial-review")
@@ -45,6 +46,10 @@ class ReviewRequest:
     use_cache: bool = True
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    policy_rev: str | None = None  # the commit whose policy judges a working-tree review (default HEAD)
+    # False where no resume is offered (CI): Claude runs with --no-session-persistence, so no
+    # transcript (which holds raw tool results) stays in the runner's Claude config folder
+    persist_session: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,6 +67,7 @@ class Prepared:
     model: str
     effort: str | None
     policy: gate.GatePolicy
+    trusted: Policy  # the settings and waivers from before the change, and where they came from
 
     @property
     def title(self) -> str:
@@ -73,8 +79,8 @@ def prepare(req: ReviewRequest) -> Prepared:
     """Validate everything that can be checked before a job exists (bad input → CCError)."""
     if req.mode not in MODES:
         raise CCError(f"unknown review mode {req.mode!r}", f"use one of: {', '.join(MODES)}")
-    root = git.toplevel(Path(req.cwd))
-    settings = config.load_settings(root).override(
+    target, trusted = _judged_by(git.toplevel(Path(req.cwd)), req)
+    settings = trusted.settings.override(
         fail_on=req.fail_on,
         filter_mode=req.filter_mode,
         on_error=req.on_error,
@@ -85,10 +91,40 @@ def prepare(req: ReviewRequest) -> Prepared:
         effort=req.effort,
     )
     model, effort = models.resolve(settings.model, settings.effort)
-    relevant = PathFilter(settings.include + req.include, settings.exclude + req.exclude)
+    gate_policy = gate.GatePolicy(settings.fail_on, settings.filter_mode, settings.on_error)
+    return Prepared(req, target, settings, model, effort, gate_policy, trusted)
+
+
+def _judged_by(root: Path, req: ReviewRequest) -> tuple[Target, Policy]:
+    """The target, and the policy from before it: the merge-base's for a branch, HEAD's for a working tree.
+
+    With ``auto``, HEAD's policy is read first: its filter decides whether the work tree counts as dirty."""
+    head = policy.at(root, _head_rev(root, req), "HEAD") if _head_policy_needed(req) else None
+    relevant = _path_filter(head.settings if head else config.Settings(), req)
     target = resolve_target(Path(req.cwd), req.scope, req.base, relevant=relevant or None, root=root)
-    policy = gate.GatePolicy(settings.fail_on, settings.filter_mode, settings.on_error)
-    return Prepared(req, target, settings, model, effort, policy)
+    if target.scope == "branch":
+        return target, policy.at(root, target.merge_base, "base")
+    assert head is not None  # only a scope that reads HEAD's policy resolves to the working tree
+    return target, head
+
+
+def _head_policy_needed(req: ReviewRequest) -> bool:
+    """A working tree is judged by HEAD's policy, and ``auto`` asks HEAD's filter whether the tree is dirty."""
+    return req.scope == "working-tree" or (req.scope == "auto" and not (req.base or "").strip())
+
+
+def _head_rev(root: Path, req: ReviewRequest) -> str | None:
+    """``policy_rev`` (the commit a Codex turn started from), else HEAD (None: no commits yet)."""
+    if not req.policy_rev:
+        return git.commit_of(root, "HEAD")
+    rev = git.commit_of(root, req.policy_rev)
+    if rev is None:
+        raise CCError(f"the policy commit `{req.policy_rev}` is not in this repository", "pass a commit of this one")
+    return rev
+
+
+def _path_filter(settings: config.Settings, req: ReviewRequest) -> PathFilter:
+    return PathFilter(settings.include + req.include, settings.exclude + req.exclude)
 
 
 def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
@@ -101,10 +137,11 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
         s.exclude + prep.request.exclude,
         s.budget_bytes,
     )
-    base = _outcome(prep, inp, ctx)
+    edited = policy.edited(prep.target, prep.trusted, PathFilter(prep.request.include, prep.request.exclude))
+    base = _outcome(prep, inp, ctx, edited)
+    marked = policy.findings(edited, inp.hunks)
     if inp.input_mode == "nothing":
-        why = f"nothing to review: {prep.target.label} has no changes"
-        return base(gate=gate.nothing(why, prep.policy))
+        return _nothing(prep, base, marked)
     cache = Cache(ctx.state_root)
     k = key(
         digest=inp.digest(),
@@ -114,9 +151,9 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
         effort=prep.effort,
     )
     hit = cache.get(k) if (prep.request.use_cache and s.cache) else None
-    if hit is not None:
+    if hit is not None and hit.get("coverage"):
         ctx.on_phase("cached")
-        return _finish(prep, base, ReviewResult.from_dict(hit["review"]), hit, cached=True)
+        return _finish(prep, base, ReviewResult.from_dict(hit["review"]), hit, cached=True, marked=marked)
     try:
         run = _run_claude(prep, inp, ctx)
     except ClaudeFailure as e:  # claude missing, or no network inside Codex's sandbox
@@ -125,33 +162,48 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
         from ccplugin.claude.runner import failure_error  # imported when Claude ran, like run_claude's
 
         return _failed(prep, base, failure_error(run), run)
-    if inp.input_mode == "self-collect" and not looked(run):
-        return _failed(prep, base, _SAW_NOTHING, run)
-    assert run.structured is not None  # the runner guarantees structured output on success
+    seen = covered(inp, run)
+    if seen.saw_nothing:
+        return _failed(prep, base, _saw_nothing(seen), run, seen)
+    if run.structured is None:  # the runner gives structured output to a successful run only
+        return _failed(prep, base, _NO_ANSWER, run)
     # the reviewer may quote a secret it read: mask our secrets' values and secret-shaped text
     structured = redact_json(run.structured, claude_env.Redactor.from_env(ctx.env))
-    result = findings.parse(structured, inp.hunks)
-    stored = {"review": result.to_dict(), "run": run.to_dict()}
+    result = findings.parse(structured, inp.hunks, prep.target.repo_root)
+    stored = {"review": result.to_dict(), "run": run.to_dict(), "coverage": seen.to_dict()}
     cache.put(k, stored)
-    return _finish(prep, base, result, stored, cached=False)
+    return _finish(prep, base, result, stored, cached=False, marked=marked)
 
 
-_READERS = frozenset({"Read", "Grep", "Glob", "Bash"})
-_SAW_NOTHING = ClaudeFailure(
-    FailureKind.SAW_NOTHING,
-    "the reviewer never looked at the change: the diff was over budget and it made no read or git call",
-    "re-run, or raise `--budget-bytes` so the diff is inlined",
+_NO_ANSWER = ClaudeFailure(
+    FailureKind.STRUCTURED_MISSING,
+    "claude finished without structured output",
+    "retry; the model answered without the StructuredOutput tool",
 )
 
 
-def looked(run: RunResult) -> bool:
-    """Whether the run made at least one read or git call that was not denied."""
-    reads = sum(1 for label in run.tools_used if label.split(" ", 1)[0] in _READERS)
-    denied = sum(1 for d in run.denials if d.get("tool_name") in _READERS)
-    return reads > denied
+def covered(inp: ReviewInput, run: RunResult) -> coverage.Coverage:
+    """The changed files the review saw: all of them inline, else what its successful calls showed."""
+    if inp.input_mode == "inline":
+        return coverage.of_prompt(inp.files)
+    # the root the reviewer's paths are relative to: the run's working directory (see _run_claude)
+    return coverage.of_tools(inp.files, run.tool_calls, inp.target.repo_root)
 
 
-def _outcome(prep: Prepared, inp: ReviewInput, ctx: JobContext) -> Callable[..., ReviewOutcome]:
+def _saw_nothing(seen: coverage.Coverage) -> ClaudeFailure:
+    return ClaudeFailure(
+        FailureKind.SAW_NOTHING,
+        f"the reviewer never saw the change: the diff was over budget and no successful read or git diff "
+        f"showed any of its {seen.total} changed file(s)",
+        "re-run, or raise `--budget-bytes` so the diff is inlined",
+    )
+
+
+def _outcome(
+    prep: Prepared, inp: ReviewInput, ctx: JobContext, edited: tuple[str, ...]
+) -> Callable[..., ReviewOutcome]:
+    origin = replace(prep.trusted.origin, edited=edited).to_dict()
+
     def build(**fields: Any) -> ReviewOutcome:
         return ReviewOutcome(
             mode=prep.request.mode,
@@ -162,6 +214,7 @@ def _outcome(prep: Prepared, inp: ReviewInput, ctx: JobContext) -> Callable[...,
             focus=prep.request.focus,
             job_id=ctx.job_id,
             prompt_version=prompts.PROMPT_VERSION,
+            policy=origin,
             **fields,
         )
 
@@ -184,19 +237,24 @@ def _run_claude(prep: Prepared, inp: ReviewInput, ctx: JobContext) -> RunResult:
         max_turns=prep.settings.max_turns,
         timeout=prep.settings.timeout,
         json_schema=prompts.schema(),
-        persist_session=True,
+        persist_session=prep.request.persist_session,
     )
     ctx.on_phase("reviewing")
     return run_claude(spec, ctx)
 
 
 def _failed(
-    prep: Prepared, base: Callable[..., ReviewOutcome], failure: ClaudeFailure, run: RunResult
+    prep: Prepared,
+    base: Callable[..., ReviewOutcome],
+    failure: ClaudeFailure,
+    run: RunResult,
+    seen: coverage.Coverage | None = None,
 ) -> ReviewOutcome:
     error = ReviewError(failure.kind.value, failure.message, failure.fix)
     return base(
         gate=gate.error(f"could not review: {error.line()}", prep.policy),
         error=error,
+        coverage=seen,
         session_id=run.session_id,
         usage=run.usage,
         cost_usd=run.cost_usd,
@@ -210,19 +268,37 @@ def _finish(
     stored: dict[str, Any],
     *,
     cached: bool,
+    marked: tuple[Finding, ...],
 ) -> ReviewOutcome:
-    waivers = suppress.load(prep.target.repo_root / prep.settings.waivers)
-    result = suppress.apply(plugins.filter_findings(result), waivers)
+    result = _judged(prep, plugins.filter_findings(result), marked)
     run = stored.get("run", {})
     return base(
         gate=gate.decide(result, prep.policy),
         review=result,
+        coverage=coverage.Coverage.from_dict(stored["coverage"]),
         session_id=run.get("session_id"),
-        session_persisted=bool(run.get("session_id")),
+        session_persisted=bool(run.get("session_id")) and prep.request.persist_session,
         cached=cached,
         usage={} if cached else run.get("usage", {}),
         cost_usd=0.0 if cached else run.get("cost_usd"),
     )
+
+
+def _judged(prep: Prepared, result: ReviewResult, marked: tuple[Finding, ...]) -> ReviewResult:
+    """The findings with the policy-edit ones added (after plugins: no filter can drop them), waivers applied."""
+    added = replace(result, findings=result.findings + marked) if marked else result
+    return suppress.apply(added, prep.trusted.waivers)
+
+
+def _nothing(prep: Prepared, base: Callable[..., ReviewOutcome], marked: tuple[Finding, ...]) -> ReviewOutcome:
+    """Nothing to review; an edit of a policy file (one the policy excludes, say) is still reported and can fail."""
+    why = f"nothing to review: {prep.target.label} has no changes"
+    nothing = gate.nothing(why, prep.policy)
+    if not marked:
+        return base(gate=nothing)
+    result = _judged(prep, ReviewResult("needs-attention", "Only the review policy changed.", ()), marked)
+    decided = gate.decide(result, prep.policy)
+    return base(gate=decided if decided.status is gate.GateStatus.FAIL else nothing, review=result)
 
 
 def not_reviewed(prep: Prepared, error: ReviewError, job_id: str | None = None) -> ReviewOutcome:
@@ -237,4 +313,5 @@ def not_reviewed(prep: Prepared, error: ReviewError, job_id: str | None = None) 
         error=error,
         focus=prep.request.focus,
         job_id=job_id,
+        policy=prep.trusted.origin.to_dict(),
     )

@@ -1,14 +1,22 @@
-"""Structured review output → findings with fingerprints and diff locations."""
+"""Structured review output → findings with fingerprints and diff locations.
+
+This is where the reviewer's text enters the findings model: paths are made repo-relative
+(:func:`ccplugin.review.paths.repo_path`) and text loses its control characters before the
+fingerprint is taken, so every surface, waiver and later push sees the same values.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from ccplugin import controls
 from ccplugin.review.hunks import classify
 from ccplugin.review.model import Finding, Hunk, ReviewResult
+from ccplugin.review.paths import repo_path
 
 _SPACE = re.compile(r"\s+")
 
@@ -19,9 +27,11 @@ def fingerprint(file: str, title: str, severity: str) -> str:
     return hashlib.sha256(f"{file}\0{severity}\0{norm}".encode()).hexdigest()[:16]
 
 
-def parse(structured: Mapping[str, Any], hunks: Mapping[str, tuple[Hunk, ...]]) -> ReviewResult:
-    """Build the result from schema-valid structured output."""
-    findings = tuple(_finding(raw, hunks) for raw in structured.get("findings", []))
+def parse(
+    structured: Mapping[str, Any], hunks: Mapping[str, tuple[Hunk, ...]], root: Path | None = None
+) -> ReviewResult:
+    """Build the result from schema-valid structured output of a review of the repository at ``root``."""
+    findings = tuple(_finding(raw, hunks, root) for raw in structured.get("findings", []))
     return ReviewResult(
         verdict=str(structured["verdict"]),
         summary=str(structured["summary"]).strip(),
@@ -30,12 +40,12 @@ def parse(structured: Mapping[str, Any], hunks: Mapping[str, tuple[Hunk, ...]]) 
     )
 
 
-def _finding(raw: Mapping[str, Any], hunks: Mapping[str, tuple[Hunk, ...]]) -> Finding:
-    file = str(raw["file"]).strip().removeprefix("./")
+def _finding(raw: Mapping[str, Any], hunks: Mapping[str, tuple[Hunk, ...]], root: Path | None) -> Finding:
+    file = repo_path(str(raw["file"]), root, hunks)
     start = int(raw["line_start"])
     end = max(start, int(raw["line_end"]))
     severity = str(raw["severity"])
-    title = str(raw["title"]).strip()
+    title = controls.clean(str(raw["title"])).strip()
     return Finding(
         severity=severity,
         title=title,

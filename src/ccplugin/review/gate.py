@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ccplugin import controls
 from ccplugin.errors import Exit
 from ccplugin.review.model import SEVERITY_RANK, Finding, Location, ReviewResult
 
@@ -42,6 +43,9 @@ class GateOutcome:
     reason: str
     gating: tuple[Finding, ...] = ()
     policy: GatePolicy = GatePolicy()
+
+    def __post_init__(self) -> None:
+        controls.clean_fields(self, "reason")  # it quotes error text and shard reasons
 
     @property
     def exit_code(self) -> int:

@@ -1,10 +1,19 @@
-"""The findings model every reporter renders."""
+"""The findings model every reporter renders.
+
+Its values are safe to render whatever made them (a parse of the reviewer's output, a stored
+record, a shard file, a plugin): text holds no control characters (:mod:`ccplugin.controls`),
+a path is repo-relative or :data:`~ccplugin.review.paths.OUTSIDE`, a confidence is a finite
+number in [0, 1] (anything else is a ``ValueError``: not JSON, so no report could hold it).
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+from ccplugin import controls
+from ccplugin.review import paths
 
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
@@ -31,6 +40,26 @@ class Finding:
     fingerprint: str = ""
     location: Location = Location.OUTSIDE
     suppressed: str | None = None  # the waiver's reason when suppressed
+
+    def __post_init__(self) -> None:
+        controls.clean_fields(self, "severity", "title", "body", "recommendation", "suppressed")
+        object.__setattr__(self, "file", paths.repo_path(self.file))
+        confidence = float(self.confidence)
+        if not 0 <= confidence <= 1:  # NaN fails this too
+            raise ValueError(f"finding confidence must be a number from 0 to 1, not {self.confidence!r}")
+        object.__setattr__(self, "confidence", confidence)
+
+    @property
+    def in_repo(self) -> bool:
+        """Whether the finding names a path of the repository (else :data:`paths.OUTSIDE`)."""
+        return self.file != paths.OUTSIDE
+
+    @property
+    def where(self) -> str:
+        """``file:start`` or ``file:start-end``; just :data:`paths.OUTSIDE` outside the repository."""
+        if not self.in_repo:
+            return self.file
+        return f"{self.file}:{self.line_start}" + (f"-{self.line_end}" if self.line_end > self.line_start else "")
 
     @property
     def rank(self) -> int:
@@ -70,6 +99,10 @@ class ReviewResult:
     summary: str
     findings: tuple[Finding, ...]
     next_steps: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        controls.clean_fields(self, "verdict", "summary")
+        object.__setattr__(self, "next_steps", tuple(controls.clean(str(s)) for s in self.next_steps))
 
     def worst_first(self) -> tuple[Finding, ...]:
         return tuple(sorted(self.findings, key=lambda f: (f.rank, f.file, f.line_start)))

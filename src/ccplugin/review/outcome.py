@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccplugin import controls
+from ccplugin.review.coverage import Coverage
 from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
 from ccplugin.review.model import Finding, ReviewResult
 
@@ -14,6 +16,9 @@ class ReviewError:
     kind: str  # a FailureKind value, or "cancelled"
     message: str
     fix: str = ""
+
+    def __post_init__(self) -> None:
+        controls.clean_fields(self, "kind", "message", "fix")  # a failed run's message can be the model's text
 
     def line(self) -> str:
         return f"{self.message}: {self.fix}" if self.fix else self.message
@@ -37,10 +42,17 @@ class ReviewOutcome:
     usage: dict[str, Any] = field(default_factory=dict)
     cost_usd: float | None = None
     prompt_version: str = ""
+    policy: dict[str, Any] = field(default_factory=dict)  # where the judging policy came from (policy.Origin)
+    coverage: Coverage | None = None  # the changed files the review saw (None: it did not run)
 
     @property
     def input_mode(self) -> str:
         return str(self.input.get("input_mode", "nothing"))
+
+    @property
+    def policy_source(self) -> str:
+        """``.ccplugin.toml at 1a2b3c4 (base)``, ``defaults at … (HEAD)``; empty for an old record."""
+        return str(self.policy.get("source", ""))
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -66,6 +78,8 @@ class ReviewOutcome:
             "usage": self.usage,
             "cost_usd": self.cost_usd,
             "prompt_version": self.prompt_version,
+            "policy": self.policy,
+            "coverage": self.coverage.to_dict() if self.coverage else None,
         }
 
     @classmethod
@@ -91,4 +105,6 @@ class ReviewOutcome:
             usage=d.get("usage") or {},
             cost_usd=d.get("cost_usd"),
             prompt_version=d.get("prompt_version", ""),
+            policy=d.get("policy") or {},
+            coverage=Coverage.from_dict(d["coverage"]) if d.get("coverage") else None,
         )

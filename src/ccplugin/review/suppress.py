@@ -37,22 +37,34 @@ class Waiver:
 
 
 def load(path: Path) -> tuple[Waiver, ...]:
+    """The waivers of a file on disk; none when it does not exist."""
     if not path.is_file():
+        return ()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CCError(f"cannot read waivers file {path}: {e}", f"check the permissions of {path}") from e
+    return parse(data, str(path))
+
+
+def parse(data: bytes | None, where: str) -> tuple[Waiver, ...]:
+    """The waivers of a file's bytes (None: no file); ``where`` names it in errors."""
+    if data is None:
         return ()
     import tomllib  # imported when a waivers file exists: most repositories have none
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise CCError(f"cannot read waivers file {path}: {e}", "fix its TOML") from e
-    entries = data.get("waiver", [])
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise CCError(f"cannot read waivers file {where}: {e}", "fix its TOML") from e
+    entries = doc.get("waiver", [])
     if not isinstance(entries, list):
-        raise CCError(f"waivers file {path}: `waiver` must be an array of tables", "use [[waiver]]")
-    return tuple(_waiver(path, i, e) for i, e in enumerate(entries, 1))
+        raise CCError(f"waivers file {where}: `waiver` must be an array of tables", "use [[waiver]]")
+    return tuple(_waiver(where, i, e) for i, e in enumerate(entries, 1))
 
 
-def _waiver(path: Path, index: int, entry: Any) -> Waiver:
-    where = f"waiver #{index} in {path.name}"
+def _waiver(where: str, index: int, entry: Any) -> Waiver:
+    where = f"waiver #{index} in {where}"
     if not isinstance(entry, dict):
         raise CCError(f"{where} is not a table", "write it as [[waiver]] with keys")
     reason = str(entry.get("reason", "")).strip()

@@ -1,41 +1,74 @@
-"""A loopback fake of the GitHub REST endpoints a pull-request review uses, answering like GitHub.
+"""A loopback, recording fake of the GitHub REST endpoints a pull-request review uses, answering like GitHub.
 
-It keeps pull requests, review comments, reviews and issue comments in memory and logs every
-request (secret headers redacted), on the machinery the fake model APIs share::
+It keeps pull requests (their files per head commit), review comments, reviews and issue
+comments in memory and logs every request (secret headers redacted), on the machinery the fake
+model APIs share::
 
     with FakeGitHub("octo/repo") as gh:
         gh.add_pull(7, head_sha, base_sha, files_from_git(repo, base_sha, head_sha))
         env["GITHUB_API_URL"], env["GITHUB_TOKEN"] = gh.url, gh.WRITE_TOKEN
         ...
-        assert gh.review_comments(7)[0]["line"] == 6
+        assert gh.review_comments(7)[0]["line"] == 6 and gh.violations == []
 
-Routes under ``/repos/{owner}/{name}/``: ``GET pulls/{n}``, ``GET pulls/{n}/files``,
-``GET|POST pulls/{n}/comments``, ``GET|POST pulls/{n}/reviews``, ``GET|POST issues/{n}/comments``,
-``PATCH issues/comments/{id}``. Lists page with ``per_page``/``page`` and a ``Link`` header.
-Like GitHub: a review whose comment is not on a line of the pull request's diff (its hunk
-ranges on the new side, parsed here on their own) is refused whole with 422; a read-only
-token gets 403 on every write; an unknown token 401.
+Routes, under ``/repos/{owner}/{name}/`` and ``/repositories/{id}/`` alike: ``GET pulls/{n}``,
+``GET pulls/{n}/files``, ``GET pulls/{n}/comments``, ``GET|POST pulls/{n}/reviews``,
+``GET|POST issues/{n}/comments``, ``PATCH issues/comments/{id}``. Like GitHub:
+
+- every request body is validated against the request schema of its operation, vendored from
+  GitHub's published description (``github/rest-api-description``, api.github.com 2022-11-28:
+  ``testing/github/rest-requests-2022-11-28.json`` names the commit); a key the schema does not
+  list is refused too. Each violation is a 422 and is kept in :attr:`FakeGitHub.violations`;
+- lists page with ``per_page``/``page`` and a ``Link`` header (``next``, ``last``, ``prev``,
+  ``first``) in GitHub's ``/repositories/{id}/…`` form;
+- a review whose comment is not on a line of the diff of its ``commit_id`` is refused whole with
+  422, and so is any body over 65,536 characters;
+- a read-only token gets 403 "Resource not accessible by integration" on every write, an unknown
+  token 401; :meth:`FakeGitHub.limit_next` scripts 403 secondary rate limits, 429s and primary
+  rate limits (``Retry-After``, ``x-ratelimit-remaining``/``x-ratelimit-reset``).
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import json
 import re
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Literal, cast
 from urllib.parse import parse_qs
+
+import jsonschema
 
 from ccplugin import git
 from ccplugin.testing.scenario import Match
 from ccplugin.testing.server import LoopbackFake, ModelHandler, parse_json
 
-BOT = {"login": "github-actions[bot]", "type": "Bot", "id": 41898282}
+BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+ACTIONS_APP = {"id": 15368, "slug": "github-actions", "name": "GitHub Actions"}
+REPOSITORY_ID = 1296269
+BODY_MAX = 65_536  # characters GitHub accepts in a comment or review body
+SECONDARY = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out "
+    "to GitHub Support for help, please include the request ID 0000:1111:2222222:3333333:44444444."
+)
+Limit = Literal["secondary", "too-many", "primary"]
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
-_ROUTE = re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/(?P<rest>.+)$")
+_ROUTE = re.compile(r"^/(?:repos/(?P<repo>[^/]+/[^/]+)|repositories/(?P<id>\d+))/(?P<rest>.+)$")
 _STATUS = {"A": "added", "M": "modified", "D": "removed", "R": "renamed", "C": "copied", "T": "changed"}
+Answer = tuple[int, Any, dict[str, str]]
+
+
+def _spec() -> dict[str, Any]:
+    text = resources.files("ccplugin.testing").joinpath("github/rest-requests-2022-11-28.json").read_text("utf-8")
+    return cast(dict[str, Any], json.loads(text))
+
+
+OPERATIONS: dict[str, Any] = _spec()["operations"]
 
 
 def commentable_lines(patch: str) -> set[int]:
@@ -69,22 +102,105 @@ def _sections(patch: str, entries: Mapping[str, git.RawEntry]) -> dict[str, tupl
     return section_index(patch, [(e.old_path, e.path) for e in entries.values()])
 
 
+def body_problems(op: str, body: Any) -> list[str]:
+    """Why ``body`` is not a request GitHub's description allows for ``op`` (empty: it is)."""
+    spec = OPERATIONS[op].get("requestBody")
+    if spec is None:
+        return [] if body is None else [f"{op} takes no request body"]
+    if body is None:
+        return [f"{op} needs a JSON body"] if spec["required"] else []
+    schema = spec["schema"]
+    found = [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(body)]
+    return found + _unlisted(schema, body)
+
+
+def _unlisted(schema: Mapping[str, Any], value: Any) -> list[str]:
+    """Keys the schema does not list (GitHub: '"x" is not a permitted key.'), nested objects included."""
+    if schema.get("type") == "array" and isinstance(value, list):
+        return [p for item in value for p in _unlisted(schema.get("items", {}), item)]
+    if schema.get("type") != "object" or not isinstance(value, dict):
+        return []
+    props = schema.get("properties", {})
+    out = [f'"{key}" is not a permitted key.' for key in value if key not in props]
+    return out + [p for key, sub in props.items() if key in value for p in _unlisted(sub, value[key])]
+
+
+def too_long(body: Any) -> bool:
+    """A body (or a review comment's body) over GitHub's 65,536 characters."""
+    if not isinstance(body, dict):
+        return False
+    bodies = [body.get("body"), *(c.get("body") for c in body.get("comments") or [] if isinstance(c, dict))]
+    return any(isinstance(b, str) and len(b) > BODY_MAX for b in bodies)
+
+
+@dataclass(frozen=True)
+class Identity:
+    role: Literal["write", "read"]
+    user: Mapping[str, Any]
+    app: Mapping[str, Any] | None = None  # what issue comments show as ``performed_via_github_app``
+
+
+@dataclass
+class Scripted:
+    """A rate limit to answer the next ``times`` requests whose method and path match."""
+
+    method: str
+    suffix: str
+    kind: Limit
+    retry_after: int | None
+    times: int = 1
+
+
+@dataclass
 class GitHubData:
     """The fake's repository state; every method holds the lock."""
 
-    def __init__(self, repository: str, tokens: Mapping[str, str]) -> None:
-        self.repository = repository
-        self.tokens = dict(tokens)  # token → "write" | "read"
-        self.lock = threading.Lock()
-        self.pulls: dict[int, dict[str, Any]] = {}
-        self.files: dict[int, list[dict[str, Any]]] = {}
-        self.review_comments: dict[int, list[dict[str, Any]]] = {}
-        self.reviews: dict[int, list[dict[str, Any]]] = {}
-        self.issue_comments: dict[int, list[dict[str, Any]]] = {}
-        self._ids = itertools.count(1000)
+    repository: str
+    tokens: dict[str, Identity]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    files: dict[int, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)  # number → head sha → files
+    review_comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    reviews: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    issue_comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    scripted: list[Scripted] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def new_id(self) -> int:
-        return next(self._ids)
+        return next(self.ids)
+
+    def take_limit(self, method: str, path: str) -> Scripted | None:
+        for s in self.scripted:
+            if s.times > 0 and s.method == method and path.endswith(s.suffix):
+                s.times -= 1
+                return s
+        return None
+
+
+def limit_answer(s: Scripted) -> Answer:
+    """A rate-limit refusal as GitHub sends it."""
+    headers = {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4990", "x-ratelimit-resource": "core"}
+    if s.retry_after is not None:
+        headers["retry-after"] = str(s.retry_after)
+    if s.kind == "primary":
+        reset = int(time.time()) + (s.retry_after or 0)
+        headers |= {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
+        headers.pop("retry-after", None)
+        message = f"API rate limit exceeded for installation ID {REPOSITORY_ID}."
+        return 403, _error(message, "rate-limits-for-the-rest-api#primary-rate-limit"), headers
+    status = 403 if s.kind == "secondary" else 429
+    return status, _error(SECONDARY, "rate-limits-for-the-rest-api#about-secondary-rate-limits"), headers
+
+
+def _error(message: str, doc: str, errors: Any = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"message": message, "documentation_url": f"https://docs.github.com/rest/{doc}"}
+    if errors is not None:
+        out["errors"] = errors
+    return out
+
+
+NOT_FOUND: Answer = (404, _error("Not Found", "overview/resources-in-the-rest-api"), {})
 
 
 class _GitHubHandler(ModelHandler[None]):
@@ -95,158 +211,166 @@ class _GitHubHandler(ModelHandler[None]):
         return cast(GitHubData, cast(Any, self.server).github)
 
     def _error_body(self, status: int, error_type: str | None = None, message: str | None = None) -> Any:
-        return {"message": message or "Not Found", "documentation_url": "https://docs.github.com/rest"}
+        return _error(message or "Not Found", "overview/resources-in-the-rest-api")
 
     def _extra_route(self, path: str, query: str, raw: bytes) -> bool:
         body = parse_json(raw)
         m = _ROUTE.match(path)
-        if m is None or m.group("repo") != self.data.repository:
+        if m is None or (m.group("repo") or str(REPOSITORY_ID)) not in (self.data.repository, str(REPOSITORY_ID)):
             return False
-        denied = self._denied()
-        if denied:
-            self._reply(path, query, body, denied[0], {"message": denied[1]})
-            return True
+        if m.group("id") is not None and m.group("id") != str(REPOSITORY_ID):
+            return False
         with self.data.lock:
-            status, payload, headers = self._route(m.group("rest"), parse_qs(query), body)
-        self._reply(path, query, body, status, payload, headers)
-        return True
-
-    def _denied(self) -> tuple[int, str] | None:
-        auth = self.headers.get("authorization", "")
-        token = auth.split(" ", 1)[1] if " " in auth else ""
-        role = self.data.tokens.get(token)
-        if role is None:
-            return 401, "Bad credentials"
-        if role == "read" and self.command in ("POST", "PATCH", "PUT", "DELETE"):
-            return 403, "Resource not accessible by integration"
-        return None
-
-    def _reply(
-        self, path: str, query: str, body: Any, status: int, payload: Any, headers: Mapping[str, str] | None = None
-    ) -> None:
+            status, payload, headers = self._answer_for(m.group("rest"), parse_qs(query), body)
         self._log(path, query, body, None, None, status)
         self._send_json(status, payload, headers)
+        return True
 
-    def _route(self, rest: str, query: Mapping[str, list[str]], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def _answer_for(self, rest: str, query: Mapping[str, list[str]], body: Any) -> Answer:
+        who = self._identity()
+        if who is None:
+            return 401, _error("Bad credentials", "overview/authenticating-to-the-rest-api"), {}
+        limited = self.data.take_limit(self.command, rest)
+        if limited is not None:
+            return limit_answer(limited)
+        route = self._route(rest)
+        if route is None:
+            return NOT_FOUND
+        op, handler, arg = route
+        problems = body_problems(op, body)
+        if problems:
+            self.data.violations += [f"{self.command} {rest}: {p}" for p in problems]
+            return 422, _error("Invalid request.\n\n" + "\n".join(problems), "overview/troubleshooting"), {}
+        if self.command != "GET" and who.role == "read":
+            return 403, _error("Resource not accessible by integration", "overview/permissions-required"), {}
+        if too_long(body):
+            errors = [{"resource": "Body", "code": "custom", "field": "body", "message": "body is too long"}]
+            return 422, _error("Validation Failed", "overview/troubleshooting", errors), {}
+        return handler(self, arg, query, body, who)
+
+    def _identity(self) -> Identity | None:
+        auth = self.headers.get("authorization", "")
+        return self.data.tokens.get(auth.split(" ", 1)[1] if " " in auth else "")
+
+    def _route(self, rest: str) -> tuple[str, Handler, int] | None:
         parts = rest.split("/")
-        if self.command == "PATCH" and parts[:2] == ["issues", "comments"] and parts[2:3] and parts[2].isdigit():
-            return self._patch_issue_comment(int(parts[2]), query, body)
-        key = (self.command, parts[0], parts[2] if len(parts) > 2 else "")
-        if len(parts) < 2 or not parts[1].isdigit():
-            return 404, {"message": "Not Found"}, {}
+        if len(parts) == 3 and parts[:2] == ["issues", "comments"] and parts[2].isdigit():
+            return ("issues/update-comment", _GitHubHandler._patch_issue_comment, int(parts[2]))
+        if len(parts) not in (2, 3) or not parts[1].isdigit():
+            return None
+        found = _ROUTES.get((self.command, parts[0], parts[2] if len(parts) == 3 else ""))
         number = int(parts[1])
-        handler = _ROUTES.get(key)
-        if handler is None:
-            return 404, {"message": "Not Found"}, {}
-        if parts[0] == "pulls" and number not in self.data.pulls:
-            return 404, {"message": "Not Found"}, {}
-        return handler(self, number, query, body)
+        if found is None or (parts[0] == "pulls" and number not in self.data.pulls):
+            return None
+        return found[0], found[1], number
 
     # -- routes -------------------------------------------------------------------------------
 
-    def _pull(self, n: int, query: Mapping[str, list[str]], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def _pull(self, n: int, query: Mapping[str, list[str]], body: Any, who: Identity) -> Answer:
         return 200, self.data.pulls[n], {}
 
-    def _list(self, items: Sequence[Any], query: Mapping[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
-        per_page = min(100, int(query.get("per_page", ["30"])[0]))
-        page = int(query.get("page", ["1"])[0])
+    def _list(self, items: Sequence[Any], query: Mapping[str, list[str]]) -> Answer:
+        per_page = max(1, min(100, int(query.get("per_page", ["30"])[0])))
+        page = max(1, int(query.get("page", ["1"])[0]))
+        last = max(1, -(-len(items) // per_page))
         chunk = list(items[(page - 1) * per_page : page * per_page])
-        headers = {}
-        if page * per_page < len(items):
-            url = f"http://{self.headers.get('host')}{self.path.split('?')[0]}?per_page={per_page}&page={page + 1}"
-            headers["link"] = f'<{url}>; rel="next"'
-        return 200, chunk, headers
+        return 200, chunk, self._links(page, last, per_page)
 
-    def _files(self, n: int, query: Mapping[str, list[str]], body: Any) -> tuple[int, Any, dict[str, str]]:
-        return self._list(self.data.files.get(n, []), query)
+    def _links(self, page: int, last: int, per_page: int) -> dict[str, str]:
+        """GitHub's ``Link`` header: ``/repositories/{id}/…`` URLs, ``next``/``last``, then ``prev``/``first``."""
+        rest = _ROUTE.match(self.path.split("?")[0])
+        assert rest is not None
+        base = f"http://{self.headers.get('host')}/repositories/{REPOSITORY_ID}/{rest.group('rest')}"
+        rels = [("next", page + 1), ("last", last)] if page < last else []
+        rels += [("prev", page - 1), ("first", 1)] if page > 1 else []
+        links = [f'<{base}?per_page={per_page}&page={p}>; rel="{rel}"' for rel, p in rels]
+        return {"link": ", ".join(links)} if links else {}
 
-    def _get_review_comments(
-        self, n: int, query: Mapping[str, list[str]], body: Any
-    ) -> tuple[int, Any, dict[str, str]]:
+    def _files(self, n: int, query: Mapping[str, list[str]], body: Any, who: Identity) -> Answer:
+        return self._list(self.data.files[n].get(self.data.pulls[n]["head"]["sha"], []), query)
+
+    def _get_review_comments(self, n: int, query: Mapping[str, list[str]], body: Any, who: Identity) -> Answer:
         return self._list(self.data.review_comments.get(n, []), query)
 
-    def _get_reviews(self, n: int, query: Mapping[str, list[str]], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def _get_reviews(self, n: int, query: Mapping[str, list[str]], body: Any, who: Identity) -> Answer:
         return self._list(self.data.reviews.get(n, []), query)
 
-    def _post_review(self, n: int, query: Mapping[str, list[str]], body: Any) -> tuple[int, Any, dict[str, str]]:
-        if not isinstance(body, dict):
-            return 400, {"message": "Problems parsing JSON"}, {}
-        comments = body.get("comments") or []
-        bad = [c for c in comments if not self._in_diff(n, c)]
-        if bad:
+    def _post_review(self, n: int, query: Mapping[str, list[str]], body: Any, who: Identity) -> Answer:
+        review_body = body or {}
+        commit = review_body.get("commit_id") or self.data.pulls[n]["head"]["sha"]
+        if commit not in self.data.files[n]:
+            return 422, _error("Unprocessable Entity", "pulls/reviews", [f"No commit found for SHA: {commit}"]), {}
+        comments = review_body.get("comments") or []
+        if any(not self._in_diff(n, commit, c) for c in comments):
             errors = ["Pull request review thread line must be part of the diff"]
-            return 422, {"message": "Unprocessable Entity", "errors": errors}, {}
-        review = {"id": self.data.new_id(), "user": BOT, "body": body.get("body", ""), "state": "COMMENTED"}
-        review["commit_id"] = body.get("commit_id") or self.data.pulls[n]["head"]["sha"]
+            return 422, _error("Unprocessable Entity", "pulls/reviews", errors), {}
+        review = {"id": self.data.new_id(), "user": dict(who.user), "body": review_body.get("body", "")}
+        review |= {"state": "COMMENTED", "commit_id": commit}
         self.data.reviews.setdefault(n, []).append(review)
         for c in comments:
-            self._add_comment(n, c, review)
+            self._add_comment(n, c, review, who)
         return 200, review, {}
 
-    def _post_review_comment(
-        self, n: int, query: Mapping[str, list[str]], body: Any
-    ) -> tuple[int, Any, dict[str, str]]:
-        if not isinstance(body, dict) or not self._in_diff(n, body):
-            return 422, {"message": "Unprocessable Entity", "errors": ["line must be part of the diff"]}, {}
-        return 201, self._add_comment(n, body, None), {}
-
-    def _get_issue_comments(self, n: int, query: Mapping[str, list[str]], body: Any) -> tuple[int, Any, dict[str, str]]:
+    def _get_issue_comments(self, n: int, query: Mapping[str, list[str]], body: Any, who: Identity) -> Answer:
         return self._list(self.data.issue_comments.get(n, []), query)
 
-    def _post_issue_comment(self, n: int, query: Mapping[str, list[str]], body: Any) -> tuple[int, Any, dict[str, str]]:
-        comment = {"id": self.data.new_id(), "user": BOT, "body": (body or {}).get("body", "")}
+    def _post_issue_comment(self, n: int, query: Mapping[str, list[str]], body: Any, who: Identity) -> Answer:
+        comment = issue_comment(self.data.new_id(), body["body"], who)
         self.data.issue_comments.setdefault(n, []).append(comment)
         return 201, comment, {}
 
-    def _patch_issue_comment(
-        self, cid: int, query: Mapping[str, list[str]], body: Any
-    ) -> tuple[int, Any, dict[str, str]]:
+    def _patch_issue_comment(self, cid: int, query: Mapping[str, list[str]], body: Any, who: Identity) -> Answer:
         for comment in itertools.chain.from_iterable(self.data.issue_comments.values()):
             if comment["id"] == cid:
-                comment["body"] = (body or {}).get("body", "")
+                if comment["user"]["login"] != who.user["login"]:  # only the author (or an admin) may edit
+                    return 403, _error("Resource not accessible by integration", "issues/comments"), {}
+                comment["body"] = body["body"]
                 return 200, comment, {}
-        return 404, {"message": "Not Found"}, {}
+        return NOT_FOUND
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _in_diff(self, n: int, comment: Mapping[str, Any]) -> bool:
-        patch = next(
-            (f.get("patch", "") for f in self.data.files.get(n, []) if f["filename"] == comment.get("path")), ""
-        )
+    def _in_diff(self, n: int, commit: str, comment: Mapping[str, Any]) -> bool:
+        files = self.data.files[n][commit]
+        patch = next((f.get("patch", "") for f in files if f["filename"] == comment.get("path")), "")
         lines = commentable_lines(patch or "")
         wanted = [comment.get("line"), *([comment["start_line"]] if comment.get("start_line") is not None else [])]
         if comment.get("side", "RIGHT") != "RIGHT":
             return False
         return all(isinstance(x, int) and x in lines for x in wanted)
 
-    def _add_comment(self, n: int, c: Mapping[str, Any], review: Mapping[str, Any] | None) -> dict[str, Any]:
-        commit = (review or {}).get("commit_id") or self.data.pulls[n]["head"]["sha"]
+    def _add_comment(self, n: int, c: Mapping[str, Any], review: Mapping[str, Any], who: Identity) -> None:
         comment = {
             "id": self.data.new_id(),
-            "user": BOT,
-            "pull_request_review_id": review["id"] if review else None,
+            "user": dict(who.user),
+            "pull_request_review_id": review["id"],
             "path": c.get("path"),
             "line": c.get("line"),
             "start_line": c.get("start_line"),
             "original_line": c.get("line"),
             "position": c.get("line"),
             "side": c.get("side", "RIGHT"),
-            "commit_id": commit,
+            "commit_id": review["commit_id"],
             "body": c.get("body", ""),
         }
         self.data.review_comments.setdefault(n, []).append(comment)
-        return comment
 
 
-_ROUTES = {
-    ("GET", "pulls", ""): _GitHubHandler._pull,
-    ("GET", "pulls", "files"): _GitHubHandler._files,
-    ("GET", "pulls", "comments"): _GitHubHandler._get_review_comments,
-    ("POST", "pulls", "comments"): _GitHubHandler._post_review_comment,
-    ("GET", "pulls", "reviews"): _GitHubHandler._get_reviews,
-    ("POST", "pulls", "reviews"): _GitHubHandler._post_review,
-    ("GET", "issues", "comments"): _GitHubHandler._get_issue_comments,
-    ("POST", "issues", "comments"): _GitHubHandler._post_issue_comment,
+Handler = Callable[[_GitHubHandler, int, Mapping[str, list[str]], Any, Identity], Answer]
+
+
+def issue_comment(cid: int, body: str, who: Identity) -> dict[str, Any]:
+    return {"id": cid, "user": dict(who.user), "body": body, "performed_via_github_app": who.app}
+
+
+_ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
+    ("GET", "pulls", ""): ("pulls/get", _GitHubHandler._pull),
+    ("GET", "pulls", "files"): ("pulls/list-files", _GitHubHandler._files),
+    ("GET", "pulls", "comments"): ("pulls/list-review-comments", _GitHubHandler._get_review_comments),
+    ("GET", "pulls", "reviews"): ("pulls/list-reviews", _GitHubHandler._get_reviews),
+    ("POST", "pulls", "reviews"): ("pulls/create-review", _GitHubHandler._post_review),
+    ("GET", "issues", "comments"): ("issues/list-comments", _GitHubHandler._get_issue_comments),
+    ("POST", "issues", "comments"): ("issues/create-comment", _GitHubHandler._post_issue_comment),
 }
 
 
@@ -258,10 +382,17 @@ class FakeGitHub(LoopbackFake[None]):
     BLOCK_KINDS: ClassVar[frozenset[str]] = frozenset()
     WRITE_TOKEN = "ghs_fake_write_token"
     READ_TOKEN = "ghs_fake_read_only_token"
+    USER_TOKEN = "ghp_fake_someone_elses_token"  # a human collaborator who may comment too
+    USER: ClassVar[dict[str, Any]] = {"login": "mallory", "id": 5150, "type": "User"}
 
     def __init__(self, repository: str = "octo/repo", *, log_path: str | Path | None = None) -> None:
         super().__init__([], log_path=log_path)
-        self.data = GitHubData(repository, {self.WRITE_TOKEN: "write", self.READ_TOKEN: "read"})
+        tokens = {
+            self.WRITE_TOKEN: Identity("write", BOT, ACTIONS_APP),
+            self.READ_TOKEN: Identity("read", BOT, ACTIONS_APP),
+            self.USER_TOKEN: Identity("write", self.USER),
+        }
+        self.data = GitHubData(repository, tokens)
 
     def _matches(self, match: Match, summary: None) -> bool:
         return False
@@ -272,8 +403,11 @@ class FakeGitHub(LoopbackFake[None]):
         return self
 
     def add_pull(self, number: int, head_sha: str, base_sha: str, files: list[dict[str, Any]]) -> dict[str, Any]:
-        """Open (or move on, as after a push) pull request ``number`` with these ``files`` items."""
-        repo = {"full_name": self.data.repository}
+        """Open (or move on, as after a push) pull request ``number`` at ``head_sha`` with these ``files`` items.
+
+        The files of earlier heads stay known: a review may still name an older ``commit_id``.
+        """
+        repo = {"full_name": self.data.repository, "id": REPOSITORY_ID}
         pull = {
             "number": number,
             "state": "open",
@@ -282,14 +416,34 @@ class FakeGitHub(LoopbackFake[None]):
         }
         with self.data.lock:
             self.data.pulls[number] = pull
-            self.data.files[number] = files
+            self.data.files.setdefault(number, {})[head_sha] = files
         return pull
+
+    def limit_next(
+        self, method: str, suffix: str, kind: Limit = "secondary", *, retry_after: int | None = 1, times: int = 1
+    ) -> None:
+        """Answer the next ``times`` ``method`` requests whose path ends with ``suffix`` with a rate limit."""
+        with self.data.lock:
+            self.data.scripted.append(Scripted(method, suffix, kind, retry_after, times))
+
+    def add_issue_comment(self, number: int, body: str, token: str | None = None) -> dict[str, Any]:
+        """A comment someone (by default: the other user) wrote on the pull request."""
+        with self.data.lock:
+            comment = issue_comment(self.data.new_id(), body, self.data.tokens[token or self.USER_TOKEN])
+            self.data.issue_comments.setdefault(number, []).append(comment)
+            return copy.deepcopy(comment)
 
     def outdate_comments(self, number: int) -> None:
         """What GitHub does to review comments whose lines a push changed: ``line`` and ``position`` go null."""
         with self.data.lock:
             for c in self.data.review_comments.get(number, []):
                 c["line"] = c["position"] = None
+
+    @property
+    def violations(self) -> list[str]:
+        """Requests whose body GitHub's published request schema does not allow."""
+        with self.data.lock:
+            return list(self.data.violations)
 
     def review_comments(self, number: int) -> list[dict[str, Any]]:
         with self.data.lock:

@@ -1,0 +1,47 @@
+"""A finding's path as the repository names it, or :data:`OUTSIDE` — never as the reviewer gave it.
+
+The reviewer's ``file`` is untrusted text: ``./a.py``, ``b/a.py`` (a diff prefix), the absolute
+path of the checkout, or ``../../../other-org/repo/blob/main/x`` and ``/etc/passwd``. Every
+surface turns it into something (a SARIF URI under ``%SRCROOT%``, an annotation's ``file``, a link
+to the repository on GitHub), so it is made repo-relative once, here, and stored that way; a path
+that leaves the repository is :data:`OUTSIDE`, which no surface turns into a location.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Collection
+from pathlib import Path
+
+from ccplugin import controls
+
+OUTSIDE = "(outside the repository)"
+_DIFF_PREFIXES = ("a/", "b/")
+
+
+def repo_path(raw: str, root: Path | None = None, changed: Collection[str] = ()) -> str:
+    """The repo-relative POSIX path ``raw`` names, or :data:`OUTSIDE`.
+
+    ``root`` (the repository's top level) makes an absolute path inside it relative; without it
+    every absolute path is outside. ``changed`` (the change's paths) lets a diff prefix go.
+    """
+    if raw == OUTSIDE:
+        return OUTSIDE
+    path = controls.clean(raw).replace("\n", "").replace("\t", "").strip().replace("\\", "/")
+    if path.startswith("/"):
+        path = _under(path, root)
+    path = posixpath.normpath(path) if path else "."
+    if path in (".", "..") or path.startswith(("../", "/")):
+        return OUTSIDE
+    if path not in changed and path[:2] in _DIFF_PREFIXES and path[2:] in changed:
+        return path[2:]
+    return path
+
+
+def _under(path: str, root: Path | None) -> str:
+    """``path`` relative to ``root`` (as given or resolved) when inside it, else unchanged."""
+    path = posixpath.normpath(path)
+    for base in {str(root), str(root.resolve())} if root is not None else ():
+        if path.startswith(base.rstrip("/") + "/"):
+            return path[len(base.rstrip("/")) + 1 :]
+    return path
