@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ccplugin.claude.types import Mode, RunSpec
@@ -35,12 +36,9 @@ _GIT_READ = (
     "cat-file",
 )
 
-READ_ONLY_TOOLS: tuple[str, ...] = (
-    "Read",
-    "Glob",
-    "Grep",
-    *(f"Bash(git {cmd}:*)" for cmd in _GIT_READ),
-)
+# Read, Glob and Grep need no rule: Claude allows them inside the working directory and, with
+# dontAsk, denies them outside it; a bare ``Read`` rule would allow every file on the machine
+READ_ONLY_TOOLS: tuple[str, ...] = tuple(f"Bash(git {cmd}:*)" for cmd in _GIT_READ)
 
 # writing or command-running flags of the commands allowed above
 DENIED_TOOLS: tuple[str, ...] = (
@@ -52,6 +50,9 @@ DENIED_TOOLS: tuple[str, ...] = (
 
 # rescue --write: edit files, and run the project's tests to check a fix
 WRITE_TOOLS: tuple[str, ...] = (
+    "Read",
+    "Glob",
+    "Grep",
     *READ_ONLY_TOOLS,
     "Edit",
     "MultiEdit",
@@ -67,6 +68,66 @@ WRITE_TOOLS: tuple[str, ...] = (
     "Bash(cargo test:*)",
 )
 
+# the tools a run is offered (``--tools``): everything else (Agent, EnterWorktree, WebFetch,
+# Skill, cron and task tools, ...) does not exist for it; StructuredOutput still comes with
+# --json-schema. Names a CLI does not know are ignored (2.1.197 and 2.1.332 have no MultiEdit).
+READ_TOOLSET: tuple[str, ...] = ("Read", "Grep", "Glob", "Bash")
+WRITE_TOOLSET: tuple[str, ...] = (*READ_TOOLSET, "Edit", "MultiEdit", "Write", "NotebookEdit")
+# for a CLI without --tools: every built-in tool a run does not need, denied by name
+UNNEEDED_BUILTINS: tuple[str, ...] = (
+    "Agent",
+    "Task",
+    "EnterWorktree",
+    "ExitWorktree",
+    "WebFetch",
+    "WebSearch",
+    "Skill",
+    "SlashCommand",
+    "CronCreate",
+    "CronDelete",
+    "CronList",
+    "TaskCreate",
+    "TaskGet",
+    "TaskList",
+    "TaskOutput",
+    "TaskStop",
+    "TaskUpdate",
+    "TodoWrite",
+    "SendMessage",
+    "ScheduleWakeup",
+    "Workflow",
+    "ListAgents",
+    "ToolSearch",
+    "ReportFindings",
+    "BashOutput",
+    "KillShell",
+    "ExitPlanMode",
+    "LSP",
+)
+_WRITE_ONLY = ("Edit", "MultiEdit", "Write", "NotebookEdit")
+# the first version checked to take --tools (2.1.197 and 2.1.332 both do)
+TOOLS_FLAG_SINCE = (2, 1, 197)
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """What a run may reach besides its mode's rules.
+
+    ``explicit_tools``: the CLI takes ``--tools`` (else the unneeded built-ins are denied by
+    name); ``private``: folders and files never read nor written even inside the working
+    directory (the state folder, Claude's config); ``guard``: the command of the PreToolUse
+    hook of read-only runs (:mod:`ccplugin.claude.guard`), None for none.
+    """
+
+    explicit_tools: bool = True
+    private: tuple[str, ...] = ()
+    guard: str | None = None
+
+
+def supports_tools_flag(version: tuple[int, int, int] | None) -> bool:
+    return version is not None and version >= TOOLS_FLAG_SINCE
+
+
 _PERMISSION_MODE = {
     Mode.REVIEW: "dontAsk",
     Mode.GATE: "dontAsk",
@@ -79,6 +140,29 @@ def allowed_tools(spec: RunSpec) -> tuple[str, ...]:
     """The allow rules for ``spec``'s mode plus its extra rules, without duplicates."""
     base = WRITE_TOOLS if spec.mode is Mode.RESCUE_WRITE else READ_ONLY_TOOLS
     return tuple(dict.fromkeys((*base, *spec.allow)))
+
+
+def tool_args(spec: RunSpec, confinement: Confinement) -> list[str]:
+    """``--tools`` with the mode's set; nothing for a CLI without the flag (see :func:`denied_tools`)."""
+    if not confinement.explicit_tools:
+        return []
+    return ["--tools", ",".join(WRITE_TOOLSET if spec.mode is Mode.RESCUE_WRITE else READ_TOOLSET)]
+
+
+def denied_tools(spec: RunSpec, confinement: Confinement) -> tuple[str, ...]:
+    """The git flag rules; per private path a deny rule for every file tool (``//`` is absolute);
+    without ``--tools``, every built-in tool the mode does not need."""
+    writes = spec.mode is Mode.RESCUE_WRITE
+    tools = ("Read", "Glob", "Grep", "Edit", "Write") if writes else ("Read", "Glob", "Grep")
+    rules = [f"{tool}(/{path}{suffix})" for path in confinement.private for tool in tools for suffix in ("", "/**")]
+    unneeded = () if confinement.explicit_tools else (*UNNEEDED_BUILTINS, *(() if writes else _WRITE_ONLY))
+    return tuple(dict.fromkeys((*DENIED_TOOLS, *rules, *unneeded)))
+
+
+def guard_settings(command: str) -> str:
+    """``--settings`` JSON that runs ``command`` before every Bash and Glob call."""
+    hook = {"type": "command", "command": command}
+    return json.dumps({"hooks": {"PreToolUse": [{"matcher": "Bash|Glob", "hooks": [hook]}]}}, separators=(",", ":"))
 
 
 def schema_arg(schema: Mapping[str, Any]) -> str:
@@ -96,8 +180,11 @@ def schema_arg(schema: Mapping[str, Any]) -> str:
 _UNTRUSTED_CHECKOUT = frozenset({Mode.REVIEW, Mode.GATE})
 
 
-def build_argv(binary: str, spec: RunSpec, *, prompt_on_stdin: bool = False) -> list[str]:
+def build_argv(
+    binary: str, spec: RunSpec, *, prompt_on_stdin: bool = False, confinement: Confinement | None = None
+) -> list[str]:
     """The full argv; with ``prompt_on_stdin`` the prompt is left out (Claude reads stdin)."""
+    confinement = confinement or Confinement()
     argv = [binary, "-p", "--output-format", "stream-json", "--verbose"]
     if spec.model:
         argv += ["--model", spec.model]
@@ -114,8 +201,11 @@ def build_argv(binary: str, spec: RunSpec, *, prompt_on_stdin: bool = False) -> 
     if spec.mode in _UNTRUSTED_CHECKOUT:
         # the reviewed change may ship .claude/settings.json hooks or .mcp.json servers: never load them
         argv += ["--setting-sources", "user", "--strict-mcp-config"]
+    if confinement.guard and spec.mode is not Mode.RESCUE_WRITE:
+        argv += ["--settings", guard_settings(confinement.guard)]
+    argv += tool_args(spec, confinement)
     argv += ["--allowedTools", *allowed_tools(spec)]
-    argv += ["--disallowedTools", *DENIED_TOOLS]
+    argv += ["--disallowedTools", *denied_tools(spec, confinement)]
     if not prompt_on_stdin:
         argv += ["--", spec.prompt]
     return argv
