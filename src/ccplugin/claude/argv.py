@@ -1,12 +1,32 @@
-"""The `claude -p` command line for one run: output format, model, limits, permissions.
+"""The `claude -p` command line for one run: output format, model, limits, tools, permissions.
 
-Permission facts this relies on (claude 2.1.197, checked against a loopback fake API):
+Permission facts this relies on (claude 2.1.197 and 2.1.332, checked against a loopback fake API):
 
 - ``--permission-mode dontAsk`` denies every tool call not allowed by a rule, without asking.
-  Claude Code also auto-allows commands it knows to be read-only (``ls``, ``grep``, ``git
-  diff``) and refuses their writing flags (``git diff --output=…``). An explicit prefix rule
-  such as ``Bash(git diff:*)`` *widens* that: it lets ``--output=<file>`` through. So every
-  git rule is paired with deny rules (``--disallowedTools``, which win over allow rules).
+  Claude Code also auto-allows commands it knows to be read-only (``ls``, ``cat``, ``grep``,
+  ``git diff``) *inside the working directory* and refuses their writing flags (``git diff
+  --output=…``). An explicit prefix rule such as ``Bash(git diff:*)`` *widens* that: it lets
+  ``--output=<file>`` through. So every git rule is paired with deny rules
+  (``--disallowedTools``, which win over allow rules).
+- ``Read``, ``Glob`` and ``Grep`` need no rule inside the working directory, and are denied
+  outside it, ``..`` paths and symlinks that resolve outside included. A bare ``Read`` (or
+  ``Glob``, ``Grep``) allow rule allows *every* file on the machine: ``/etc/shadow``,
+  ``~/.claude/.credentials.json``, ``/proc/<pid>/environ``. Read-only runs have none.
+- ``Tool(//abs/path/**)`` is an absolute path rule (``/path`` is relative to the settings
+  file); as a deny rule it stops Read, Glob and Grep (and Bash's ``cat``/``ls`` of it) even
+  inside the working directory: the state folder, Claude's config and ``.git`` stay private.
+- What dontAsk still lets through, so a ``PreToolUse`` hook (``--settings``, loaded with
+  ``--setting-sources user`` too; exit 2 refuses, its stderr goes to the model) guards Bash and
+  Glob in read-only runs (:mod:`ccplugin.claude.guard`): ``grep -r x .`` walks into a private
+  folder inside the repository; ``git diff <outside file> <file>`` (an implicit ``--no-index``)
+  and ``git blame --contents <outside file>`` read outside; with 2.1.197 a Glob whose
+  *pattern* is absolute lists outside files (2.1.332 denies it).
+- ``--tools A,B`` (both versions) is the whole built-in tool set the model is offered; a name
+  the CLI does not know is ignored; ``StructuredOutput`` still comes with ``--json-schema``. A
+  call of any other tool (EnterWorktree, Agent, WebFetch, ...) is "No such tool available".
+  Without it, 2.1.197 offers 26 tools, 2.1.332 14 (EnterWorktree, Agent with ``isolation:
+  "worktree"``, cron/task tools and WebFetch among them). For a CLI older than the first
+  version checked, every unneeded built-in is denied by name instead.
 - ``acceptEdits`` lets Claude edit files and run file-system commands inside the working
   directory; any other command needs a rule. ``bypassPermissions`` is refused as root (CI).
 - Both tool flags are variadic: one flag followed by one argv element per rule. The prompt

@@ -2,7 +2,9 @@
 
 ``claude --version`` prints ``2.1.197 (Claude Code)``. The answer is kept in
 ``<state root>/claude-versions.json`` under the binary's realpath, mtime and size, so an
-upgrade in place is asked again and every other run costs one ``stat``.
+upgrade in place is asked again and every other run costs one ``stat``. A binary that gives
+no version (or none within ``TIMEOUT``) is remembered as such: it gets the fallback, which is
+as safe, and is not asked again.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from ccplugin import paths
 
 CACHE_FILE = "claude-versions.json"
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)\.(\d+)")
-_TIMEOUT = 15.0
+TIMEOUT = 5.0
 
 Version = tuple[int, int, int]
 
@@ -36,10 +38,9 @@ def of(binary: str, env: Mapping[str, str]) -> Version | None:
     known = _load(cache)
     if key in known:
         return parse(known[key])
-    text = _ask(real, env)
-    if text is not None:
-        _store(cache, {**known, key: text})
-    return parse(text or "")
+    text = _ask(real, env) or ""
+    _store(cache, {**known, key: text})
+    return parse(text)
 
 
 def parse(text: str) -> Version | None:
@@ -55,7 +56,7 @@ def _ask(binary: str, env: Mapping[str, str]) -> str | None:
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=_TIMEOUT,
+            timeout=TIMEOUT,
             check=False,
         )
     except (OSError, subprocess.SubprocessError):
