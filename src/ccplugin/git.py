@@ -87,7 +87,6 @@ SAFE_CONFIG: tuple[tuple[str, str], ...] = (
     ("gpg.openpgp.program", "false"),
     ("gpg.x509.program", "false"),
     ("gpg.ssh.program", "false"),
-    ("diff.external", ""),
 )
 _DRIVER_KEY = re.compile(r"^(diff\..+\.(command|textconv)|filter\..+\.(clean|smudge|process|required))$", re.DOTALL)
 _ENV_DROPPED = ("GIT_EXTERNAL_DIFF", "GIT_PAGER", "GIT_CONFIG_PARAMETERS")
