@@ -201,3 +201,16 @@ def test_ccplugin_git_runs_no_configured_program(repo: Path, tmp_path: Path) -> 
     found = collect(resolve_target(repo, "working-tree"))
     assert "-    return a + b" in found.diff
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("ran")) == []
+
+
+def test_the_scratch_index_still_sees_a_racy_change(repo: Path) -> None:
+    """A same-size change within the second of the commit is seen only because the copy keeps
+    the index's mtime: git re-reads the entries that are not older than the index file."""
+    calc = repo / "calc.py"
+    time.sleep(1 - time.time() % 1)  # commit and change within one second
+    calc.write_text("def add(a, b):\n    return a * b\n")
+    run_git(repo, "commit", "-q", "-am", "times")
+    calc.write_text("def add(a, b):\n    return a / b\n")
+    time.sleep(1.1)  # the scratch copy is made a second later
+    found = collect(resolve_target(repo, "working-tree"))
+    assert [f.path for f in found.files] == ["calc.py"]

@@ -150,7 +150,7 @@ def scratch_index(root: Path, env: Mapping[str, str] | None = None) -> Iterator[
         return
     with tempfile.TemporaryDirectory(prefix="ccplugin-index-") as tmp:
         copy = Path(tmp, "index")
-        shutil.copyfile(index, copy)
+        shutil.copy2(index, copy)  # its mtime too: git trusts the stat data of entries older than it
         yield {**base, "GIT_INDEX_FILE": str(copy)}
 
 
