@@ -248,10 +248,23 @@ def test_grep_over_another_process_environ_is_denied(
     denied(attack(stage, cc_fake_claude, "Grep", call))
 
 
-def test_grep_does_not_follow_a_symlinked_folder_out(stage: Stage, cc_fake_claude: Any) -> None:
-    (stage.repo / "vendor").symlink_to(stage.outside, target_is_directory=True)
-    out = attack(stage, cc_fake_claude, "Grep", {"pattern": "CCSECRET", "output_mode": "content"})
-    assert "CCSECRET" not in out.result.content
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("Grep", {"pattern": "CCSECRET", "output_mode": "content"}),
+        ("Grep", {"pattern": "CCSECRET", "path": "{repo}/vendor", "output_mode": "content"}),
+        ("Glob", {"pattern": "**/*", "path": "{repo}/vendor"}),
+        ("Glob", {"pattern": "vendor/**/*"}),
+        ("Read", {"file_path": "{repo}/vendor/secret.txt"}),
+    ],
+    ids=["grep-repo", "grep-link", "glob-link", "glob-through-link", "read-through-link"],
+)
+def test_a_symlinked_folder_does_not_lead_out(
+    stage: Stage, cc_fake_claude: Any, name: str, call: dict[str, str]
+) -> None:
+    (stage.repo / "vendor").symlink_to(stage.outside, target_is_directory=True)  # a change may add one
+    out = attack(stage, cc_fake_claude, name, {k: v.replace("{repo}", str(stage.repo)) for k, v in call.items()})
+    assert "CCSECRET" not in out.result.content and "secret.txt" not in out.result.content
 
 
 @pytest.mark.parametrize(
