@@ -151,7 +151,8 @@ def scratch_index(root: Path, env: Mapping[str, str] | None = None) -> Iterator[
     with tempfile.TemporaryDirectory(prefix="ccplugin-index-") as tmp:
         copy = Path(tmp, "index")
         shutil.copy2(index, copy)  # its mtime too: git trusts the stat data of entries older than it
-        yield {**base, "GIT_INDEX_FILE": str(copy)}
+        # a split index would have git freshen (or expire) the shared index files in .git
+        yield with_config({**base, "GIT_INDEX_FILE": str(copy)}, [("core.splitIndex", "false")])
 
 
 def run(
