@@ -170,10 +170,11 @@ def tool_args(spec: RunSpec, confinement: Confinement) -> list[str]:
 
 
 def denied_tools(spec: RunSpec, confinement: Confinement) -> tuple[str, ...]:
-    """The git flag rules; per private path a deny rule for every file tool (``//`` is absolute);
-    without ``--tools``, every built-in tool the mode does not need."""
+    """The git flag rules; per private path a ``Read`` deny rule (it covers Glob, Grep and Bash's
+    ``cat``/``ls``; ``//`` is absolute) and an ``Edit`` one when the run writes (it covers every
+    file-editing tool); without ``--tools``, every built-in tool the mode does not need."""
     writes = spec.mode is Mode.RESCUE_WRITE
-    tools = ("Read", "Glob", "Grep", "Edit", "Write") if writes else ("Read", "Glob", "Grep")
+    tools = ("Read", "Edit") if writes else ("Read",)
     rules = [f"{tool}(/{path}{suffix})" for path in confinement.private for tool in tools for suffix in ("", "/**")]
     unneeded = () if confinement.explicit_tools else (*UNNEEDED_BUILTINS, *(() if writes else _WRITE_ONLY))
     return tuple(dict.fromkeys((*DENIED_TOOLS, *rules, *unneeded)))
