@@ -35,6 +35,8 @@ SPEC = RunSpec(prompt="p", cwd="/repo", mode=Mode.REVIEW, model="m", effort=None
         "git diff HEAD -- '*.py'",
         "git log HEAD@{1}",
         "git blame -L 1,5 calc.py",
+        "git show :/fix",
+        "git show :calc.py",
     ],
 )
 def test_guard_lets_read_only_git_through(command: str) -> None:

@@ -1,7 +1,7 @@
 """Claude Code ``PreToolUse`` hook of a read-only run: Bash runs read-only git, Glob stays home.
 
-Claude starts it as ``python -I -S guard.py <root>`` (standard library only, no ccplugin
-import: it runs once per tool call and must start fast). It reads the hook's JSON on stdin and
+Claude starts it as ``python -I -S guard.py`` in the working directory (standard library only,
+no ccplugin import: it runs once per tool call and must start fast). It reads the hook's JSON on stdin and
 exits 2 with one line on stderr to refuse the call (Claude hands the line to the model), 0 to
 leave the decision to Claude's own permission rules, which still apply after it.
 
@@ -100,6 +100,8 @@ def argument_refusal(subcommand: str, word: str) -> str | None:
     if _SIGNATURE in word:
         return "signature placeholders (%G) are not allowed in a review"
     value = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
+    if value.startswith(":/"):
+        return None
     return path_refusal(value.split(":", 1)[1] if _is_rev_path(value) else value)
 
 
@@ -112,7 +114,8 @@ def _forbidden_option(subcommand: str, word: str) -> bool:
 
 
 def _is_rev_path(value: str) -> bool:
-    return ":" in value and not value.startswith(("/", "."))
+    """``<rev>:<path>`` (``HEAD:calc.py``, ``:calc.py``); ``:/<text>`` names a commit, not a path."""
+    return ":" in value and not value.startswith(("/", ".", ":/"))
 
 
 def path_refusal(value: str) -> str | None:
