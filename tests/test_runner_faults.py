@@ -23,6 +23,9 @@ from ccplugin.claude.types import ClaudeFailure, Event, FailureKind, Mode, RunSp
 
 PRELUDE = f"""#!{sys.executable}
 import json, os, signal, subprocess, sys, time
+if sys.argv[1:] == ["--version"]:  # like the real CLI (the runner asks once per binary)
+    print("2.1.197 (Claude Code)")
+    sys.exit(0)
 SID = "11111111-2222-4333-8444-555555555555"
 def emit(obj):
     sys.stdout.write(json.dumps(obj) + "\\n")

@@ -172,7 +172,7 @@ def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> tuple[engin
 def worktree_diff(tree: Path, env: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
     """The worktree's changes against HEAD (new files included) and the paths they touch."""
     git.run(tree, ["add", "--intent-to-add", "--", ".", *_NOISE], env)
-    patch = git.run(tree, ["diff", "--binary", "HEAD", "--", ".", *_NOISE], env).out
+    patch = git.run(tree, ["diff", "--binary", "--no-ext-diff", "--no-textconv", "HEAD", "--", ".", *_NOISE], env).out
     names = git.run(tree, ["diff", "--name-only", "-z", "HEAD", "--", ".", *_NOISE], env).out
     return patch, tuple(n for n in names.split("\0") if n)
 

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ccplugin import proc
-from ccplugin.claude.argv import build_argv, run_env
+from ccplugin.claude import confine
+from ccplugin.claude.argv import Confinement, build_argv, run_env
 from ccplugin.claude.env import Redactor, claude_env, find_binary
 from ccplugin.claude.stream import ParsedStream, StreamParser
 from ccplugin.claude.types import ClaudeFailure, Event, FailureKind, RunResult, RunSpec
@@ -103,10 +104,23 @@ def run(
     """
     claude = binary or find_binary(env)
     redact = Redactor.from_env(env)
+    with confine.shielded_env(spec, claude_env(env)) as child_env:
+        return _run(spec, claude, child_env, redact, on_event, on_spawn, cancel_check)
+
+
+def _run(
+    spec: RunSpec,
+    claude: str,
+    env: dict[str, str],
+    redact: Redactor,
+    on_event: Callable[[Event], None] | None,
+    on_spawn: Callable[[proc.Identity], None] | None,
+    cancel_check: Callable[[], bool] | None,
+) -> RunResult:
     started = time.monotonic()
     prompt_file = None
     try:
-        child, prompt_file = _start(claude, spec, claude_env(env) | run_env(spec))
+        child, prompt_file = _start(claude, spec, env | run_env(spec), confine.confinement(spec, env, claude))
     except _SpawnError as e:
         return RunResult(None, failure=FailureKind.SPAWN, failure_detail=redact(_line(str(e))))
     sink = _Sink(StreamParser(spec.cwd), on_event, redact)
@@ -136,15 +150,17 @@ def failure_error(result: RunResult) -> ClaudeFailure:
 # ---- starting
 
 
-def _start(claude: str, spec: RunSpec, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str | None]:
+def _start(
+    claude: str, spec: RunSpec, env: dict[str, str], confinement: Confinement
+) -> tuple[subprocess.Popen[bytes], str | None]:
     if not os.path.isdir(spec.cwd):
         raise _SpawnError(f"working directory {spec.cwd} does not exist")
     if len(spec.prompt.encode("utf-8", "surrogatepass")) <= PROMPT_ARG_LIMIT:
-        return _spawn(build_argv(claude, spec), spec.cwd, env), None
+        return _spawn(build_argv(claude, spec, confinement=confinement), spec.cwd, env), None
     path = _prompt_file(spec.prompt)
     resolved = claude if os.sep in claude else proc.which(claude, env) or claude
     argv = [sys.executable, "-I", "-S", "-c", _STDIN_SHIM, path]
-    argv += build_argv(os.path.abspath(resolved), spec, prompt_on_stdin=True)
+    argv += build_argv(os.path.abspath(resolved), spec, prompt_on_stdin=True, confinement=confinement)
     try:
         return _spawn(argv, spec.cwd, env), path
     except BaseException:
