@@ -105,8 +105,10 @@ def test_rescue_write_edits_with_accept_edits() -> None:
     assert values_after(argv, "--permission-mode") == ["acceptEdits"]
     allowed = values_after(argv, "--allowedTools")
     assert allowed == list(WRITE_TOOLS)
+    offered = values_after(argv, "--tools")[0].split(",")
     for tool in ("Read", "Edit", "Write", "Glob", "Grep", "MultiEdit"):
-        assert tool in allowed
+        assert tool in offered
+        assert tool not in allowed  # a bare rule reaches every file on the machine; acceptEdits covers the cwd
     assert "Bash" not in allowed  # only rules, never every command
 
 

@@ -169,11 +169,13 @@ def test_no_secret_in_anything_written_posted_or_sent(
     reports = ("--junit", str(out / "cc.xml"), "--sarif", str(out / "cc.sarif"), "--result-json", str(out / "r.json"))
     run: CliRun = ci(planted, env, "--fail-on", "high", "--rescue-on-failure", *reports)
     assert run.code == code, run.err
-    if code == 1:  # the reviewer did read them: the test is not blind
-        results = " ".join(
-            t.content for r in claude.fake.message_requests() if r.summary for t in r.summary.tool_results
-        )
-        assert HEADER_B64 in results and INI_SECRET in results
+    if code == 1:  # the reviewer did read what it may: the test is not blind
+        results = [t for r in claude.fake.message_requests() if r.summary for t in r.summary.tool_results]
+        assert INI_SECRET in " ".join(t.content for t in results)
+        # .git is private to a review (its config holds the checkout's token); the findings quote
+        # the header anyway, so its masking is still what keeps it out of everything written
+        assert HEADER_B64 not in " ".join(t.content for t in results)
+        assert any(t.is_error and "denied" in t.content for t in results)
         assert (planted.work / "cc-rescue.md").exists()
         assert "Resume: not offered" in run.out  # no session transcript, and the report says so
     state, config_dir = Path(env["CCPLUGIN_HOME"]), Path(env["CLAUDE_CONFIG_DIR"])
