@@ -37,6 +37,8 @@ SPEC = RunSpec(prompt="p", cwd="/repo", mode=Mode.REVIEW, model="m", effort=None
         "git blame -L 1,5 calc.py",
         "git show :/fix",
         "git show :calc.py",
+        "git diff HEAD 2>&1 | head -200",
+        "git log -p | tail -n 40",
     ],
 )
 def test_guard_lets_read_only_git_through(command: str) -> None:
@@ -51,7 +53,10 @@ def test_guard_lets_read_only_git_through(command: str) -> None:
         ("git -c core.pager=x log", "only read-only git"),
         ("git fetch", "only read-only git"),
         ("git log; rm x", "shell syntax"),
-        ("git log | head", "shell syntax"),
+        ("git log | sh", "shell syntax"),
+        ("git log | head -3 | sh", "shell syntax"),
+        ("git log | head /etc/shadow", "shell syntax"),
+        ("git log | head > x", "shell syntax"),
         ("git log $(id)", "shell syntax"),
         ("git diff --output=x", "--output"),
         ("git diff --outp=x", "--outp"),

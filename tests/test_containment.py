@@ -375,7 +375,7 @@ def test_ccplugin_own_diff_runs_no_configured_program(hostile: Stage, cc_fake_cl
     ["git diff", "git log -p -2", "git show HEAD", "git blame doc.md"],
 )
 def test_reviewer_git_runs_no_configured_program(hostile: Stage, cc_fake_claude: Any, command: str) -> None:
-    out = attack(hostile, cc_fake_claude, "Bash", {"command": command}, "--budget-bytes", "10")
+    out = attack(hostile, cc_fake_claude, "Bash", {"command": command})
     assert not out.result.is_error, out.result.content
     assert "doc" in out.result.content  # git worked, without the drivers
 

@@ -18,6 +18,7 @@ check looks at ``path`` only), so a Glob pattern must be relative and stay insid
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import sys
 
@@ -61,6 +62,9 @@ _EXACT_OK = frozenset({"--text", "--exclude", "--filter"})
 _FORBIDDEN_SHORT = ("-O", "-X")  # orderfile, exclude-from: the value may be attached
 _BLAME_FORBIDDEN_SHORT = ("-S",)  # blame's revs-file (log's -S is the pickaxe search)
 _SIGNATURE = "%G"  # a --format placeholder that runs gpg.program
+# the one shell tail a reviewer may add: stderr into stdout, then head/tail cutting the output by
+# a count (what models write, and what review.coverage still counts as having seen the diff)
+_CUT = re.compile(r"(?:\s+2>&1)?(?:\s*\|\s*(?:head|tail)(?:\s+-[nc]?\s*\d+)?)?\s*$")
 
 
 def refusal(event: dict[str, object]) -> str | None:
@@ -77,7 +81,8 @@ def refusal(event: dict[str, object]) -> str | None:
 
 
 def bash_refusal(command: str) -> str | None:
-    """Only ``git <read command> <arguments>``; see the module docstring."""
+    """Only ``git <read command> <arguments>``, its output maybe cut by head/tail; see the module docstring."""
+    command = _CUT.sub("", command, count=1)
     if any(c in _SHELL for c in command):
         return "only a plain read-only git command may run: no shell syntax (; & | < > $ ` ( ) \\ or a new line)"
     try:
