@@ -1,35 +1,81 @@
-"""Result cache: an unchanged diff under the same prompt, mode, focus, model, effort and schema
-reuses the stored review with zero Claude calls."""
+"""Result cache: an unchanged change under the same prompt (template, mode, focus, path filter,
+commits shown, budget), model, effort and schema reuses the stored review with zero Claude calls.
+
+The gate is decided again on every hit, by the policy judging the change now (fail-on, filter mode,
+waivers, policy-edit findings): only the reviewer's findings are cached."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ccplugin.jobs import private
 from ccplugin.review import prompts
 
+_SHA = re.compile(r"\b[0-9a-f]{7,40}\b")
 
-def key(*, digest: str, mode: str, focus: str, model: str, effort: str | None) -> str:
-    parts = {
-        "diff": digest,
-        "prompt": prompts.PROMPT_VERSION,
-        "mode": mode,
-        "focus": focus.strip(),
-        "model": model,
-        "effort": effort,
-        "schema": prompts.schema_digest(),
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+@dataclass(frozen=True)
+class KeyParts:
+    """Everything that shapes the prompt and the run a cached result stands for.
+
+    Commit ids (the merge-base in the label, each commit's short id) are left out: they name the
+    change, the digest defines it, so a re-run or a rebase that keeps the diff and the commit
+    subjects hits. A per-run random token in the prompt is never a part: it would make every key
+    new."""
+
+    digest: str  # the diff, the file list, ids of unshown contents, the input mode
+    mode: str
+    focus: str
+    model: str
+    effort: str | None
+    include: tuple[str, ...]  # the trusted policy's and the request's path filter
+    exclude: tuple[str, ...]
+    scope: str
+    base_ref: str | None
+    commits: tuple[str, ...]  # the Commits section the reviewer is shown
+    budget_bytes: int  # named in a self-collect prompt
+
+    def to_dict(self) -> dict[str, Any]:
+        parts = asdict(self)
+        parts["focus"] = self.focus.strip()
+        parts["commits"] = [_SHA.sub("", c) for c in self.commits]
+        parts["prompt"] = prompts.PROMPT_VERSION
+        parts["template"] = hashlib.sha256(prompts.template(self.mode).encode()).hexdigest()
+        parts["schema"] = prompts.schema_digest()
+        return parts
+
+
+def key(parts: KeyParts) -> str:
+    return hashlib.sha256(json.dumps(parts.to_dict(), sort_keys=True).encode()).hexdigest()
+
+
+ENV_DIR = "CCPLUGIN_CACHE_DIR"  # the cache folder, when it is not the state folder's (CI restores it)
 
 
 class Cache:
     def __init__(self, root: Path) -> None:
         self.root = root / "cache"
+
+    @classmethod
+    def of(cls, state_root: Path, env: Mapping[str, str]) -> Cache:
+        """The state folder's cache, or the folder ``CCPLUGIN_CACHE_DIR`` names."""
+        made = cls(state_root)
+        if env.get(ENV_DIR):
+            made.root = Path(env[ENV_DIR]).absolute()
+        return made
+
+    @property
+    def inflight(self) -> Path:
+        """Where the locks of the reviews in flight are (:mod:`ccplugin.review.inflight`)."""
+        return self.root / "inflight"
 
     def _path(self, k: str) -> Path:
         return self.root / f"{k}.json"
