@@ -69,6 +69,16 @@ def test_commit_ids_do_not_change_the_key_but_subjects_do() -> None:
     rebased = dataclasses.replace(BASE, commits=("## Commits\n\n9f8e7d6 add sub\n",))
     reworded = dataclasses.replace(BASE, commits=("## Commits\n\n1a2b3c4 add sub (reviewed)\n",))
     assert cache.key(one) == cache.key(rebased) != cache.key(reworded)
+    numbered = dataclasses.replace(BASE, commits=("## Commits\n\n1a2b3c4 fix issue 1234567\n",))
+    renumbered = dataclasses.replace(BASE, commits=("## Commits\n\n1a2b3c4 fix issue 7654321\n",))
+    assert cache.key(numbered) != cache.key(renumbered)  # only ids go, not every hex-looking word
+
+
+def test_a_pull_requests_new_merge_commit_keeps_the_key() -> None:
+    def merge(base: str, head: str) -> KeyParts:
+        return dataclasses.replace(BASE, commits=(f"## Commits\n\n{head[:7]} Merge {head} into {base}\n",))
+
+    assert cache.key(merge("a" * 40, "b" * 40)) == cache.key(merge("c" * 40, "d" * 40))
 
 
 def test_surrounding_blanks_of_the_focus_do_not_change_the_key() -> None:

@@ -19,17 +19,19 @@ from typing import Any
 from ccplugin.jobs import private
 from ccplugin.review import prompts
 
-_SHA = re.compile(r"\b[0-9a-f]{7,40}\b")
+# a commit id: the short one opening each ``<id> <subject>`` line, or a full one in a subject
+# (a pull request's merge commit: "Merge <sha> into <sha>", new whenever the base moves)
+_SHA = re.compile(r"^[0-9a-f]{7,40}(?= )|\b[0-9a-f]{40}\b", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class KeyParts:
     """Everything that shapes the prompt and the run a cached result stands for.
 
-    Commit ids (the merge-base in the label, each commit's short id) are left out: they name the
-    change, the digest defines it, so a re-run or a rebase that keeps the diff and the commit
-    subjects hits. A per-run random token in the prompt is never a part: it would make every key
-    new."""
+    Commit ids (the merge-base in the label, each commit's id) are left out: they name the change,
+    the digest defines it, so a re-run, a rebase that keeps the diff and the commit subjects, or a
+    new merge commit of a pull request whose base moved without touching its diff, hits. A per-run
+    random token in the prompt is never a part: it would make every key new."""
 
     digest: str  # the diff, the file list, ids of unshown contents, the input mode
     mode: str
