@@ -149,3 +149,28 @@ def test_no_cache_never_waits(changed: Path, cc_fake_claude: type[OfflineClaude]
         os.kill(first.child.pid, signal.SIGTERM)
         first.child.communicate(timeout=60)
     assert len(claude.fake.message_requests()) == 2
+
+
+def test_two_pytest_sessions_on_the_same_diff_make_one_model_call(
+    changed: Path, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    (changed / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
+    (changed / "test_calc.py").write_text("from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n")
+    subprocess.run(["git", "add", ".gitignore", "test_calc.py"], cwd=changed, check=True)
+    subprocess.run(["git", "commit", "-qm", "tests"], cwd=changed, check=True, capture_output=True)
+    claude = cc_fake_claude([answer(SLOW)])
+    argv = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "--cc-review"]
+    argv += ["--cc-fail-on", "high"]
+
+    def session() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            argv, cwd=changed, env=dict(claude.env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True
+        )
+
+    first = session()
+    claude.fake.wait_for_messages(1, timeout=60)
+    second = session()
+    out1, out2 = first.communicate(timeout=120)[0], second.communicate(timeout=120)[0]
+    assert (first.returncode, second.returncode) == (1, 1), out1 + out2
+    assert "cc-review FAIL:" in out1 and "cc-review FAIL:" in out2
+    assert len(claude.fake.message_requests()) == 1
