@@ -100,11 +100,13 @@ def test_the_second_run_with_the_cache_carried_over_makes_no_model_call(
     first = runner(pull, claude, github, tmp_path / "job1", "100").run(platform)
     assert first.outputs["gate"] == "fail", first.step("Review").err
     assert len(claude.fake.message_requests()) == 1
+    assert "Cached: reuses" not in pull.summary()
     assert list(platform.entries) == ["ccplugin-review-v1-Linux-refs/pull/7/merge-100-1"]
     second = runner(pull, claude, github, tmp_path / "job2", "101").run(platform)
     assert second.outputs["gate"] == "fail", second.step("Review").err
     assert len(claude.fake.message_requests()) == 1  # the hit came from the first run's saved folder
     assert platform.restored == ["ccplugin-review-v1-Linux-refs/pull/7/merge-100-1"]
+    assert f"Cached: reuses the review of {first.outputs['job-id']} (" in pull.summary()
     assert second.step("Save the review cache").skipped == ""  # saved although the gate failed
 
 

@@ -174,3 +174,21 @@ def test_two_pytest_sessions_on_the_same_diff_make_one_model_call(
     assert (first.returncode, second.returncode) == (1, 1), out1 + out2
     assert "cc-review FAIL:" in out1 and "cc-review FAIL:" in out2
     assert len(claude.fake.message_requests()) == 1
+
+
+def test_a_waiter_cancelled_while_waiting_ends_cancelled_at_once(
+    changed: Path, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    claude = cc_fake_claude([reply(text("slow"), delay_s=60, times=1), answer()])
+    first = start(changed, claude.env)
+    claude.fake.wait_for_messages(1, timeout=60)
+    try:
+        waiter = ccplugin("review", "--background", "--json", cwd=changed, env=claude.env).json()["job_id"]
+        assert wait_until_waiting(changed, claude.env)["id"] == waiter
+        cancelled = ccplugin("cancel", waiter, "--json", cwd=changed, env=claude.env, timeout=30)
+        assert cancelled.json()["state"] == "cancelled", cancelled.err
+        assert first.child.poll() is None  # the review in flight goes on
+    finally:
+        os.kill(first.child.pid, signal.SIGTERM)
+        first.child.communicate(timeout=60)
+    assert len(claude.fake.message_requests()) == 1
