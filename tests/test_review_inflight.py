@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from ccplugin.jobs.lifecycle import KILL_GRACE
 from ccplugin.testing import reply, structured_output, text
 from ccplugin.testing.runner import OfflineClaude
 from helpers import ccplugin, finding, review_output
@@ -185,8 +186,10 @@ def test_a_waiter_cancelled_while_waiting_ends_cancelled_at_once(
     try:
         waiter = ccplugin("review", "--background", "--json", cwd=changed, env=claude.env).json()["job_id"]
         assert wait_until_waiting(changed, claude.env)["id"] == waiter
+        asked = time.monotonic()
         cancelled = ccplugin("cancel", waiter, "--json", cwd=changed, env=claude.env, timeout=30)
         assert cancelled.json()["state"] == "cancelled", cancelled.err
+        assert time.monotonic() - asked < KILL_GRACE - 1  # it stopped on SIGTERM, not on the SIGKILL after
         assert first.child.poll() is None  # the review in flight goes on
     finally:
         os.kill(first.child.pid, signal.SIGTERM)
