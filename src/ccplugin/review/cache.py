@@ -7,6 +7,7 @@ waivers, policy-edit findings): only the reviewer's findings are cached."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -60,19 +61,36 @@ def key(parts: KeyParts) -> str:
 
 
 ENV_DIR = "CCPLUGIN_CACHE_DIR"  # the cache folder, when it is not the state folder's (CI restores it)
+ENV_SECRET = "CCPLUGIN_CACHE_SECRET"  # seals entries: with it, only entries sealed with it are read
 
 
 class Cache:
-    def __init__(self, root: Path) -> None:
+    """Entries by key. With a secret, each entry carries an HMAC of its key and content under it, and
+    an entry without a valid one is a miss: code that cannot read the secret (a step of the job that
+    ran the change's tests, given no secrets) cannot write an entry that counts, nor move an entry of
+    another change under this key."""
+
+    def __init__(self, root: Path, secret: str | None = None) -> None:
         self.root = root / "cache"
+        self.secret = secret.encode() if secret else None
 
     @classmethod
     def of(cls, state_root: Path, env: Mapping[str, str]) -> Cache:
-        """The state folder's cache, or the folder ``CCPLUGIN_CACHE_DIR`` names."""
-        made = cls(state_root)
+        """The state folder's cache, or the folder ``CCPLUGIN_CACHE_DIR`` names; sealed with
+        ``CCPLUGIN_CACHE_SECRET`` when it is set."""
+        made = cls(state_root, env.get(ENV_SECRET) or None)
         if env.get(ENV_DIR):
             made.root = Path(env[ENV_DIR]).absolute()
         return made
+
+    def _seal(self, k: str, value: Mapping[str, Any]) -> str:
+        assert self.secret is not None
+        text = json.dumps({"key": k, "entry": value}, sort_keys=True)
+        return hmac.new(self.secret, text.encode(), hashlib.sha256).hexdigest()
+
+    def _sealed(self, k: str, loaded: dict[str, Any]) -> bool:
+        mac = loaded.pop("mac", None)
+        return self.secret is None or (isinstance(mac, str) and hmac.compare_digest(mac, self._seal(k, loaded)))
 
     @property
     def inflight(self) -> Path:
@@ -90,9 +108,12 @@ class Cache:
                 loaded = json.load(f)
         except (OSError, ValueError):
             return None  # a missing or damaged entry is a miss, never an error
-        return loaded if isinstance(loaded, dict) else None
+        return loaded if isinstance(loaded, dict) and self._sealed(k, loaded) else None
 
     def put(self, k: str, value: dict[str, Any]) -> None:
+        if self.secret is not None:
+            value = json.loads(json.dumps(value))  # sealed as it will be read back
+            value["mac"] = self._seal(k, value)
         private.directory(self.root)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
