@@ -86,6 +86,8 @@ def _saw(o: ReviewOutcome) -> list[str]:
     out += [f"- Model: {o.model}{effort} · {cost}"]
     if o.policy_source:
         out += [f"- Policy: {o.policy_source}"]
+    if o.reused_from:
+        out += [f"- Cached: reuses the review of {o.reused_from}"]
     if o.job_id:
         out += [f"- Job: {o.job_id}"]
     if o.session_id and o.session_persisted:

@@ -52,6 +52,7 @@ class ReviewInput:
     budget_bytes: int = 0
     skipped: Mapping[str, str] = field(default_factory=dict)  # path → why its content is not shown
     change_digest: str = ""
+    commits: tuple[str, ...] = ()  # the Commits section shown in the prompt (empty for a working tree)
 
     def digest(self) -> str:
         """sha256 over the diff, the file list, ids of unshown contents, and the input mode."""
@@ -295,6 +296,7 @@ def _finish(
         budget_bytes=budget_bytes,
         skipped=dict(change.skipped),
         change_digest=digest.hexdigest(),
+        commits=tuple(change.commits),
     )
 
 
