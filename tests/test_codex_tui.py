@@ -44,15 +44,6 @@ SETUP_JUSTIFICATION = "ccplugin setup checks Claude Code and trusts the plugin's
 CALC = "__CWD__/calc.py"
 CHANGED = "- calc.py (edited by Claude; changed in git)"
 NOT_EXPECTED = "(the fake model got a tool output this scenario does not expect)"
-# The skills run status/result/cancel inside the sandbox ("no network, no escalation"); there the command is in
-# its own PID namespace (bubblewrap --unshare-pid: 4 processes in /proc, NSpid 7), cannot see the worker's pid,
-# and once the store's 2 s grace for a fresh worker has passed its reaper marks the running job "abandoned:
-# worker … exited without finishing" (FAILED), and the job is lost. The same cancel, approved to run outside
-# the sandbox, cancels the job. Strict: these fail (XPASS) once it is fixed; then drop the mark.
-SANDBOXED_PID_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a sandboxed $cc:status/$cc:cancel cannot see the worker's pid and reaps the running job as abandoned",
-)
 # start-up warnings that come from this machine or from the harness, never from the plugin
 NOT_ABOUT_THE_PLUGIN = (
     "Codex could not find bubblewrap on PATH.",  # no system bwrap here; Codex uses its bundled one
@@ -373,7 +364,6 @@ def reserve_rules(slow: SlowReview) -> list[object]:
     return background(f"{slow.cc} reserve --kind review --json > {slow.reserved}", slow.review, "review")
 
 
-@SANDBOXED_PID_BUG
 def test_tui_cancel_stops_a_running_background_review(
     installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
 ) -> None:
@@ -397,7 +387,6 @@ def test_tui_cancel_stops_a_running_background_review(
     assert not proc.Identity(job.pid, job.pid_start).alive()
 
 
-@SANDBOXED_PID_BUG
 def test_tui_status_while_a_background_review_runs_leaves_it_running(
     installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
 ) -> None:

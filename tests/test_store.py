@@ -596,3 +596,128 @@ def test_log_cap_with_one_huge_write(root: Path, ws: str) -> None:
 def test_redact(text: str, shown: str) -> None:
     assert redact(text) == shown
     assert redact(redact(text)) == shown
+
+
+# -- readers in another PID namespace (a command in Codex's sandbox) --------------------------------
+
+needs_pid_namespace = pytest.mark.skipif(
+    subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"], check=False).returncode != 0,
+    reason="needs unshare --pid (root, or user namespaces)",
+)
+
+
+def in_other_pid_namespace(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` as Codex runs a sandboxed command: in a new PID namespace with its own /proc,
+    where this test's processes are invisible (or other pids name other processes)."""
+    argv = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", code, *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+OTHER_NS_READ = (
+    "import sys; from pathlib import Path; from ccplugin import proc; from ccplugin.jobs.store import Store\n"
+    "s = Store(Path(sys.argv[1]), grace=0.0, lease=float(sys.argv[3]))\n"
+    "listed = s.list(None)\n"
+    "job = s.get(sys.argv[2])\n"
+    "print(proc.pid_namespace(), listed[0].state.value, job.state.value, job.error)\n"
+)
+
+
+@needs_pid_namespace
+def test_a_reader_in_another_pid_namespace_leaves_a_live_worker_running(root: Path, tmp_path: Path) -> None:
+    """`$cc:status` in the sandbox: the worker's pid means nothing there, its heartbeat is fresh."""
+    me = proc.identity(os.getpid())
+    assert me is not None
+    with Store(root, grace=0.0) as store:
+        made = new(store, str(tmp_path), state=State.RUNNING)  # this process is its worker, in its namespace
+        claimed = lifecycle.claim(store, new(store, str(tmp_path)).id, me)  # a reserved job's worker
+    assert claimed is not None and made.pid_ns == claimed.pid_ns == proc.pid_namespace()
+    for job in (made, claimed):
+        read = in_other_pid_namespace(OTHER_NS_READ, str(root), job.id, "3600")
+        assert read.returncode == 0, read.stderr
+        their_ns, listed, got, error = read.stdout.split(maxsplit=3)
+        assert int(their_ns) != proc.pid_namespace()
+        assert (listed, got, error.strip()) == ("running", "running", "None")
+    with Store(root) as store:
+        assert {j.state for j in store.list(None)} == {State.RUNNING}
+
+
+@needs_pid_namespace
+def test_a_worker_in_another_pid_namespace_is_abandoned_once_its_heartbeat_stops(root: Path, tmp_path: Path) -> None:
+    with Store(root, grace=0.0) as store:
+        job = new(store, str(tmp_path), state=State.RUNNING)
+    time.sleep(0.2)
+    read = in_other_pid_namespace(OTHER_NS_READ, str(root), job.id, "0.1")  # no heartbeat for 0.1 s
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.split(maxsplit=3)[1:3] == ["failed", "failed"]
+    assert f"abandoned: worker {job.pid} sent no heartbeat for 0 s" in read.stdout
+
+
+def test_a_running_worker_refreshes_its_heartbeat(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ccplugin.jobs import runner
+
+    monkeypatch.setattr(runner, "HEARTBEAT", 0.2)
+    seen: list[float] = []
+
+    def execute(job: Any, store: Store, cancel: Any, progress: Any, env: Any) -> runner.JobEnd:
+        for _ in range(3):
+            time.sleep(runner.WATCH + 0.3)
+            seen.append(store.get(job.id).updated_at)
+        return runner.JobEnd(State.COMPLETED, {})
+
+    with Store(root) as store:
+        runner.run(store, new(store, str(tmp_path), state=State.RUNNING), execute, {})
+    assert seen == sorted(seen) and len(set(seen)) == 3, seen
+
+
+WORKER = r"""
+import signal, sys, time
+from pathlib import Path
+from ccplugin.jobs import runner
+from ccplugin.jobs.store import State, Store
+
+signalled = Path(sys.argv[3])
+
+def execute(job, store, cancel, progress, env):
+    signal.signal(signal.SIGTERM, lambda *_: signalled.write_text("SIGTERM"))
+    deadline = time.monotonic() + 60
+    while not cancel() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return runner.JobEnd(State.CANCELLED if cancel() else State.COMPLETED, None, "stopped by its record")
+
+with Store(Path(sys.argv[1])) as store:
+    job = store.create(kind="review", workspace=sys.argv[2], owner=None, title="t", request={},
+                       model=None, effort=None, state=State.RUNNING)
+    print(job.id, flush=True)
+    runner.run(store, job, execute, {})
+"""
+
+OTHER_NS_CANCEL = (
+    "import sys; from pathlib import Path; from ccplugin.jobs import lifecycle; from ccplugin.jobs.store import Store\n"
+    "done = lifecycle.cancel(Store(Path(sys.argv[1])), sys.argv[2])\n"
+    "print(done.state.value, done.error)\n"
+)
+
+
+@needs_pid_namespace
+def test_cancel_from_another_pid_namespace_asks_the_worker_through_its_record(root: Path, tmp_path: Path) -> None:
+    """`$cc:cancel` in the sandbox signals no pid (it could name another process there): it records
+    the request, the worker sees ``cancelling``, stops itself, and cancel reports it cancelled."""
+    signalled = tmp_path / "signalled"
+    worker = python(WORKER, str(root), str(tmp_path), str(signalled))
+    reap_in_background(worker)
+    assert worker.stdout is not None
+    job_id = worker.stdout.readline().strip()
+    try:
+        started = time.monotonic()
+        cancelled = in_other_pid_namespace(OTHER_NS_CANCEL, str(root), job_id)
+        assert cancelled.returncode == 0, cancelled.stderr
+        assert cancelled.stdout == "cancelled cancelled by user\n"
+        assert time.monotonic() - started < 15
+        worker.wait(timeout=10)  # it ended itself
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert not signalled.exists()
+    with Store(root) as store:
+        assert store.get(job_id).state is State.CANCELLED
+        assert "finished: cancelled (cancelled by user)" in store.log_path(job_id).read_text()  # the worker's word
