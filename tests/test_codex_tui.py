@@ -408,11 +408,6 @@ def test_tui_status_while_a_background_review_runs_leaves_it_running(
         assert jobs(slow.env)[0].state is State.RUNNING and jobs(slow.env)[0].id == job.id, tui.expanded()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the skills run resume-candidate/reserve/status/result/cancel in the sandbox, "
-    "which cannot write a user's job store (~/.local/state): 'job store directory … is not usable'",
-)
 def test_tui_rescue_with_the_job_store_outside_the_sandbox_writable_roots(
     installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
 ) -> None:

@@ -721,3 +721,77 @@ def test_cancel_from_another_pid_namespace_asks_the_worker_through_its_record(ro
     with Store(root) as store:
         assert store.get(job_id).state is State.CANCELLED
         assert "finished: cancelled (cancelled by user)" in store.log_path(job_id).read_text()  # the worker's word
+
+
+# -- a store this process may not write (Codex's sandbox: ~/.local/state is not a writable folder) ----
+
+needs_mount_namespace = pytest.mark.skipif(
+    subprocess.run(["unshare", "--mount", "true"], check=False).returncode != 0,
+    reason="needs unshare --mount (root)",
+)
+
+
+def read_only(folder: Path, *argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``argv`` with ``folder`` mounted read-only, as Codex's sandbox mounts what it does not let a
+    command write (bubblewrap ``--ro-bind``): EROFS even for root."""
+    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+    env = os.environ | {"CCPLUGIN_HOME": str(folder / "state")}
+    return subprocess.run(
+        ["unshare", "--mount", "sh", "-c", script, str(folder), *argv],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def status_json(folder: Path, cwd: Path) -> dict[str, Any]:
+    shown = read_only(folder, sys.executable, "-m", "ccplugin", "status", "--all", "--json", cwd=cwd)
+    assert shown.returncode == 0 and shown.stderr == "", shown.stderr
+    found: dict[str, Any] = json.loads(shown.stdout)
+    return found
+
+
+@needs_mount_namespace
+def test_status_reads_a_store_it_may_not_write(tmp_path: Path) -> None:
+    """Closed by its last writer (no -wal left): read as checkpointed; a running worker is not reaped."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    with Store(tmp_path / "state", grace=0.0) as store:
+        done = store.transition(new(store, str(ws)).id, [State.QUEUED], State.FAILED, error="boom")
+        running = new(store, str(ws), state=State.RUNNING)
+    assert done is not None and not (tmp_path / "state" / "jobs.db-wal").exists()
+    shown = status_json(tmp_path, ws)
+    assert {(j["id"], j["state"]) for j in shown["jobs"]} == {(done.id, "failed"), (running.id, "running")}
+
+
+@needs_mount_namespace
+def test_status_reads_a_store_it_may_not_write_as_it_is_while_a_worker_writes_it(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    with Store(tmp_path / "state") as store:  # held open, as a running worker holds it
+        first = new(store, str(ws))
+        assert (tmp_path / "state" / "jobs.db-wal").exists()
+        assert [j["id"] for j in status_json(tmp_path, ws)["jobs"]] == [first.id]
+        later = new(store, str(ws))  # in the -wal only: the checkpointed file does not have it yet
+        assert [j["id"] for j in status_json(tmp_path, ws)["jobs"]] == [later.id, first.id]
+
+
+@needs_mount_namespace
+def test_status_with_no_store_yet_and_no_right_to_make_one_lists_nothing(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    assert status_json(tmp_path, ws)["jobs"] == []
+    assert not (tmp_path / "state").exists()
+
+
+@needs_mount_namespace
+def test_a_command_that_writes_a_store_it_may_not_write_fails_in_one_line(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    Store(tmp_path / "state").close()
+    tried = read_only(tmp_path, sys.executable, "-m", "ccplugin", "reserve", "--kind", "review", cwd=ws)
+    (line,) = tried.stderr.splitlines()
+    assert tried.returncode != 0 and "is not usable (Read-only file system)" in line, tried.stderr

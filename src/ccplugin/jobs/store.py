@@ -196,12 +196,21 @@ _REDACTED = frozenset({"error", "title", "phase"})
 class Store:
     """Jobs of every workspace, under one state root.
 
-    ``grace`` and ``unclaimed`` tune abandonment (see :meth:`reap`); tests shorten them.
-    One instance per process: do not share it across ``fork``.
+    ``grace``, ``unclaimed`` and ``lease`` tune abandonment (see :meth:`reap`); tests shorten them.
+    ``readonly`` opens it for reading only, where this process may not write it (a command in
+    Codex's sandbox, the state root outside its writable folders): nothing is reaped or marked
+    there, and a store not made yet reads as empty. One instance per process: do not share it
+    across ``fork``.
     """
 
     def __init__(
-        self, root: Path, *, grace: float = GRACE, unclaimed: float = UNCLAIMED, lease: float = LEASE
+        self,
+        root: Path,
+        *,
+        grace: float = GRACE,
+        unclaimed: float = UNCLAIMED,
+        lease: float = LEASE,
+        readonly: bool = False,
     ) -> None:
         self.root = Path(root)
         self.path = self.root / "jobs.db"
@@ -209,8 +218,12 @@ class Store:
         self.grace = grace
         self.unclaimed = unclaimed
         self.lease = lease
+        self.readonly = readonly
         # one connection, shared by this process's threads one transaction at a time
         self._lock = threading.RLock()
+        if readonly:
+            self._db = self._connect_readonly()
+            return
         for directory in (self.root, self.logs):
             _make_private_dir(directory, self.root)
         self._db = self._connect()
@@ -410,7 +423,7 @@ class Store:
         of creation or claim. A worker in another PID namespace counts as gone only once its
         heartbeat is ``lease`` seconds old.
         """
-        verdict = _abandoned(job, time.time(), self._limits)
+        verdict = None if self.readonly else _abandoned(job, time.time(), self._limits)
         if verdict is None:
             return job
         new, reason = verdict
@@ -468,15 +481,52 @@ class Store:
                 raise
         return db
 
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """The store opened for reading: as it is now (``mode=ro``, which needs the ``-wal`` and
+        ``-shm`` a writer leaves while it has the store open), else, with no ``-wal`` left, the
+        checkpointed file as it is (``immutable``). No store yet: an empty one, in memory."""
+        try:
+            for name in ("", "-wal", "-shm"):
+                private.check_existing(self.path.with_name(self.path.name + name))
+        except OSError as e:
+            raise _unwritable(self.root, e) from e
+        if not self.path.exists():
+            db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            self._migrate(db)
+            return db
+        modes = ["mode=ro"] + ([] if self.path.with_name(self.path.name + "-wal").exists() else ["immutable=1"])
+        failure: sqlite3.Error | None = None
+        for mode in modes:
+            uri = f"{self.path.absolute().as_uri()}?{mode}"
+            db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+            try:
+                self._check_version(db)
+                return db
+            except sqlite3.OperationalError as e:  # mode=ro without a -wal to share: try the next
+                db.close()
+                failure = e
+            except BaseException:
+                db.close()
+                raise
+        assert failure is not None
+        raise _unwritable(self.root, failure) from failure
+
+    def _check_version(self, db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise _newer(self.path, version)
+        if version < SCHEMA_VERSION:
+            raise CCError(
+                f"job store {self.path} needs an upgrade that this read-only run cannot make (schema {version})",
+                "run any ccplugin command outside the sandbox once (e.g. `ccplugin setup`)",
+            )
+
     def _migrate(self, db: sqlite3.Connection) -> None:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
-            raise CCError(
-                f"job store {self.path} was written by a newer ccplugin (schema {version})",
-                "upgrade ccplugin (`pip install -U ccplugin`) or set `CCPLUGIN_HOME` elsewhere",
-            )
+            raise _newer(self.path, version)
         db.execute("BEGIN IMMEDIATE")
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have migrated
@@ -564,10 +614,14 @@ class Store:
 
     def _mark(self, job_id: str, column: str) -> Job | None:
         check_job_id(job_id)
+        if self.readonly:  # shown, but not recorded: the next writer's view still counts it unread
+            return None
         assignment = [(column, f"COALESCE({column}, ?)", time.time())]
         return self._apply(job_id, assignment, f" AND {_TERMINAL_SQL}", ())
 
     def _reap_live(self, workspace: str | None) -> None:
+        if self.readonly:
+            return
         # only the liveness columns: decoding whole records would make listing O(live jobs)
         sql = f"SELECT {', '.join(_Worker._fields)} FROM jobs WHERE {_LIVE_SQL}"
         params: tuple[str, ...] = ()
@@ -727,12 +781,23 @@ def _make_private_dir(path: Path, root: Path) -> None:
         raise _unwritable(root, e) from e
 
 
-def _unwritable(root: Path, e: OSError | sqlite3.Error) -> CCError:
+class Unwritable(CCError):
+    """The state root cannot be written from here (a read-only mount such as Codex's sandbox)."""
+
+
+def _unwritable(root: Path, e: OSError | sqlite3.Error) -> Unwritable:
     reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-    return CCError(
+    return Unwritable(
         f"job store directory {root} is not usable ({reason})",
         f"make {root} a writable directory, or point `CCPLUGIN_HOME` at one"
         " (`export CCPLUGIN_HOME=~/.local/state/ccplugin`)",
+    )
+
+
+def _newer(path: Path, version: int) -> CCError:
+    return CCError(
+        f"job store {path} was written by a newer ccplugin (schema {version})",
+        "upgrade ccplugin (`pip install -U ccplugin`) or set `CCPLUGIN_HOME` elsewhere",
     )
 
 
