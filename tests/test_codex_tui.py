@@ -375,6 +375,8 @@ def reserve_rules(slow: SlowReview) -> list[object]:
 def test_tui_cancel_stops_a_running_background_review(
     installed: Installed, repo: Path, tmp_path: Path, fakes: list[FakeResponses | FakeAnthropic]
 ) -> None:
+    """Cancel run inside the sandbox (escalation refused, the store writable): its PID namespace cannot
+    see the worker, so it records the request and the worker stops itself; no pid is signalled."""
     (repo / "calc.py").write_text(BUG)
     slow = slow_review(installed, tmp_path, fakes)
     codex = start_codex(
