@@ -19,7 +19,7 @@ from ccplugin import proc
 from ccplugin.errors import CCError
 from ccplugin.jobs import background, lifecycle
 from ccplugin.jobs.ids import JOB_ID_RE, check_job_id, new_job_id
-from ccplugin.jobs.store import LOG_CAP, LOG_TRUNCATED, TERMINAL, State, Store
+from ccplugin.jobs.store import GRACE, LOG_CAP, LOG_TRUNCATED, TERMINAL, State, Store
 from ccplugin.redact import redact
 from helpers import new_job as new
 
@@ -762,9 +762,15 @@ def test_status_reads_a_store_it_may_not_write(tmp_path: Path) -> None:
     with Store(tmp_path / "state", grace=0.0) as store:
         done = store.transition(new(store, str(ws)).id, [State.QUEUED], State.FAILED, error="boom")
         running = new(store, str(ws), state=State.RUNNING)
+        gone = new(store, str(ws), state=State.RUNNING)
+        store.update(gone.id, pid=2**22 + 1, pid_start=1)  # a worker that is gone: no reader here may record it
     assert done is not None and not (tmp_path / "state" / "jobs.db-wal").exists()
     shown = status_json(tmp_path, ws)
-    assert {(j["id"], j["state"]) for j in shown["jobs"]} == {(done.id, "failed"), (running.id, "running")}
+    states = {(j["id"], j["state"]) for j in shown["jobs"]}
+    assert states == {(done.id, "failed"), (running.id, "running"), (gone.id, "running")}
+    time.sleep(GRACE + 0.5)  # past the reader's grace: the gone worker's job is one a writer would reap
+    one = read_only(tmp_path, sys.executable, "-m", "ccplugin", "status", gone.id, "--json", cwd=ws)
+    assert one.returncode == 0 and json.loads(one.stdout)["state"] == "running", one.stderr
 
 
 @needs_mount_namespace
