@@ -272,6 +272,19 @@ class ResponsesReply:
             yield name, {"type": name, "sequence_number": number, **data}
 
 
+_SESSION = re.compile(r"Process running with session ID (\d+)")
+
+
+def _output_fields(text: str) -> dict[str, Any]:
+    """The last tool output's fields for ``__OUT:key__``: its JSON object, and ``session_id`` when
+    it is Codex's "Process running with session ID <n>" (what ``write_stdin`` polls)."""
+    fields = json_object(text)
+    running = _SESSION.findall(text)
+    if running and "session_id" not in fields:
+        fields["session_id"] = int(running[-1])
+    return fields
+
+
 def build_reply(
     blocks: tuple[Block, ...],
     *,
@@ -280,7 +293,7 @@ def build_reply(
     usage: Mapping[str, int],
 ) -> ResponsesReply:
     """The answer to ``summary``'s request; placeholders are filled (see ``scenario.fill``)."""
-    output = json_object(summary.last_output_text)
+    output = _output_fields(summary.last_output_text)
     items = tuple(_item(b, f"{seq:06d}_{i}", summary.cwd, output) for i, b in enumerate(blocks))
     return ResponsesReply(
         response_id=f"resp_fake_{seq:06d}",
