@@ -548,8 +548,9 @@ def test_new_ids_are_well_formed_and_distinct() -> None:
     for kind, prefix in kinds.items():
         job_id = new_job_id(kind)
         assert job_id.startswith(prefix) and check_job_id(job_id) == job_id
-    ids = {new_job_id("review") for _ in range(2000)}
+    ids = {new_job_id("review") for _ in range(2000)}  # most in the same millisecond
     assert len(ids) == 2000 and all(JOB_ID_RE.match(i) for i in ids)
+    assert check_job_id("review-mbx3k2q1-4f9a0c") == "review-mbx3k2q1-4f9a0c"  # made by an older version
 
 
 # -- logs and redaction ---------------------------------------------------------------------------
