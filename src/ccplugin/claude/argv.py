@@ -40,25 +40,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ccplugin.claude.guard import GIT_READ
 from ccplugin.claude.types import Mode, RunSpec
-
-_GIT_READ = (
-    "status",
-    "diff",
-    "log",
-    "show",
-    "blame",
-    "rev-parse",
-    "ls-files",
-    "merge-base",
-    "describe",
-    "shortlog",
-    "cat-file",
-)
 
 # Read, Glob and Grep need no rule: Claude allows them inside the working directory and, with
 # dontAsk, denies them outside it; a bare ``Read`` rule would allow every file on the machine
-READ_ONLY_TOOLS: tuple[str, ...] = tuple(f"Bash(git {cmd}:*)" for cmd in _GIT_READ)
+READ_ONLY_TOOLS: tuple[str, ...] = tuple(f"Bash(git {cmd}:*)" for cmd in GIT_READ)
 
 # writing or command-running flags of the commands allowed above
 DENIED_TOOLS: tuple[str, ...] = (

@@ -22,20 +22,19 @@ import re
 import shlex
 import sys
 
-GIT_READ = frozenset(
-    {
-        "status",
-        "diff",
-        "log",
-        "show",
-        "blame",
-        "rev-parse",
-        "ls-files",
-        "merge-base",
-        "describe",
-        "shortlog",
-        "cat-file",
-    }
+# the git commands a read-only run may use (argv.py builds Claude's allow rules from this one list)
+GIT_READ = (
+    "status",
+    "diff",
+    "log",
+    "show",
+    "blame",
+    "rev-parse",
+    "ls-files",
+    "merge-base",
+    "describe",
+    "shortlog",
+    "cat-file",
 )
 # shell syntax: chaining, redirection, substitution, subshells, escapes, new lines (a glob or a
 # ``~`` can only name what path_refusal lets through; ``HEAD~1`` and ``HEAD@{1}`` are git's)
