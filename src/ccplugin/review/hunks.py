@@ -7,12 +7,12 @@ the way git quotes; the hunk lines of a section are parsed with ``unidiff``.
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ccplugin.git import quote, unquote
 from ccplugin.review.model import Hunk, Location
+from ccplugin.review.paths import repo_path
 
 MARK = "diff --git "
 
@@ -46,20 +46,13 @@ def classify(path: str, line_start: int, line_end: int, hunks: Mapping[str, tupl
 
 
 def changed_path(path: str, paths: Collection[str]) -> str | None:
-    """The changed path a reviewer's ``path`` names: as is, normalised (``./a``, ``a//b``),
-    without a diff prefix (``b/a``), or the longest changed path an absolute path ends with."""
-    p = path.strip()
-    if p in paths:
-        return p
-    if not p:
-        return None
-    p = posixpath.normpath(p.replace("\\", "/"))
-    if p in paths:
-        return p
-    if p[:2] in ("a/", "b/") and p[2:] in paths:
-        return p[2:]
-    suffixes = [k for k in paths if p.endswith("/" + k)]
-    return max(suffixes, key=len) if suffixes else None
+    """The changed path a reviewer's ``path`` names: exactly, after :func:`repo_path`'s
+    normalisation (``./a``, ``a//b``, ``b/a``) — never a changed path it merely ends with
+    (the untouched ``doc/Makefile`` is not the changed ``Makefile``)."""
+    if path in paths:
+        return path
+    p = repo_path(path, None, paths)
+    return p if p in paths else None
 
 
 def section_spans(diff: str) -> list[tuple[int, int]]:

@@ -1,0 +1,74 @@
+"""Where a finding lands, on real histories the tests build, checked against git's own -U0/-U3 output."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from ccplugin.ci.pr import place
+from ccplugin.review import findings
+from ccplugin.review.collect import collect
+from ccplugin.review.model import Location
+from ccplugin.review.target import resolve_target
+from conftest import git
+from helpers import finding, review_output
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.M)
+NFC_DIR = unicodedata.normalize("NFC", "données")
+
+
+def _git_lines(repo: Path, path: str, context: int) -> set[int]:
+    """New-side lines git's own ``-U<context>`` hunks cover for ``path`` (``-U0``: the added lines)."""
+    out = git(repo, "-c", "core.quotePath=off", "diff", f"-U{context}", "main", "feature", "--", path)
+    lines: set[int] = set()
+    for m in _HUNK.finditer(out):
+        start, count = int(m.group(1)), int(m.group(2) or 1)
+        lines.update(range(start, start + count))
+    return lines
+
+
+def _expected(repo: Path, path: str, line: int) -> Location:
+    if not git(repo, "diff", "--name-only", "main", "feature", "--", path).strip():
+        return Location.OUTSIDE
+    if line in _git_lines(repo, path, 0):
+        return Location.ADDED
+    return Location.CONTEXT if line in _git_lines(repo, path, 3) else Location.IN_FILE
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    """main → feature: a changed root Makefile beside an untouched doc/Makefile, a non-ASCII and a quoted name."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    body = "".join(f"line {i}\n" for i in range(1, 41))
+    for name in ("Makefile", "doc/Makefile", f"{NFC_DIR}/é.txt", 'we "ird".txt'):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(body)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    git(root, "checkout", "-q", "-b", "feature")
+    for name in ("Makefile", f"{NFC_DIR}/é.txt", 'we "ird".txt'):
+        (root / name).write_text(body.replace("line 10\n", "line ten\n").replace("line 30\n", "line thirty\n"))
+    git(root, "commit", "-q", "-am", "change")
+    return root
+
+
+def _parsed(repo: Path, file: str, line: int) -> findings.Finding:
+    inp = collect(resolve_target(repo, "branch", "main"))
+    return findings.parse(review_output(finding(file, line)), inp.hunks, repo).findings[0]
+
+
+@pytest.mark.parametrize("line", [1, 7, 10, 13, 14, 20, 30, 40])
+def test_an_untouched_file_with_a_changed_files_ending_is_outside(history: Path, line: int) -> None:
+    parsed = _parsed(history, "doc/Makefile", line)
+    assert parsed.location == _expected(history, "doc/Makefile", line) == Location.OUTSIDE
+    assert place(parsed, collect(resolve_target(history, "branch", "main")).hunks) is None
+
+
+@pytest.mark.parametrize("line", [1, 7, 10, 13, 14, 20, 30, 40])
+def test_a_changed_file_is_placed_as_git_places_it(history: Path, line: int) -> None:
+    assert _parsed(history, "Makefile", line).location == _expected(history, "Makefile", line)
