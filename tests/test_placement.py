@@ -72,3 +72,36 @@ def test_an_untouched_file_with_a_changed_files_ending_is_outside(history: Path,
 @pytest.mark.parametrize("line", [1, 7, 10, 13, 14, 20, 30, 40])
 def test_a_changed_file_is_placed_as_git_places_it(history: Path, line: int) -> None:
     assert _parsed(history, "Makefile", line).location == _expected(history, "Makefile", line)
+
+
+def _spellings(repo: Path) -> list[str]:
+    nfd = unicodedata.normalize("NFD", f"{NFC_DIR}/é.txt")
+    octal = git(repo, "-c", "core.quotePath=on", "ls-files", "--", f"{NFC_DIR}/é.txt").strip()
+    quoted = git(repo, "ls-files", "--", 'we "ird".txt').strip()
+    assert octal.startswith('"donn\\303\\251es/') and quoted == '"we \\"ird\\".txt"'  # as git prints them
+    return [f"{repo}/{NFC_DIR}/é.txt", f"./{NFC_DIR}/é.txt", f"b/{NFC_DIR}/é.txt", octal, nfd, quoted]
+
+
+@pytest.mark.parametrize("way", range(6), ids=["absolute", "dot", "b-prefix", "octal", "nfd", "quoted"])
+@pytest.mark.parametrize("line", [10, 12, 20])
+def test_every_spelling_of_a_path_is_stored_as_git_names_it(history: Path, way: int, line: int) -> None:
+    given = _spellings(history)[way]
+    name = 'we "ird".txt' if way == 5 else f"{NFC_DIR}/é.txt"
+    parsed = _parsed(history, given, line)
+    assert parsed.file == name
+    assert parsed.location == _expected(history, name, line) != Location.OUTSIDE
+    assert parsed.fingerprint == findings.fingerprint(name, parsed.title, parsed.severity)
+    assert parsed.from_dict(parsed.to_dict()) == parsed  # the stored path survives the record
+
+
+def test_a_checkout_with_an_nfd_name_keeps_its_spelling(tmp_path: Path) -> None:
+    nfd = unicodedata.normalize("NFD", "é.txt")
+    (tmp_path / nfd).write_text("x\n")
+    assert findings.parse(review_output(finding("é.txt", 1)), {}, tmp_path).findings[0].file == nfd
+
+
+def test_a_line_past_the_end_of_the_file_is_said_to_be_so(history: Path) -> None:
+    past = _parsed(history, "Makefile", 41)
+    assert "line 41 is past the end of Makefile, which has 40 lines" in past.body
+    assert past.location == Location.IN_FILE
+    assert "past the end" not in _parsed(history, "Makefile", 40).body
