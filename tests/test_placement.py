@@ -105,3 +105,47 @@ def test_a_line_past_the_end_of_the_file_is_said_to_be_so(history: Path) -> None
     assert "line 41 is past the end of Makefile, which has 40 lines" in past.body
     assert past.location == Location.IN_FILE
     assert "past the end" not in _parsed(history, "Makefile", 40).body
+
+
+HOSTILE = """[core]
+\tquotePath = true
+[color]
+\tui = always
+\tdiff = always
+[diff]
+\tcontext = 10
+\tinterHunkContext = 10
+\tnoprefix = true
+\tmnemonicPrefix = true
+\trelative = true
+\talgorithm = patience
+\tindentHeuristic = false
+\trenames = false
+\trenameLimit = 1
+\torderFile = /nonexistent/order
+\tsuppressBlankEmpty = true
+\tcolorMoved = zebra
+\twsErrorHighlight = all
+\tignoreSubmodules = all
+\tsubmodule = diff
+\texternal = false
+"""
+
+
+def test_a_hostile_gitconfig_changes_nothing_ccplugin_parses(history: Path, tmp_path: Path) -> None:
+    (history / "sub").mkdir()
+    (history / "sub/moved.txt").write_text("".join(f"row {i}\n" for i in range(30)))
+    git(history, "add", "-A")
+    git(history, "commit", "-q", "-m", "sub")
+    git(history, "mv", "sub/moved.txt", "sub/renamed.txt")
+    text = (history / "Makefile").read_text().replace("line 18\n", "line eighteen\n")
+    (history / "Makefile").write_text(text)
+    git(history, "commit", "-q", "-am", "rename and a second nearby change")
+    clean = collect(resolve_target(history, "branch", "main"))
+    between = _expected(history, "Makefile", 14)  # git -U3 with the default configuration: between two hunks
+    assert between == Location.IN_FILE
+    (Path.home() / ".gitconfig").write_text(HOSTILE)
+    hostile = collect(resolve_target(history / "sub", "branch", "main"))
+    assert hostile.diff == clean.diff
+    assert [(f.path, f.old_path, f.status) for f in hostile.files] == [(f.path, f.old_path, f.status) for f in clean.files]
+    assert findings.parse(review_output(finding("Makefile", 14)), hostile.hunks, history).findings[0].location == between

@@ -34,8 +34,33 @@ from typing import IO, NamedTuple
 from ccplugin import proc
 from ccplugin.errors import CCError
 
-CONFIG = ("-c", "core.quotepath=off", "-c", "diff.suppressBlankEmpty=false", "-c", "color.ui=never")
+# every setting that changes what ccplugin parses from git's output, pinned to git's default
+# (the user's ~/.gitconfig may set any of them: hunk shapes, prefixes, paths, rename pairs, colour)
+_PINNED = (
+    ("core.quotePath", "off"),
+    ("color.ui", "never"),
+    ("color.diff", "never"),
+    ("diff.suppressBlankEmpty", "false"),
+    ("diff.context", "3"),
+    ("diff.interHunkContext", "0"),
+    ("diff.algorithm", "myers"),
+    ("diff.indentHeuristic", "true"),
+    ("diff.noprefix", "false"),
+    ("diff.mnemonicPrefix", "false"),
+    ("diff.relative", "false"),
+    ("diff.renames", "true"),
+    ("diff.renameLimit", "1000"),
+    ("diff.colorMoved", "no"),
+    ("diff.wsErrorHighlight", "none"),
+    ("diff.ignoreSubmodules", "none"),
+    ("diff.submodule", "short"),
+)
+CONFIG = tuple(arg for key, value in _PINNED for arg in ("-c", f"{key}={value}"))
 DIFF_OPTIONS = (
+    "--diff-algorithm=myers",
+    "--indent-heuristic",
+    "-O/dev/null",  # no diff.orderFile: git's own order
+    "--ignore-submodules=none",
     "--no-ext-diff",
     "--no-textconv",
     "--no-color",
