@@ -147,5 +147,6 @@ def test_a_hostile_gitconfig_changes_nothing_ccplugin_parses(history: Path, tmp_
     (Path.home() / ".gitconfig").write_text(HOSTILE)
     hostile = collect(resolve_target(history / "sub", "branch", "main"))
     assert hostile.diff == clean.diff
-    assert [(f.path, f.old_path, f.status) for f in hostile.files] == [(f.path, f.old_path, f.status) for f in clean.files]
-    assert findings.parse(review_output(finding("Makefile", 14)), hostile.hunks, history).findings[0].location == between
+    assert hostile.files == clean.files
+    placed = findings.parse(review_output(finding("Makefile", 14)), hostile.hunks, history).findings[0]
+    assert placed.location == between
