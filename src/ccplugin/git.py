@@ -237,6 +237,17 @@ def commit_of(root: Path, ref: str, env: Mapping[str, str] | None = None) -> str
     return (done.out.strip() or None) if done.returncode == 0 else None
 
 
+def object_type(root: Path, ref: str, env: Mapping[str, str] | None = None) -> str | None:
+    """``commit``, ``tree``, ``blob`` or ``tag`` for what ``ref`` names, None when it names nothing."""
+    if not ref or ref.startswith("-"):
+        return None
+    done = run(root, ["rev-parse", "--verify", "--quiet", f"{ref}^{{object}}"], env, check=False)
+    if done.returncode != 0 or not done.out.strip():
+        return None
+    kind = run(root, ["cat-file", "-t", done.out.strip()], env, check=False)
+    return kind.out.strip() or None
+
+
 def branch_name(root: Path, env: Mapping[str, str] | None = None) -> str | None:
     """The checked-out branch's short name, None on a detached HEAD."""
     done = run(root, ["symbolic-ref", "--quiet", "--short", "HEAD"], env, check=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,6 +81,7 @@ class _Change:
     ids: dict[str, str] = field(default_factory=dict)  # content ids of what the diff does not show
     new_sections: list[str] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
+    pathspec: str = ""  # the globs as git pathspecs, for the commands the prompt suggests
 
 
 def collect(
@@ -96,7 +98,7 @@ def collect(
     revs = _revs(target, env)
     # a diff against the work tree would write its refreshed stat data back to the user's index
     with git.scratch_index(target.repo_root, env) as scratch, git.patch(target.repo_root, revs, scratch) as patch_job:
-        change = _Change(commits=_commits(target, scratch))
+        change = _Change(commits=_commits(target, scratch), pathspec=pathspec(include, exclude))
         entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), scratch)
         patch = git.decode(patch_job.result().stdout)
     if not change.files:
@@ -278,9 +280,9 @@ def _finish(
     sections = [f"## Change\n\n{target.label}: {len(files)} file(s), +{additions} -{deletions}.\n"]
     sections += change.commits
     if mode == "self-collect":
-        sections.append(_how_to_read(target, revs, diff_bytes, budget_bytes))
+        sections.append(_how_to_read(target, revs, diff_bytes, budget_bytes, change.pathspec))
     limit = max(MIN_LIST_BYTES, min(budget_bytes, MAX_LIST_BYTES))
-    sections.append(_file_list(files, change.skipped, counts, _list_command(target, revs), limit))
+    sections.append(_file_list(files, change.skipped, counts, _list_command(target, revs, change.pathspec), limit))
     if mode == "inline":
         sections.append(f"## Diff\n\n{_printable(change.diff)}")
     return ReviewInput(
@@ -354,7 +356,7 @@ def _range(target: Target, revs: Sequence[str]) -> str:
     return f"{revs[0]}..{revs[1]}" if target.scope == "branch" else revs[0]
 
 
-def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_bytes: int) -> str:
+def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_bytes: int, spec: str) -> str:
     rng = _range(target, revs)
     lines = [
         "## How to read the change",
@@ -362,7 +364,7 @@ def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_by
         f"The diff is {diff_bytes} bytes, over the {budget_bytes}-byte budget for including it "
         "here, so it is not included. Read it with these read-only commands, run from the "
         "repository root:",
-        f"- `git diff --no-ext-diff --stat {rng}`: every changed file and the size of its change;",
+        f"- `git diff --no-ext-diff --stat {rng}{spec}`: every changed file and the size of its change;",
         f"- `git diff --no-ext-diff {rng} -- <path>`: one file's diff (quote the path for the shell).",
     ]
     if target.scope == "working-tree":
@@ -370,11 +372,27 @@ def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_by
     return "\n".join(lines) + "\n"
 
 
-def _list_command(target: Target, revs: Sequence[str]) -> str:
-    listing = f"`git diff --no-ext-diff --name-status {_range(target, revs)}`"
+def _list_command(target: Target, revs: Sequence[str], spec: str) -> str:
+    listing = f"`git diff --no-ext-diff --name-status {_range(target, revs)}{spec}`"
     if target.scope == "working-tree":
-        listing += " and `git ls-files --others --exclude-standard`"
+        listing += f" and `git ls-files --others --exclude-standard{spec}`"
     return listing
+
+
+def pathspec(include: Sequence[str], exclude: Sequence[str]) -> str:
+    """`` -- <pathspec>...`` (shell-quoted) selecting what :class:`PathFilter` keeps; ``""`` for no globs."""
+    specs = [f":(glob){g}" for p in include if p.strip() for g in _globs(p)]
+    specs += [f":(exclude,glob){g}" for p in exclude if p.strip() for g in _globs(p)]
+    return " -- " + " ".join(shlex.quote(s) for s in specs) if specs else ""
+
+
+def _globs(pattern: str) -> list[str]:
+    """git ``:(glob)`` patterns matching what :func:`path_matches` matches for ``pattern``."""
+    pattern = pattern.strip().removeprefix("./")
+    dirs_only = pattern.endswith("/")
+    anchored = "/" in pattern.rstrip("/")
+    base = pattern.strip("/") if anchored else "**/" + pattern.strip("/")
+    return [f"{base}/**"] if dirs_only else [base, f"{base}/**"]
 
 
 def _file_list(
