@@ -30,6 +30,10 @@ MAX_HASHED_BYTES = 16 * 1024 * 1024  # larger unshown files enter the digest by 
 BINARY_PROBE = 8000  # git's rule: a NUL in the first 8000 bytes means binary
 MAX_COMMITS = 50
 MIN_LIST_BYTES, MAX_LIST_BYTES = 4 * 1024, 64 * 1024  # the file list's share of the prompt
+# the most diff ever inlined, whatever the budget: ``claude -p`` refuses more than 10,485,760
+# characters of piped input, and claude 2.1.332 refuses about 3,000,000 for a 1M-token model by
+# its own estimate (a byte is at most one character, so a byte cap is a character cap)
+INLINE_CAP = 2 * 1024 * 1024
 DIGEST_VERSION = "review-input/1"
 _CHUNK = 1 << 20
 _BINARY = "\nBinary files "
@@ -271,7 +275,8 @@ def _finish(
     files = tuple(change.files)
     names = [(f.old_path or f.path, f.path) for f in files]
     diff_bytes, digest = _measure(change.diff, files, change.ids)
-    mode = "inline" if diff_bytes <= budget_bytes else "self-collect"
+    inline_limit = min(budget_bytes, INLINE_CAP)
+    mode = "inline" if diff_bytes <= inline_limit else "self-collect"
     digest.update(f"\0mode={mode}".encode())
     additions, deletions = line_counts(change.diff)
     # per-file counts only when the diff is small enough to be shown (it is then cheap)
@@ -280,7 +285,7 @@ def _finish(
     sections = [f"## Change\n\n{target.label}: {len(files)} file(s), +{additions} -{deletions}.\n"]
     sections += change.commits
     if mode == "self-collect":
-        sections.append(_how_to_read(target, revs, diff_bytes, budget_bytes, change.pathspec))
+        sections.append(_how_to_read(target, revs, diff_bytes, inline_limit, change.pathspec))
     limit = max(MIN_LIST_BYTES, min(budget_bytes, MAX_LIST_BYTES))
     sections.append(_file_list(files, change.skipped, counts, _list_command(target, revs, change.pathspec), limit))
     if mode == "inline":
