@@ -390,6 +390,15 @@ def untracked(root: Path, env: Mapping[str, str] | None = None) -> list[str]:
     return split_z(done.stdout)
 
 
+def diff_unset(root: Path, paths: Sequence[str], env: Mapping[str, str] | None = None) -> set[str]:
+    """Of ``paths``, those whose ``diff`` attribute is unset (``-diff``, ``binary``): git shows them as binary."""
+    if not paths:
+        return set()
+    stdin = b"".join(encode(p) + b"\0" for p in paths)
+    fields = split_z(run(root, ["check-attr", "-z", "--stdin", "diff"], env, stdin=stdin).stdout)
+    return {fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] == "unset"}
+
+
 def split_z(data: bytes) -> list[str]:
     return [decode(part) for part in data.split(b"\0") if part]
 

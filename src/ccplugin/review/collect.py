@@ -125,9 +125,10 @@ def _gather(
     dropped = {e.path for e in entries if not keep(e.path)} if keep else set()
     change.files = [_file_change(e) for e in entries if e.path not in dropped]
     if target.scope == "working-tree":
-        for path in git.untracked(target.repo_root, env):
-            if not keep or keep(path):
-                _add_untracked(change, target.repo_root, path)
+        paths = [p for p in git.untracked(target.repo_root, env) if not keep or keep(p)]
+        no_diff = git.diff_unset(target.repo_root, [p for p in paths if not p.endswith("/")], env)
+        for path in paths:
+            _add_untracked(change, target.repo_root, path, path in no_diff)
     return entries, dropped
 
 
@@ -145,7 +146,8 @@ def _revs(target: Target, env: Mapping[str, str] | None) -> tuple[str, ...]:
 def _without(patch: str, entries: Sequence[git.RawEntry], dropped: set[str]) -> str:
     """The patch without the sections of ``dropped`` paths, as one new string."""
     index = section_index(patch, [(e.old_path, e.path) for e in entries])
-    return "".join([patch[s:e] for path, (s, e) in index.items() if path not in dropped])
+    kept = sorted(span for path, spans in index.items() if path not in dropped for span in spans)
+    return "".join([patch[s:e] for s, e in kept])
 
 
 def _file_change(e: git.RawEntry) -> FileChange:
@@ -184,7 +186,8 @@ def _blob_id(root: Path, entry: git.RawEntry) -> str:
 # --- untracked files -------------------------------------------------------------------
 
 
-def _add_untracked(change: _Change, root: Path, path: str) -> None:
+def _add_untracked(change: _Change, root: Path, path: str, no_diff: bool) -> None:
+    """An untracked file as a new-file section (binary when its bytes or its attributes say so)."""
     if path.endswith("/"):
         _skip(change, path, "untracked directory (a nested repository)", "directory")
         return
@@ -199,7 +202,7 @@ def _add_untracked(change: _Change, root: Path, path: str) -> None:
     if reason:
         _skip(change, path, reason, _stat_id(full, st))
         return
-    binary = b"\0" in data[:BINARY_PROBE]
+    binary = no_diff or b"\0" in data[:BINARY_PROBE]
     change.files.append(FileChange(path, "?", binary=binary))
     if binary:
         change.ids[path] = hashlib.sha256(data).hexdigest()
@@ -281,7 +284,7 @@ def _finish(
     additions, deletions = line_counts(change.diff)
     # per-file counts only when the diff is small enough to be shown (it is then cheap)
     index = section_index(change.diff, names) if mode == "inline" else None
-    counts = {p: line_counts(change.diff[s:e]) for p, (s, e) in (index or {}).items()}
+    counts = _file_counts(change.diff, files, index or {}, change.skipped)
     sections = [f"## Change\n\n{target.label}: {len(files)} file(s), +{additions} -{deletions}.\n"]
     sections += change.commits
     if mode == "self-collect":
@@ -305,6 +308,23 @@ def _finish(
         change_digest=digest.hexdigest(),
         commits=tuple(change.commits),
     )
+
+
+def _file_counts(
+    diff: str, files: Sequence[FileChange], index: Mapping[str, Sequence[tuple[int, int]]], skipped: Mapping[str, str]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """``(path, status)`` → its own section's counts: a path deleted from the index and untracked
+    has two entries, each with its own section (tracked sections come first, in file order)."""
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
+    seen: dict[str, int] = {}
+    for f in files:
+        if f.status == "?" and f.path in skipped:
+            continue  # no section
+        k = seen[f.path] = seen.get(f.path, -1) + 1
+        spans = index.get(f.path, ())
+        if k < len(spans):
+            counts[(f.path, f.status)] = line_counts(diff[spans[k][0] : spans[k][1]])
+    return counts
 
 
 def line_counts(diff: str) -> tuple[int, int]:
@@ -403,7 +423,7 @@ def _globs(pattern: str) -> list[str]:
 def _file_list(
     files: Sequence[FileChange],
     skipped: Mapping[str, str],
-    counts: Mapping[str, tuple[int, int]],
+    counts: Mapping[tuple[str, str], tuple[int, int]],
     list_command: str,
     limit: int,
 ) -> str:
@@ -419,7 +439,7 @@ def _file_list(
     return f"## Files ({len(files)})\n\n" + "\n".join(lines) + "\n"
 
 
-def _file_line(f: FileChange, skipped: Mapping[str, str], counts: Mapping[str, tuple[int, int]]) -> str:
+def _file_line(f: FileChange, skipped: Mapping[str, str], counts: Mapping[tuple[str, str], tuple[int, int]]) -> str:
     name = git.quote(f.path)
     if f.old_path is not None:
         name = f"{git.quote(f.old_path)} -> {name}"
@@ -427,8 +447,9 @@ def _file_line(f: FileChange, skipped: Mapping[str, str], counts: Mapping[str, t
         return f"{f.status} {name} (binary, not shown)"
     if f.path in skipped:
         return f"{f.status} {name} (not shown: {skipped[f.path]})"
-    if f.path in counts:
-        return f"{f.status} {name} (+{counts[f.path][0]} -{counts[f.path][1]})"
+    if (f.path, f.status) in counts:
+        added, deleted = counts[(f.path, f.status)]
+        return f"{f.status} {name} (+{added} -{deleted})"
     return f"{f.status} {name}"
 
 
