@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 from ccplugin.review import findings
@@ -53,3 +55,30 @@ def test_untracked_files_marked_binary_by_attributes_are_listed_not_inlined(tmp_
     assert "secret-looking" not in inp.diff and "also text" not in inp.diff
     assert "+shown" in inp.diff
     assert "Binary files /dev/null and b/table.dat differ" in inp.diff
+
+
+def _recorded(root: Path) -> list[tuple[str, ...]]:
+    """What `git add -A` would record (on a copy of the index): ``git diff --cached -M --name-status``."""
+    index = root / ".git" / "index"
+    copy = root.parent / "index-copy"
+    copy.write_bytes(index.read_bytes())
+    env = {**os.environ, "GIT_INDEX_FILE": str(copy)}
+    run = lambda *a: subprocess.run(["git", *a], cwd=root, env=env, check=True, capture_output=True, text=True).stdout  # noqa: E731
+    run("add", "-A")
+    rows = [tuple(line.split("\t")) for line in run("diff", "--cached", "-M", "--name-status", "HEAD").splitlines()]
+    return sorted(rows)
+
+
+def test_a_plain_mv_is_the_rename_git_add_would_record(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "w")
+    (root / "m.txt").rename(root / "moved.txt")
+    (root / "fresh.txt").write_text("new\n")
+    inp = collect(resolve_target(root, "working-tree"))
+    assert _recorded(root) == [("A", "fresh.txt"), ("R100", "m.txt", "moved.txt")]
+    assert sorted((f.status, f.old_path or "", f.path) for f in inp.files) == [
+        ("?", "", "fresh.txt"),
+        ("R", "m.txt", "moved.txt"),
+    ]
+    assert "+m5" not in inp.diff and "rename from m.txt\nrename to moved.txt" in inp.diff
+    placed = findings.parse(review_output(finding("moved.txt", 5)), inp.hunks, root).findings[0]
+    assert placed.location == Location.IN_FILE  # unchanged code: never gates with --filter-mode added

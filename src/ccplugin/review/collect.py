@@ -86,6 +86,7 @@ class _Change:
     new_sections: list[str] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
     pathspec: str = ""  # the globs as git pathspecs, for the commands the prompt suggests
+    moved: dict[str, str] = field(default_factory=dict)  # deleted path → the untracked path holding its bytes
 
 
 def collect(
@@ -127,8 +128,12 @@ def _gather(
     if target.scope == "working-tree":
         paths = [p for p in git.untracked(target.repo_root, env) if not keep or keep(p)]
         no_diff = git.diff_unset(target.repo_root, [p for p in paths if not p.endswith("/")], env)
+        deleted = {(e.old_oid, e.meta[1:7]): e.path for e in entries if e.status == "D" and e.path not in dropped}
         for path in paths:
-            _add_untracked(change, target.repo_root, path, path in no_diff)
+            _add_untracked(change, target.repo_root, path, path in no_diff, deleted)
+        if change.moved:  # what `git add -A` records: a rename, not a deletion and a new file
+            change.files = [f for f in change.files if not (f.status == "D" and f.path in change.moved)]
+            dropped |= set(change.moved)
     return entries, dropped
 
 
@@ -186,7 +191,9 @@ def _blob_id(root: Path, entry: git.RawEntry) -> str:
 # --- untracked files -------------------------------------------------------------------
 
 
-def _add_untracked(change: _Change, root: Path, path: str, no_diff: bool) -> None:
+def _add_untracked(
+    change: _Change, root: Path, path: str, no_diff: bool, deleted: Mapping[tuple[str, str], str]
+) -> None:
     """An untracked file as a new-file section (binary when its bytes or its attributes say so)."""
     if path.endswith("/"):
         _skip(change, path, "untracked directory (a nested repository)", "directory")
@@ -203,10 +210,35 @@ def _add_untracked(change: _Change, root: Path, path: str, no_diff: bool) -> Non
         _skip(change, path, reason, _stat_id(full, st))
         return
     binary = no_diff or b"\0" in data[:BINARY_PROBE]
+    old = _moved_from(data, st.st_mode, deleted)
+    if old is not None and old != path and old not in change.moved:
+        change.moved[old] = path
+        change.files.append(FileChange(path, "R", old, binary))
+        change.new_sections.append(_rename_section(old, path))
+        return
     change.files.append(FileChange(path, "?", binary=binary))
     if binary:
         change.ids[path] = hashlib.sha256(data).hexdigest()
     change.new_sections.append(_new_file_section(path, data, st.st_mode, binary))
+
+
+def _moved_from(data: bytes, st_mode: int, deleted: Mapping[tuple[str, str], str]) -> str | None:
+    """The deleted path whose blob (and mode) are exactly ``data``: a plain ``mv``."""
+    if not deleted:
+        return None
+    mode = "100755" if st_mode & stat.S_IXUSR else "100644"
+    header = b"blob %d\0" % len(data)
+    for algorithm in {"sha1" if len(oid) == 40 else "sha256" for oid, _ in deleted}:
+        found = deleted.get((hashlib.new(algorithm, header + data).hexdigest(), mode))
+        if found is not None:
+            return found
+    return None
+
+
+def _rename_section(old: str, new: str) -> str:
+    """A pure rename's section, the way ``git diff`` writes one."""
+    a, b = git.quote("a/" + old), git.quote("b/" + new)
+    return f"{MARK}{a} {b}\nsimilarity index 100%\nrename from {git.quote(old)}\nrename to {git.quote(new)}\n"
 
 
 def _skip(change: _Change, path: str, reason: str, content_id: str) -> None:
