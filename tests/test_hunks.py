@@ -101,7 +101,7 @@ def test_parse_hunks_paths_and_ranges(hunks: dict[str, tuple[Hunk, ...]]) -> Non
         ("./src/app.py", 3, 3, Location.ADDED),
         ("src//app.py", 3, 3, Location.ADDED),
         ("b/src/app.py", 3, 3, Location.ADDED),
-        ("/home/me/repo/src/app.py", 3, 3, Location.ADDED),
+        ("/home/me/repo/src/app.py", 3, 3, Location.OUTSIDE),  # absolute: made relative by parse (it knows the root)
         (" src/app.py ", 3, 3, Location.ADDED),
         ("app.py", 3, 3, Location.OUTSIDE),  # a bare basename is not guessed
         ("new name.txt", 1, 1, Location.ADDED),
@@ -112,11 +112,12 @@ def test_classify(hunks: dict[str, tuple[Hunk, ...]], path: str, start: int, end
     assert classify(path, start, end, hunks) == expected
 
 
-def test_changed_path_prefers_the_longest_suffix() -> None:
-    paths = {"app.py", "src/app.py"}
-    assert changed_path("/abs/repo/src/app.py", paths) == "src/app.py"
-    assert changed_path("/abs/repo/app.py", paths) == "app.py"
-    assert changed_path("/abs/repo/lib/other.py", paths) is None
+def test_changed_path_is_exact_never_a_suffix() -> None:
+    paths = {"Makefile", "src/app.py"}
+    assert changed_path("./src/app.py", paths) == "src/app.py"
+    assert changed_path("doc/Makefile", paths) is None
+    assert changed_path("/abs/repo/src/app.py", paths) is None
+    assert changed_path("lib/src/app.py", paths) is None
 
 
 def test_section_path_forms() -> None:

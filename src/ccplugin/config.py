@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -55,20 +55,33 @@ class Settings:
     def override(self, **values: Any) -> Settings:
         """A copy with every non-None value applied, validated."""
         given = {k: v for k, v in values.items() if v is not None}
-        return validate(replace(self, **given))
+        return validate(replace(self, **given), given)
 
 
-def validate(s: Settings) -> Settings:
+def validate(s: Settings, flags: Collection[str] = ()) -> Settings:
+    """``s`` when every value is allowed; the error names the flag when the value came from one
+    (``flags``: the names given on the command line), else the settings file."""
     _choice("fail_on", s.fail_on, (*SEVERITIES, "none"), optional=True)
     _choice("filter_mode", s.filter_mode, FILTER_MODES)
     _choice("on_error", s.on_error, ON_ERROR)
-    if s.timeout <= 0:
-        raise CCError(f"timeout must be positive, got {s.timeout}", "pass `--timeout SECONDS`")
-    if s.max_turns < 1:
-        raise CCError(f"max_turns must be at least 1, got {s.max_turns}", "pass `--max-turns N`")
-    if s.budget_bytes < 1:
-        raise CCError(f"budget_bytes must be positive, got {s.budget_bytes}", "fix [tool.ccplugin]")
+    for name, ok, must in (
+        ("timeout", s.timeout > 0, "must be positive"),
+        ("max_turns", s.max_turns >= 1, "must be at least 1"),
+        ("budget_bytes", s.budget_bytes >= 1, "must be positive"),
+    ):
+        if not ok:
+            raise _bad_number(name, getattr(s, name), must, name in flags)
     return s
+
+
+def _bad_number(name: str, value: object, must: str, from_flag: bool) -> CCError:
+    flag = "--" + name.replace("_", "-")
+    if from_flag:
+        return CCError(f"`{flag} {value}`: the value {must}", f"pass `{flag} N` with N {must.removeprefix('must be ')}")
+    return CCError(
+        f"`{name}` in the ccplugin settings {must}, got {value}",
+        f"fix `{name}` in .ccplugin.toml or [tool.ccplugin] of pyproject.toml",
+    )
 
 
 def _choice(name: str, value: str | None, allowed: tuple[str, ...], optional: bool = False) -> None:

@@ -34,8 +34,33 @@ from typing import IO, NamedTuple
 from ccplugin import proc
 from ccplugin.errors import CCError
 
-CONFIG = ("-c", "core.quotepath=off", "-c", "diff.suppressBlankEmpty=false", "-c", "color.ui=never")
+# every setting that changes what ccplugin parses from git's output, pinned to git's default
+# (the user's ~/.gitconfig may set any of them: hunk shapes, prefixes, paths, rename pairs, colour)
+_PINNED = (
+    ("core.quotePath", "off"),
+    ("color.ui", "never"),
+    ("color.diff", "never"),
+    ("diff.suppressBlankEmpty", "false"),
+    ("diff.context", "3"),
+    ("diff.interHunkContext", "0"),
+    ("diff.algorithm", "myers"),
+    ("diff.indentHeuristic", "true"),
+    ("diff.noprefix", "false"),
+    ("diff.mnemonicPrefix", "false"),
+    ("diff.relative", "false"),
+    ("diff.renames", "true"),
+    ("diff.renameLimit", "1000"),
+    ("diff.colorMoved", "no"),
+    ("diff.wsErrorHighlight", "none"),
+    ("diff.ignoreSubmodules", "none"),
+    ("diff.submodule", "short"),
+)
+CONFIG = tuple(arg for key, value in _PINNED for arg in ("-c", f"{key}={value}"))
 DIFF_OPTIONS = (
+    "--diff-algorithm=myers",
+    "--indent-heuristic",
+    "-O/dev/null",  # no diff.orderFile: git's own order
+    "--ignore-submodules=none",
     "--no-ext-diff",
     "--no-textconv",
     "--no-color",
@@ -212,6 +237,17 @@ def commit_of(root: Path, ref: str, env: Mapping[str, str] | None = None) -> str
     return (done.out.strip() or None) if done.returncode == 0 else None
 
 
+def object_type(root: Path, ref: str, env: Mapping[str, str] | None = None) -> str | None:
+    """``commit``, ``tree``, ``blob`` or ``tag`` for what ``ref`` names, None when it names nothing."""
+    if not ref or ref.startswith("-"):
+        return None
+    done = run(root, ["rev-parse", "--verify", "--quiet", f"{ref}^{{object}}"], env, check=False)
+    if done.returncode != 0 or not done.out.strip():
+        return None
+    kind = run(root, ["cat-file", "-t", done.out.strip()], env, check=False)
+    return kind.out.strip() or None
+
+
 def branch_name(root: Path, env: Mapping[str, str] | None = None) -> str | None:
     """The checked-out branch's short name, None on a detached HEAD."""
     done = run(root, ["symbolic-ref", "--quiet", "--short", "HEAD"], env, check=False)
@@ -352,6 +388,15 @@ def untracked(root: Path, env: Mapping[str, str] | None = None) -> list[str]:
     """Untracked, not ignored paths; a nested repository shows as ``dir/``."""
     done = run(root, ["ls-files", "-z", "--others", "--exclude-standard", "--"], env)
     return split_z(done.stdout)
+
+
+def diff_unset(root: Path, paths: Sequence[str], env: Mapping[str, str] | None = None) -> set[str]:
+    """Of ``paths``, those whose ``diff`` attribute is unset (``-diff``, ``binary``): git shows them as binary."""
+    if not paths:
+        return set()
+    stdin = b"".join(encode(p) + b"\0" for p in paths)
+    fields = split_z(run(root, ["check-attr", "-z", "--stdin", "diff"], env, stdin=stdin).stdout)
+    return {fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] == "unset"}
 
 
 def split_z(data: bytes) -> list[str]:

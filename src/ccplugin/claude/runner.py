@@ -45,6 +45,8 @@ KILL_GRACE = 3.0  # SIGTERM → SIGKILL
 DRAIN_GRACE = 2.0  # after claude exits, how long its leftovers may hold the pipes open
 # Linux refuses one argv element of 128 KiB or more; bigger prompts go through stdin
 PROMPT_ARG_LIMIT = 100 * 1024
+# ``claude -p`` refuses piped input of more characters than this (and exits 1)
+PROMPT_STDIN_LIMIT = 10_485_760
 DETAIL_CHARS = 400
 
 # Opens the prompt file as stdin, deletes it, and becomes claude (same pid, same group).
@@ -68,6 +70,7 @@ _ERROR_KIND = {
 
 _FIX = {
     FailureKind.SPAWN: "check that `claude --version` runs and the working directory exists",
+    FailureKind.PROMPT_TOO_LONG: "lower `--budget-bytes`, or narrow the change with `--include`/`--exclude`",
     FailureKind.TIMEOUT: "raise `--timeout` (seconds), or review a smaller change",
     FailureKind.AUTH: "check ANTHROPIC_API_KEY or run `claude auth login`",
     FailureKind.RATE_LIMIT: "retry later (the API rate limit was hit)",
@@ -86,6 +89,14 @@ _FIX = {
 
 class _SpawnError(Exception):
     """claude could not be started (not executable, no working directory, ...)."""
+
+    kind = FailureKind.SPAWN
+
+
+class _PromptTooLong(_SpawnError):
+    """The prompt is more than ``claude -p`` accepts: claude is not started."""
+
+    kind = FailureKind.PROMPT_TOO_LONG
 
 
 def run(
@@ -122,7 +133,7 @@ def _run(
     try:
         child, prompt_file = _start(claude, spec, env | run_env(spec), confine.confinement(spec, env, claude))
     except _SpawnError as e:
-        return RunResult(None, failure=FailureKind.SPAWN, failure_detail=redact(_line(str(e))))
+        return RunResult(None, failure=e.kind, failure_detail=redact(_line(str(e))))
     sink = _Sink(StreamParser(spec.cwd), on_event, redact)
     if spec.json_schema is not None:  # compile the validator while claude runs, not after
         threading.Thread(target=_validator, args=(json.dumps(spec.json_schema),), daemon=True).start()
@@ -157,6 +168,10 @@ def _start(
         raise _SpawnError(f"working directory {spec.cwd} does not exist")
     if len(spec.prompt.encode("utf-8", "surrogatepass")) <= PROMPT_ARG_LIMIT:
         return _spawn(build_argv(claude, spec, confinement=confinement), spec.cwd, env), None
+    if len(spec.prompt) > PROMPT_STDIN_LIMIT:
+        raise _PromptTooLong(
+            f"the prompt is {len(spec.prompt):,} characters; `claude -p` reads at most {PROMPT_STDIN_LIMIT:,}"
+        )
     path = _prompt_file(spec.prompt)
     resolved = claude if os.sep in claude else proc.which(claude, env) or claude
     argv = [sys.executable, "-I", "-S", "-c", _STDIN_SHIM, path]
@@ -383,6 +398,10 @@ def _error_result(spec: RunSpec, parsed: ParsedStream, code: int, stderr: str) -
         )
     if parsed.assistant_error in _ERROR_KIND:
         return _Verdict(_ERROR_KIND[parsed.assistant_error], f"Claude API error: {message}")
+    if message.startswith("Prompt is too long"):  # the CLI's own estimate, before any request
+        return _Verdict(
+            FailureKind.PROMPT_TOO_LONG, f"claude refused the prompt ({len(spec.prompt):,} characters): {message}"
+        )
     return _Verdict(
         FailureKind.IS_ERROR,
         f"claude reported an error ({_exit_words(code)}): {message}{_err(stderr)}",

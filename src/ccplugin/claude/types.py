@@ -21,6 +21,7 @@ class FailureKind(StrEnum):
 
     MISSING = "claude-missing"
     SPAWN = "spawn-failed"
+    PROMPT_TOO_LONG = "prompt-too-long"  # more than `claude -p` accepts; never started
     TIMEOUT = "timeout"
     AUTH = "auth"  # HTTP 401/403 from the API
     RATE_LIMIT = "rate-limited"  # 429

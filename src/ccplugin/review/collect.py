@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,10 @@ MAX_HASHED_BYTES = 16 * 1024 * 1024  # larger unshown files enter the digest by 
 BINARY_PROBE = 8000  # git's rule: a NUL in the first 8000 bytes means binary
 MAX_COMMITS = 50
 MIN_LIST_BYTES, MAX_LIST_BYTES = 4 * 1024, 64 * 1024  # the file list's share of the prompt
+# the most diff ever inlined, whatever the budget: ``claude -p`` refuses more than 10,485,760
+# characters of piped input, and claude 2.1.332 refuses about 3,000,000 for a 1M-token model by
+# its own estimate (a byte is at most one character, so a byte cap is a character cap)
+INLINE_CAP = 2 * 1024 * 1024
 DIGEST_VERSION = "review-input/1"
 _CHUNK = 1 << 20
 _BINARY = "\nBinary files "
@@ -80,6 +85,8 @@ class _Change:
     ids: dict[str, str] = field(default_factory=dict)  # content ids of what the diff does not show
     new_sections: list[str] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
+    pathspec: str = ""  # the globs as git pathspecs, for the commands the prompt suggests
+    moved: dict[str, str] = field(default_factory=dict)  # deleted path → the untracked path holding its bytes
 
 
 def collect(
@@ -96,7 +103,7 @@ def collect(
     revs = _revs(target, env)
     # a diff against the work tree would write its refreshed stat data back to the user's index
     with git.scratch_index(target.repo_root, env) as scratch, git.patch(target.repo_root, revs, scratch) as patch_job:
-        change = _Change(commits=_commits(target, scratch))
+        change = _Change(commits=_commits(target, scratch), pathspec=pathspec(include, exclude))
         entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), scratch)
         patch = git.decode(patch_job.result().stdout)
     if not change.files:
@@ -119,9 +126,14 @@ def _gather(
     dropped = {e.path for e in entries if not keep(e.path)} if keep else set()
     change.files = [_file_change(e) for e in entries if e.path not in dropped]
     if target.scope == "working-tree":
-        for path in git.untracked(target.repo_root, env):
-            if not keep or keep(path):
-                _add_untracked(change, target.repo_root, path)
+        paths = [p for p in git.untracked(target.repo_root, env) if not keep or keep(p)]
+        no_diff = git.diff_unset(target.repo_root, [p for p in paths if not p.endswith("/")], env)
+        deleted = {(e.old_oid, e.meta[1:7]): e.path for e in entries if e.status == "D" and e.path not in dropped}
+        for path in paths:
+            _add_untracked(change, target.repo_root, path, path in no_diff, deleted)
+        if change.moved:  # what `git add -A` records: a rename, not a deletion and a new file
+            change.files = [f for f in change.files if not (f.status == "D" and f.path in change.moved)]
+            dropped |= set(change.moved)
     return entries, dropped
 
 
@@ -139,7 +151,8 @@ def _revs(target: Target, env: Mapping[str, str] | None) -> tuple[str, ...]:
 def _without(patch: str, entries: Sequence[git.RawEntry], dropped: set[str]) -> str:
     """The patch without the sections of ``dropped`` paths, as one new string."""
     index = section_index(patch, [(e.old_path, e.path) for e in entries])
-    return "".join([patch[s:e] for path, (s, e) in index.items() if path not in dropped])
+    kept = sorted(span for path, spans in index.items() if path not in dropped for span in spans)
+    return "".join([patch[s:e] for s, e in kept])
 
 
 def _file_change(e: git.RawEntry) -> FileChange:
@@ -178,7 +191,10 @@ def _blob_id(root: Path, entry: git.RawEntry) -> str:
 # --- untracked files -------------------------------------------------------------------
 
 
-def _add_untracked(change: _Change, root: Path, path: str) -> None:
+def _add_untracked(
+    change: _Change, root: Path, path: str, no_diff: bool, deleted: Mapping[tuple[str, str], str]
+) -> None:
+    """An untracked file as a new-file section (binary when its bytes or its attributes say so)."""
     if path.endswith("/"):
         _skip(change, path, "untracked directory (a nested repository)", "directory")
         return
@@ -193,11 +209,36 @@ def _add_untracked(change: _Change, root: Path, path: str) -> None:
     if reason:
         _skip(change, path, reason, _stat_id(full, st))
         return
-    binary = b"\0" in data[:BINARY_PROBE]
+    binary = no_diff or b"\0" in data[:BINARY_PROBE]
+    old = _moved_from(data, st.st_mode, deleted)
+    if old is not None and old != path and old not in change.moved:
+        change.moved[old] = path
+        change.files.append(FileChange(path, "R", old, binary))
+        change.new_sections.append(_rename_section(old, path))
+        return
     change.files.append(FileChange(path, "?", binary=binary))
     if binary:
         change.ids[path] = hashlib.sha256(data).hexdigest()
     change.new_sections.append(_new_file_section(path, data, st.st_mode, binary))
+
+
+def _moved_from(data: bytes, st_mode: int, deleted: Mapping[tuple[str, str], str]) -> str | None:
+    """The deleted path whose blob (and mode) are exactly ``data``: a plain ``mv``."""
+    if not deleted:
+        return None
+    mode = "100755" if st_mode & stat.S_IXUSR else "100644"
+    header = b"blob %d\0" % len(data)
+    for algorithm in {"sha1" if len(oid) == 40 else "sha256" for oid, _ in deleted}:
+        found = deleted.get((hashlib.new(algorithm, header + data).hexdigest(), mode))
+        if found is not None:
+            return found
+    return None
+
+
+def _rename_section(old: str, new: str) -> str:
+    """A pure rename's section, the way ``git diff`` writes one."""
+    a, b = git.quote("a/" + old), git.quote("b/" + new)
+    return f"{MARK}{a} {b}\nsimilarity index 100%\nrename from {git.quote(old)}\nrename to {git.quote(new)}\n"
 
 
 def _skip(change: _Change, path: str, reason: str, content_id: str) -> None:
@@ -269,18 +310,19 @@ def _finish(
     files = tuple(change.files)
     names = [(f.old_path or f.path, f.path) for f in files]
     diff_bytes, digest = _measure(change.diff, files, change.ids)
-    mode = "inline" if diff_bytes <= budget_bytes else "self-collect"
+    inline_limit = min(budget_bytes, INLINE_CAP)
+    mode = "inline" if diff_bytes <= inline_limit else "self-collect"
     digest.update(f"\0mode={mode}".encode())
     additions, deletions = line_counts(change.diff)
     # per-file counts only when the diff is small enough to be shown (it is then cheap)
     index = section_index(change.diff, names) if mode == "inline" else None
-    counts = {p: line_counts(change.diff[s:e]) for p, (s, e) in (index or {}).items()}
+    counts = _file_counts(change.diff, files, index or {}, change.skipped)
     sections = [f"## Change\n\n{target.label}: {len(files)} file(s), +{additions} -{deletions}.\n"]
     sections += change.commits
     if mode == "self-collect":
-        sections.append(_how_to_read(target, revs, diff_bytes, budget_bytes))
+        sections.append(_how_to_read(target, revs, diff_bytes, inline_limit, change.pathspec))
     limit = max(MIN_LIST_BYTES, min(budget_bytes, MAX_LIST_BYTES))
-    sections.append(_file_list(files, change.skipped, counts, _list_command(target, revs), limit))
+    sections.append(_file_list(files, change.skipped, counts, _list_command(target, revs, change.pathspec), limit))
     if mode == "inline":
         sections.append(f"## Diff\n\n{_printable(change.diff)}")
     return ReviewInput(
@@ -298,6 +340,23 @@ def _finish(
         change_digest=digest.hexdigest(),
         commits=tuple(change.commits),
     )
+
+
+def _file_counts(
+    diff: str, files: Sequence[FileChange], index: Mapping[str, Sequence[tuple[int, int]]], skipped: Mapping[str, str]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """``(path, status)`` → its own section's counts: a path deleted from the index and untracked
+    has two entries, each with its own section (tracked sections come first, in file order)."""
+    counts: dict[tuple[str, str], tuple[int, int]] = {}
+    seen: dict[str, int] = {}
+    for f in files:
+        if f.status == "?" and f.path in skipped:
+            continue  # no section
+        k = seen[f.path] = seen.get(f.path, -1) + 1
+        spans = index.get(f.path, ())
+        if k < len(spans):
+            counts[(f.path, f.status)] = line_counts(diff[spans[k][0] : spans[k][1]])
+    return counts
 
 
 def line_counts(diff: str) -> tuple[int, int]:
@@ -354,7 +413,7 @@ def _range(target: Target, revs: Sequence[str]) -> str:
     return f"{revs[0]}..{revs[1]}" if target.scope == "branch" else revs[0]
 
 
-def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_bytes: int) -> str:
+def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_bytes: int, spec: str) -> str:
     rng = _range(target, revs)
     lines = [
         "## How to read the change",
@@ -362,7 +421,7 @@ def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_by
         f"The diff is {diff_bytes} bytes, over the {budget_bytes}-byte budget for including it "
         "here, so it is not included. Read it with these read-only commands, run from the "
         "repository root:",
-        f"- `git diff --no-ext-diff --stat {rng}`: every changed file and the size of its change;",
+        f"- `git diff --no-ext-diff --stat {rng}{spec}`: every changed file and the size of its change;",
         f"- `git diff --no-ext-diff {rng} -- <path>`: one file's diff (quote the path for the shell).",
     ]
     if target.scope == "working-tree":
@@ -370,17 +429,33 @@ def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_by
     return "\n".join(lines) + "\n"
 
 
-def _list_command(target: Target, revs: Sequence[str]) -> str:
-    listing = f"`git diff --no-ext-diff --name-status {_range(target, revs)}`"
+def _list_command(target: Target, revs: Sequence[str], spec: str) -> str:
+    listing = f"`git diff --no-ext-diff --name-status {_range(target, revs)}{spec}`"
     if target.scope == "working-tree":
-        listing += " and `git ls-files --others --exclude-standard`"
+        listing += f" and `git ls-files --others --exclude-standard{spec}`"
     return listing
+
+
+def pathspec(include: Sequence[str], exclude: Sequence[str]) -> str:
+    """`` -- <pathspec>...`` (shell-quoted) selecting what :class:`PathFilter` keeps; ``""`` for no globs."""
+    specs = [f":(glob){g}" for p in include if p.strip() for g in _globs(p)]
+    specs += [f":(exclude,glob){g}" for p in exclude if p.strip() for g in _globs(p)]
+    return " -- " + " ".join(shlex.quote(s) for s in specs) if specs else ""
+
+
+def _globs(pattern: str) -> list[str]:
+    """git ``:(glob)`` patterns matching what :func:`path_matches` matches for ``pattern``."""
+    pattern = pattern.strip().removeprefix("./")
+    dirs_only = pattern.endswith("/")
+    anchored = "/" in pattern.rstrip("/")
+    base = pattern.strip("/") if anchored else "**/" + pattern.strip("/")
+    return [f"{base}/**"] if dirs_only else [base, f"{base}/**"]
 
 
 def _file_list(
     files: Sequence[FileChange],
     skipped: Mapping[str, str],
-    counts: Mapping[str, tuple[int, int]],
+    counts: Mapping[tuple[str, str], tuple[int, int]],
     list_command: str,
     limit: int,
 ) -> str:
@@ -396,7 +471,7 @@ def _file_list(
     return f"## Files ({len(files)})\n\n" + "\n".join(lines) + "\n"
 
 
-def _file_line(f: FileChange, skipped: Mapping[str, str], counts: Mapping[str, tuple[int, int]]) -> str:
+def _file_line(f: FileChange, skipped: Mapping[str, str], counts: Mapping[tuple[str, str], tuple[int, int]]) -> str:
     name = git.quote(f.path)
     if f.old_path is not None:
         name = f"{git.quote(f.old_path)} -> {name}"
@@ -404,8 +479,9 @@ def _file_line(f: FileChange, skipped: Mapping[str, str], counts: Mapping[str, t
         return f"{f.status} {name} (binary, not shown)"
     if f.path in skipped:
         return f"{f.status} {name} (not shown: {skipped[f.path]})"
-    if f.path in counts:
-        return f"{f.status} {name} (+{counts[f.path][0]} -{counts[f.path][1]})"
+    if (f.path, f.status) in counts:
+        added, deleted = counts[(f.path, f.status)]
+        return f"{f.status} {name} (+{added} -{deleted})"
     return f"{f.status} {name}"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from ccplugin import controls
 from ccplugin.review.hunks import classify
 from ccplugin.review.model import Finding, Hunk, ReviewResult
-from ccplugin.review.paths import repo_path
+from ccplugin.review.paths import OUTSIDE, repo_path
 
 _SPACE = re.compile(r"\s+")
 
@@ -46,10 +46,12 @@ def _finding(raw: Mapping[str, Any], hunks: Mapping[str, tuple[Hunk, ...]], root
     end = max(start, int(raw["line_end"]))
     severity = str(raw["severity"])
     title = controls.clean(str(raw["title"])).strip()
+    body = str(raw["body"]).strip()
+    past = _past_the_end(root, file, start)
     return Finding(
         severity=severity,
         title=title,
-        body=str(raw["body"]).strip(),
+        body=f"{body}\n\n({past})" if past else body,
         file=file,
         line_start=start,
         line_end=end,
@@ -58,3 +60,20 @@ def _finding(raw: Mapping[str, Any], hunks: Mapping[str, tuple[Hunk, ...]], root
         fingerprint=fingerprint(file, title, severity),
         location=classify(file, start, end, hunks),
     )
+
+
+def _past_the_end(root: Path | None, file: str, line: int) -> str | None:
+    """Said when ``line`` is past the end of ``file`` as the checkout has it (a regular file only)."""
+    if root is None or file == OUTSIDE or line <= 1:
+        return None
+    full = root / file
+    try:
+        if not full.is_file() or not full.resolve().is_relative_to(root.resolve()):
+            return None
+        data = full.read_bytes()
+    except OSError:
+        return None
+    count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    if line <= count:
+        return None
+    return f"line {line} is past the end of {file}, which has {count} line{'' if count == 1 else 's'}"

@@ -7,12 +7,12 @@ the way git quotes; the hunk lines of a section are parsed with ``unidiff``.
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ccplugin.git import quote, unquote
 from ccplugin.review.model import Hunk, Location
+from ccplugin.review.paths import repo_path
 
 MARK = "diff --git "
 
@@ -46,20 +46,13 @@ def classify(path: str, line_start: int, line_end: int, hunks: Mapping[str, tupl
 
 
 def changed_path(path: str, paths: Collection[str]) -> str | None:
-    """The changed path a reviewer's ``path`` names: as is, normalised (``./a``, ``a//b``),
-    without a diff prefix (``b/a``), or the longest changed path an absolute path ends with."""
-    p = path.strip()
-    if p in paths:
-        return p
-    if not p:
-        return None
-    p = posixpath.normpath(p.replace("\\", "/"))
-    if p in paths:
-        return p
-    if p[:2] in ("a/", "b/") and p[2:] in paths:
-        return p[2:]
-    suffixes = [k for k in paths if p.endswith("/" + k)]
-    return max(suffixes, key=len) if suffixes else None
+    """The changed path a reviewer's ``path`` names: exactly, after :func:`repo_path`'s
+    normalisation (``./a``, ``a//b``, ``b/a``) — never a changed path it merely ends with
+    (the untouched ``doc/Makefile`` is not the changed ``Makefile``)."""
+    if path in paths:
+        return path
+    p = repo_path(path, None, paths)
+    return p if p in paths else None
 
 
 def section_spans(diff: str) -> list[tuple[int, int]]:
@@ -157,21 +150,29 @@ def _adds_within(h: Hunk, lo: int, hi: int) -> bool:
     return any(lo <= n <= hi for n in h.added)
 
 
-def section_index(diff: str, names: Iterable[tuple[str, str]]) -> dict[str, tuple[int, int]]:
-    """Path → the span of its section(s) in ``diff``, in diff order.
+Spans = tuple[tuple[int, int], ...]
+
+
+def section_index(diff: str, names: Iterable[tuple[str, str]]) -> dict[str, Spans]:
+    """Path → the spans of its section(s) in ``diff``, in diff order.
 
     ``names`` are the ``(old_path, path)`` pairs of the change: a header line that matches
     one is that file's (exact, and cheap); any other header is parsed. A type change is two
-    adjacent sections and gets one span.
+    adjacent sections and gets one span; a path with sections apart (deleted from the index and
+    untracked) gets one span each, never one that covers the files between them.
     """
     headers = {f"{MARK}{quote('a/' + old)} {quote('b/' + new)}": new for old, new in names}
-    index: dict[str, tuple[int, int]] = {}
+    index: dict[str, Spans] = {}
     for start, end in section_spans(diff):
         eol = diff.find("\n", start, end)
         path = headers.get(diff[start : end if eol == -1 else eol])
         if path is None:
             path = section_path(diff[start:end])
-        index[path] = (index[path][0], end) if path in index else (start, end)
+        spans = index.get(path, ())
+        if spans and spans[-1][1] == start:
+            index[path] = (*spans[:-1], (spans[-1][0], end))
+        else:
+            index[path] = (*spans, (start, end))
     return index
 
 
@@ -186,7 +187,7 @@ class LazyHunks(Mapping[str, tuple[Hunk, ...]]):
         self,
         diff: str,
         names: Sequence[tuple[str, str]],
-        index: Mapping[str, tuple[int, int]] | None = None,
+        index: Mapping[str, Spans] | None = None,
     ) -> None:
         self._diff = diff
         self._names = names
@@ -200,8 +201,8 @@ class LazyHunks(Mapping[str, tuple[Hunk, ...]]):
         if path not in self._parsed:
             if self._index is None:
                 self._index = section_index(self._diff, self._names)
-            span = self._index.get(path)
-            self._parsed[path] = _section_hunks(self._diff[span[0] : span[1]]) if span else ()
+            spans = self._index.get(path, ())
+            self._parsed[path] = tuple(h for s, e in spans for h in _section_hunks(self._diff[s:e]))
         return self._parsed[path]
 
     def __contains__(self, path: object) -> bool:

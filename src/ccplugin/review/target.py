@@ -116,10 +116,7 @@ def _base(root: Path, base: str | None, env: Mapping[str, str] | None) -> tuple[
     if base:
         found = _first_commit(root, (base,) if base.startswith("origin/") else (base, f"origin/{base}"), env)
         if found is None:
-            raise CCError(
-                f"base ref `{base}` not found",
-                f"fetch it with `git fetch origin {base.removeprefix('origin/')}`, or pass a different `--base`",
-            )
+            raise _base_not_a_commit(root, base, env)
         return found
     ci_base = (os.environ if env is None else env).get("GITHUB_BASE_REF", "").strip()
     if ci_base:
@@ -137,6 +134,25 @@ def _base(root: Path, base: str | None, env: Mapping[str, str] | None) -> tuple[
             "pass `--base <ref>` or use `--scope working-tree`",
         )
     return found
+
+
+def _base_not_a_commit(root: Path, base: str, env: Mapping[str, str] | None) -> CCError:
+    """Why ``--base`` names no commit: a range, another kind of object, or nothing this clone has."""
+    if ".." in base:
+        return CCError(
+            f"`--base {base}` is a range; `--base` takes one branch, tag or commit",
+            f"pass `--base {base.split('..')[0] or 'main'}` (the head is what is checked out)",
+        )
+    kind = git.object_type(root, base, env)
+    if kind is not None:
+        return CCError(
+            f"base ref `{base}` names a {kind}, not a commit",
+            "pass a branch, tag or commit as `--base`",
+        )
+    return CCError(
+        f"base ref `{base}` not found",
+        f"fetch it with `git fetch origin {base.removeprefix('origin/')}`, or pass a different `--base`",
+    )
 
 
 def _default_branch(root: Path, env: Mapping[str, str] | None) -> tuple[str, str] | None:

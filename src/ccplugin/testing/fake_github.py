@@ -99,7 +99,8 @@ def files_from_git(root: Path, base: str, head: str) -> list[dict[str, Any]]:
 def _sections(patch: str, entries: Mapping[str, git.RawEntry]) -> dict[str, tuple[int, int]]:
     from ccplugin.review.hunks import section_index
 
-    return section_index(patch, [(e.old_path, e.path) for e in entries.values()])
+    index = section_index(patch, [(e.old_path, e.path) for e in entries.values()])
+    return {path: (spans[0][0], spans[-1][1]) for path, spans in index.items()}
 
 
 def body_problems(op: str, body: Any) -> list[str]:
