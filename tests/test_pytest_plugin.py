@@ -66,8 +66,12 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+# the third-party plugins are installed; each run enables the ones it combines with (`-p randomly` re-enables)
+QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:randomly")
+
+
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:hypothesispytest", *args)
+    return pytester.runpytest(*QUIET, *args)
 
 
 # --- quiet until asked ---------------------------------------------------------------------------

@@ -11,19 +11,21 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from ccplugin import config as cc_config
-from ccplugin import plugins
+from ccplugin import git, plugins
+from ccplugin.cli import common
 from ccplugin.errors import CCError
+from ccplugin.jobs.store import Store
 from ccplugin.review import engine
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.outcome import ReviewOutcome
+from pytest_ccreview import outputs
 from pytest_ccreview.item import NODEID
 from pytest_ccreview.settings import Options
 from pytest_ccreview.shared import SharedOutcome
@@ -47,6 +49,8 @@ class ControllerPlugin:
         self.wait_s = cc_config.Settings().timeout + MARGIN_S
         self.prep: engine.Prepared | None = None
         self.env: dict[str, str] = {}
+        self.session: pytest.Session | None = None
+        self.store: Store | None = None
         self.review: BackgroundReview | None = None
         self.filter: FindingsFilter | None = None
         self.failures: list[rescue.Failure] = []
@@ -61,20 +65,34 @@ class ControllerPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
         for path in (self.opts.junit, self.opts.sarif):
             if path is not None:
                 check_writable(path)
-        prep = prepare(engine.ReviewRequest(cwd=str(review_root(self.config)), **self.opts.request_fields()))
-        self.prep = prep = without_outputs(prep, self._outputs())
-        self.wait_s = prep.settings.timeout + MARGIN_S
+        root = review_root(self.config)
+        excludes = output_excludes(root, outputs.of_session(self.config, self.opts, self._rescue_dir()))
+        fields = self.opts.request_fields()
+        self.prep = prepare(engine.ReviewRequest(cwd=str(root), exclude=excludes, **fields))
+        self.wait_s = self.prep.settings.timeout + MARGIN_S
         self.env = dict(os.environ)
-        if self.config.option.collectonly:
-            return
-        self.filter = FindingsFilter(self.config).install()
         try:
-            self.review = BackgroundReview(prep, self.env, self.shared).start()
-        except CCError as e:  # the job store cannot be opened or written
+            self.store = common.open_store()
+        except CCError as e:  # the job store cannot be opened
             raise pytest.UsageError(f"cc-review: {e.line()}") from None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        """Serially: start the review once collection is done, and only when the gate will run."""
+        if not self.config.pluginmanager.hasplugin("dsession"):  # under xdist: XdistHooks, from the workers' ids
+            self.start_if_gated([item.nodeid for item in session.items])
+
+    def start_if_gated(self, nodeids: Sequence[str]) -> None:
+        """Start the review once, when the gate is among the items that will run (paid only when used)."""
+        if self.review is not None or self.prep is None or self.store is None or self.session is None:
+            return
+        if gate_will_run(self.config, nodeids, self.session):
+            self.filter = FindingsFilter(self.config).install()
+            self.review = BackgroundReview(self.prep, self.env, self.shared, self.store).start()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed and report.nodeid != NODEID:
@@ -103,21 +121,12 @@ class ControllerPlugin:
         if self.review is not None:
             self.review.cancel()
             self.review.join(CANCEL_WAIT_S)
+            self.review.close()
+        elif self.store is not None:
+            self.store.close()
         if self.filter is not None:
             self.filter.remove()
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def _outputs(self) -> list[Path]:
-        """Files this session writes: the review must not see them (nor miss the cache for them)."""
-        xmlpath = self.config.getoption("xmlpath", None)
-        junitxml = self.config.invocation_params.dir / xmlpath if xmlpath else None
-        rescued: list[Path] = []
-        if self.opts.rescue_on_failure:
-            from pytest_ccreview import rescue
-
-            rescue_dir = self._rescue_dir()
-            rescued = [rescue_dir / rescue.PATCH, rescue_dir / rescue.NOTES]
-        return [p for p in (self.opts.junit, self.opts.sarif, junitxml, *rescued) if p is not None]
 
     def _rescue_dir(self) -> Path:
         """``--cc-rescue-dir``, else pytest's cache (git-ignored), else the job store's folder."""
@@ -202,14 +211,23 @@ def _in_work_tree(path: Path) -> bool:
     return (Path(cc_config.workspace(path)) / ".git").exists()
 
 
-def without_outputs(prep: engine.Prepared, outputs: Iterable[Path]) -> engine.Prepared:
-    """``prep`` with the outputs inside the repository added to its excludes (anchored globs)."""
-    root = prep.target.repo_root
-    inside = [p.resolve() for p in outputs if p.resolve().is_relative_to(root)]
-    excludes = tuple("/" + p.relative_to(root).as_posix() for p in inside)
-    if not excludes:
-        return prep
-    return replace(prep, request=replace(prep.request, exclude=prep.request.exclude + excludes))
+def output_excludes(cwd: Path, written: Iterable[Path]) -> tuple[str, ...]:
+    """The session's outputs inside ``cwd``'s repository as anchored globs: the review neither sees
+    them nor lets them decide the scope (a leftover report must not make the tree count as dirty)."""
+    try:
+        root = git.toplevel(cwd)
+    except CCError as e:
+        raise pytest.UsageError(f"cc-review: {e.line()}") from None
+    inside = [p.resolve() for p in written]
+    return tuple(sorted({"/" + p.relative_to(root).as_posix() for p in inside if p.is_relative_to(root) and p != root}))
+
+
+def gate_will_run(config: pytest.Config, nodeids: Sequence[str], session: pytest.Session) -> bool:
+    """The gate is selected and the items will be run (not ``--co``, ``--setup-plan``, ``--setup-only``,
+    nor a session that stops on its collection errors)."""
+    if NODEID not in nodeids or config.option.collectonly or config.option.setuponly or config.option.setupplan:
+        return False
+    return not (session.testsfailed and not config.option.continue_on_collection_errors)
 
 
 def check_writable(path: Path) -> None:

@@ -75,6 +75,8 @@ class GateItem(pytest.Item):
     outcome: ReviewOutcome | None = None
 
     def setup(self) -> None:
+        if self.config.option.setuponly or self.config.option.setupplan:
+            return  # fixtures are shown, tests are not run: nor is the review
         outcome = self.config.stash[FETCH]()
         if outcome is None:
             raise ReviewNotRun("the review did not finish in time", "cc-review: the review did not finish in time")
@@ -106,15 +108,24 @@ class GateItem(pytest.Item):
 class GatePlugin:
     """Adds the gate item (in the controller and in every xdist worker) and reports it cleanly."""
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
+        """Added before selection (``-k``, ``-m``, ``--deselect``, ``--lf``) so it is selected like any item."""
         path = session.config.rootpath / COLLECTOR
         collector = GateCollector.from_parent(session, name=COLLECTOR, nodeid=COLLECTOR, path=path)
         gate: list[pytest.Item | pytest.Collector] = list(collector.collect())
         session.ihook.pytest_collectreport(report=pytest.CollectReport(COLLECTOR, "passed", None, gate))
         for item in gate:
             session.ihook.pytest_itemcollected(item=item)
+            if session.config.pluginmanager.hasplugin("timeout"):  # it waits for the review: --cc-timeout
+                item.add_marker(pytest.mark.timeout(0))
         items.extend(i for i in gate if isinstance(i, pytest.Item))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Last, whatever reordered the items (``--ff``, ``--nf``, pytest-randomly): it waits for the review
+        the other tests run beside. Before xdist's worker sends the order of its items to the controller."""
+        session.items.sort(key=lambda item: item.nodeid == NODEID)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

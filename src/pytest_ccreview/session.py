@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ class XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[PATH_KEY] = str(self.controller.shared.path)
         node.workerinput[WAIT_KEY] = self.controller.wait_s
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
+        """The workers' items are the selected ones: start the review when the gate is among them."""
+        self.controller.start_if_gated(ids)
 
 
 def configure(config: pytest.Config, opts: Options) -> None:

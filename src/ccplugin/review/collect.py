@@ -52,6 +52,7 @@ class ReviewInput:
     budget_bytes: int = 0
     skipped: Mapping[str, str] = field(default_factory=dict)  # path → why its content is not shown
     change_digest: str = ""
+    excluded: int = 0  # changed paths the include/exclude globs left out
 
     def digest(self) -> str:
         """sha256 over the diff, the file list, ids of unshown contents, and the input mode."""
@@ -98,7 +99,7 @@ def collect(
         entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), env)
         patch = git.decode(patch_job.result().stdout)
     if not change.files:
-        return ReviewInput(target, "nothing", (), "", "", 0, 0, {}, budget_bytes=budget_bytes)
+        return ReviewInput(target, "nothing", (), "", "", 0, 0, {}, budget_bytes=budget_bytes, excluded=len(dropped))
     if dropped:
         patch = _without(patch, entries, dropped)
         entries = [e for e in entries if e.path not in dropped]
@@ -112,7 +113,8 @@ def collect(
 def _gather(
     change: _Change, target: Target, revs: Sequence[str], keep: PathFilter, env: Mapping[str, str] | None
 ) -> tuple[list[git.RawEntry], set[str]]:
-    """The tracked file pairs and the paths the globs drop; files (tracked, then untracked) into ``change``."""
+    """The tracked file pairs and the paths the globs drop (untracked ones too); files (tracked, then
+    untracked) into ``change``."""
     entries = git.raw_diff(target.repo_root, revs, env)
     dropped = {e.path for e in entries if not keep(e.path)} if keep else set()
     change.files = [_file_change(e) for e in entries if e.path not in dropped]
@@ -120,6 +122,8 @@ def _gather(
         for path in git.untracked(target.repo_root, env):
             if not keep or keep(path):
                 _add_untracked(change, target.repo_root, path)
+            else:
+                dropped.add(path)
     return entries, dropped
 
 
