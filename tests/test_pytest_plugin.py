@@ -7,10 +7,13 @@ fail threshold, the filter mode, the report-only mode and the findings hook are 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ import xmlschema
 from junitparser.xunit2 import JUnitXml
 
 import pytest_ccreview.session  # noqa: F401  (see the note below)
+from ccplugin import proc
 from ccplugin.jobs.store import Store
 from ccplugin.testing import reply, structured_output, text, tool_use
 from ccplugin.testing.runner import OfflineClaude
@@ -356,3 +360,214 @@ def test_started_outside_the_repository_reviews_and_rescues_the_tests_repository
         ]
     )
     git(repo, "apply", "--check", str(out_dir / "cc-rescue.patch"))
+
+
+# --- inside real test suites: never green by accident, never pay for a review it will not use ----
+
+
+def branch_project(pytester: pytest.Pytester, ini: str = "") -> pytest.Pytester:
+    """main with calc.py and its test (and ``ini`` committed), then the feature branch changing calc.py; clean tree."""
+    pytester.makepyfile(calc="def add(a, b):\n    return a + b\n", test_calc=TESTS)
+    (pytester.path / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
+    if ini:
+        pytester.makepyprojecttoml(ini)
+    git(pytester.path, "init", "-q", "-b", "main")
+    git(pytester.path, "add", ".")
+    git(pytester.path, "commit", "-q", "-m", "initial")
+    git(pytester.path, "checkout", "-q", "-b", "feature")
+    (pytester.path / "calc.py").write_text(CHANGED)
+    git(pytester.path, "commit", "-q", "-am", "sub")
+    return pytester
+
+
+def jobs_of(claude: OfflineClaude, root: Path) -> list[Any]:
+    return Store(Path(claude.env["CCPLUGIN_HOME"])).list(str(root))
+
+
+def test_the_sessions_own_outputs_never_make_the_next_run_green(
+    pytester: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's ini example, --junitxml and --cc-rescue-dir inside the repository, not git-ignored: the
+    second run still reviews the branch (a cache hit), instead of a working tree holding only the last reports."""
+    project = branch_project(pytester, '[tool.pytest.ini_options]\ncc_junit = "reports/cc-findings.xml"\n')
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    args = ["--cc-review", "--cc-fail-on", "high", "--junitxml", "junit.xml", "--cc-rescue-on-failure"]
+    args += ["--cc-rescue-dir", "rescue-out", "-k", "gate"]  # the gate's outcome only: no rescue of a test
+    first = run(project, *args, "--cc-fail-on", "critical")
+    first.stdout.fnmatch_lines(["cc-review PASS: * · 2 finding(s) · *"])
+    (project.path / "rescue-out").mkdir()
+    for name in ("cc-rescue.patch", "cc-rescue.md"):  # what a rescue of an earlier run left
+        (project.path / "rescue-out" / name).write_text("leftover\n")
+    assert (project.path / "reports" / "cc-findings.xml").exists() and (project.path / "junit.xml").exists()
+
+    second = run(project, *args, "--cc-fail-on", "critical")
+    second.stdout.fnmatch_lines(["cc-review PASS: * · 2 finding(s) · *cached, no Claude call*"])
+    assert "nothing to review" not in second.stdout.str()
+    assert len(claude.fake.message_requests()) == 1
+
+    # a working-tree review of a tree whose only changes are those outputs: never "has no changes"
+    only_outputs = run(project, *args, "--cc-scope", "working-tree")
+    only_outputs.stdout.fnmatch_lines(
+        ["cc-review NOTHING: nothing to review: the 4 changed path(s) of the working tree diff are all excluded*"]
+    )
+    assert len(claude.fake.message_requests()) == 1
+
+
+# every way of running pytest that never reaches the gate's call: no job, no model request
+NO_GATE_RUN = [
+    ["--fixtures"],
+    ["--fixtures-per-test"],
+    ["--setup-plan"],
+    ["--setup-only"],
+    ["--co"],
+    ["-k", "not gate"],
+    ["--deselect", "cc-review::gate"],
+    ["-m", "slow"],
+]
+
+
+def test_no_review_is_started_for_a_run_that_does_not_run_the_gate(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    for args in NO_GATE_RUN:
+        result = run(project, "--cc-review", "--cc-fail-on", "high", "--cc-no-cache", *args)
+        assert result.ret == 0 or (args == ["-m", "slow"] and result.ret == 5), (args, result.stdout.str())
+        assert "cc-review FAIL" not in result.stdout.str() and "cc-review ERROR" not in result.stdout.str(), args
+        assert claude.fake.message_requests() == [], args
+        assert jobs_of(claude, project.path) == [], args
+    plan = run(project, "--cc-review", "--setup-plan")
+    plan.stdout.fnmatch_lines(["*cc-review::gate*"])  # listed like any test, not run
+
+
+def test_the_gate_is_selected_like_any_item(project: pytest.Pytester) -> None:
+    assert run(project, "--cc-review", "-k", "nonexistent").ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    deselected = run(project, "--cc-review", "--co", "-q", "--deselect", "cc-review::gate")
+    deselected.stdout.fnmatch_lines(["test_calc.py::test_add", "1/2 tests collected (1 deselected)*"])
+    only = run(project, "--cc-review", "--co", "-q", "-k", "gate")
+    only.stdout.fnmatch_lines(["cc-review::gate", "1/2 tests collected (1 deselected)*"])
+
+
+def test_last_failed_without_the_gate_starts_no_review(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.makepyfile(test_bad="def test_bad():\n    assert False\n")
+    (project.path / ".git" / "info" / "exclude").write_text("test_bad.py\n")
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    cached = ("-p", "no:hypothesispytest", "-p", "no:randomly", "--cc-review", "--cc-fail-on", "critical")
+    project.runpytest(*cached).assert_outcomes(passed=2, failed=1)  # test_bad failed, the gate passed
+    assert len(claude.fake.message_requests()) == 1
+    again = project.runpytest(*cached, "--lf", "--cc-no-cache")
+    again.assert_outcomes(failed=1, deselected=1)
+    assert "cc-review" not in again.stdout.str()
+    assert len(claude.fake.message_requests()) == 1 and len(jobs_of(claude, project.path)) == 1
+
+
+def test_pytest_timeout_spares_the_gate_and_cc_timeout_still_holds(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project with ``timeout = 1`` (pytest-timeout) and a review taking longer: the gate is not cut off."""
+    slow = cc_fake_claude(
+        [reply(structured_output(review_output(*FINDINGS)), tool_offered="StructuredOutput", delay_s=3)]
+    )
+    use_env(monkeypatch, slow.env)
+    result = run(project, "-p", "timeout", "-o", "timeout=1", "--cc-review", "--cc-fail-on", "high")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["FAILED cc-review::gate - 1 finding(s) at or above high (worst: high)"])
+    assert "Timeout" not in result.stdout.str()
+    assert len(slow.fake.message_requests()) == 1
+
+    stuck = cc_fake_claude([reply(text("slow"), delay_s=60)])
+    use_env(monkeypatch, stuck.env)
+    limited = run(project, "-p", "timeout", "-o", "timeout=1", "--cc-review", "--cc-no-cache", "--cc-timeout", "4")
+    limited.assert_outcomes(passed=1, errors=1)
+    limited.stdout.fnmatch_lines(["cc-review ERROR: could not review: *"])
+    assert "Timeout" not in limited.stdout.str()
+
+
+def claude_pids(claude: OfflineClaude, root: Path) -> list[int]:
+    """The pids the review jobs logged for the claude they started."""
+    pids = []
+    for job in jobs_of(claude, root):
+        log = Store(Path(claude.env["CCPLUGIN_HOME"])).log_path(job.id).read_text()
+        pids += [int(line.split("(pid ")[1].rstrip(")")) for line in log.splitlines() if "claude started" in line]
+    return pids
+
+
+def gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while proc.start_time(pid) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return proc.start_time(pid) is None
+
+
+def pytest_child(project: pytest.Pytester, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", *QUIET, *args],
+        cwd=project.path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+# the tests start only once the outer test says so (the review is then waiting for the model)
+WAIT_FOR_GO = """
+import pathlib, time
+
+def pytest_runtestloop(session):
+    while not pathlib.Path("go").exists():
+        time.sleep(0.05)
+"""
+
+
+def test_no_claude_outlives_pytest_ended_by_os_exit(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    """pytest-timeout's thread method (the default on Windows) ends pytest with ``os._exit``: no cleanup
+    runs, and the claude of the review would keep running (and paying) without the watchdog."""
+    project.makepyfile(test_slow="import time\n\n\ndef test_slow():\n    time.sleep(60)\n")
+    project.makeconftest(WAIT_FOR_GO)
+    (project.path / ".git" / "info" / "exclude").write_text("test_slow.py\nconftest.py\ngo\n")
+    claude = cc_fake_claude([reply(text("slow"), delay_s=60)])
+    child = pytest_child(
+        project, claude.env, "-p", "timeout", "--timeout", "2", "--timeout-method", "thread", "--cc-review"
+    )
+    try:
+        claude.fake.wait_for_messages(1, timeout=60)
+        (project.path / "go").write_text("")
+        child.wait(timeout=60)
+        out = child.stdout.read().decode() if child.stdout else ""
+        assert "Timeout" in out, out
+        (pid,) = claude_pids(claude, project.path)
+        assert gone(pid, within=15), "claude still runs after pytest ended"
+    finally:
+        child.kill()
+        for pid in claude_pids(claude, project.path):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+def test_ctrl_c_while_the_gate_waits_cancels_the_review(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    """^C lands in the gate's wait: the job ends cancelled and claude is stopped before pytest exits
+    (on CPython 3.11/3.12 an interrupted ``Thread.join`` would let pytest exit at once). `make test` runs
+    this file on the oldest and the newest supported Python."""
+    claude = cc_fake_claude([reply(text("slow"), delay_s=60)])
+    child = pytest_child(project, claude.env, "--cc-review")
+    try:
+        claude.fake.wait_for_messages(1, timeout=60)
+        time.sleep(0.5)  # the gate is waiting by now (the test before it takes milliseconds)
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=60) == pytest.ExitCode.INTERRUPTED
+        (pid,) = claude_pids(claude, project.path)
+        assert proc.start_time(pid) is None, "claude still runs after pytest exited"
+        (job,) = jobs_of(claude, project.path)
+        assert job.state.value == "cancelled", (job.state, job.error)
+    finally:
+        child.kill()
