@@ -571,3 +571,37 @@ def test_ctrl_c_while_the_gate_waits_cancels_the_review(
         assert job.state.value == "cancelled", (job.state, job.error)
     finally:
         child.kill()
+
+
+# records which thread first imports each ccplugin module, then runs pytest in this (fresh) process
+THREAD_OF_IMPORTS = """
+import sys, threading, pytest
+first = {}
+
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith(("ccplugin", "pytest_ccreview")):
+            first.setdefault(name, threading.current_thread().name)
+
+class Install:
+    def pytest_configure(self, config):  # ahead of pytest's assertion-rewriting import hook
+        sys.meta_path.insert(0, Spy())
+
+args = ["-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:hypothesispytest", "--cc-review", "--cc-fail-on=high"]
+code = pytest.main(args, plugins=[Install()])
+print(sorted(name for name, thread in first.items() if thread != "MainThread"))
+sys.exit(code)
+"""
+
+
+def test_the_review_thread_imports_no_module(project: pytest.Pytester, cc_fake_claude: type[OfflineClaude]) -> None:
+    """pytest parses each module of a plugin's distribution (to rewrite its asserts) as it is imported; on
+    CPython 3.11 two threads parsing at once fail ("AST constructor recursion depth mismatch"), so an import
+    in the review's thread while a failing test's traceback is shown made the gate ERROR at random."""
+    claude = cc_fake_claude(structured(*FINDINGS))
+    done = subprocess.run(
+        [sys.executable, "-c", THREAD_OF_IMPORTS], cwd=project.path, env=claude.env, capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stdout + done.stderr  # the gate failed: the review ran
+    assert len(claude.fake.message_requests()) == 1
+    assert done.stdout.strip().splitlines()[-1] == "[]"

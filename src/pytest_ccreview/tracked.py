@@ -47,6 +47,12 @@ class BackgroundReview:
         self._cancelled = False
 
     def start(self) -> BackgroundReview:
+        # pytest rewrites the asserts of every module of a plugin's distribution as it is imported, with
+        # ``ast.parse``; on CPython 3.11 two threads parsing at once fail ("AST constructor recursion depth
+        # mismatch"). The modules the review would import lazily are imported here, in the main thread.
+        import ccplugin.claude.reach
+        import ccplugin.claude.runner  # noqa: F401
+
         self.watchdog.start()
         self.thread.start()
         return self
