@@ -565,6 +565,8 @@ def test_ctrl_c_while_the_gate_waits_cancels_the_review(
         time.sleep(0.5)  # the gate is waiting by now (the test before it takes milliseconds)
         child.send_signal(signal.SIGINT)
         assert child.wait(timeout=60) == pytest.ExitCode.INTERRUPTED
+        out = child.stdout.read().decode() if child.stdout else ""
+        assert "cc-review ERROR: could not review: the run was cancelled" in out, out  # pytest waited for the cancel
         (pid,) = claude_pids(claude, project.path)
         assert proc.start_time(pid) is None, "claude still runs after pytest exited"
         (job,) = jobs_of(claude, project.path)
