@@ -243,10 +243,25 @@ def test_xdist_reviews_once(
     project.makepyfile(test_more="\n".join(f"def test_{i}():\n    pass\n" for i in range(6)))
     claude = cc_fake_claude(structured(*FINDINGS))
     use_env(monkeypatch, claude.env)
-    result = run(project, "-n", "2", "--cc-review", "--cc-fail-on", "high")
+    result = run(project, "-n", "2", "--cc-review", "--cc-fail-on", "high", "--junitxml", "junit.xml")
     result.assert_outcomes(passed=7, failed=1)
     assert result.stdout.str().count("cc-review FAIL:") == 1
     assert len(claude.fake.message_requests()) == 1
+    # the gate's one-line reason, as in a serial run (xdist carries the report from the worker)
+    result.stdout.fnmatch_lines([f"FAILED cc-review::gate - {REASON}"])
+    assert gate_message(project.path / "junit.xml") == REASON
+    serial = run(project, "--cc-review", "--cc-fail-on", "high", "--junitxml", "junit.xml")
+    serial.stdout.fnmatch_lines([f"FAILED cc-review::gate - {REASON}"])
+    assert gate_message(project.path / "junit.xml") == REASON
+
+
+REASON = "1 finding(s) at or above high (worst: high)"
+
+
+def gate_message(junit: Path) -> str:
+    (suite,) = list(JUnitXml.fromfile(str(junit)))
+    (problem,) = next(case for case in suite if case.name == "gate").result
+    return str(problem.message)
 
 
 # --- bad input: a usage error, never a green run -------------------------------------------------
@@ -607,3 +622,28 @@ def test_the_review_thread_imports_no_module(project: pytest.Pytester, cc_fake_c
     assert done.returncode == 1, done.stdout + done.stderr  # the gate failed: the review ran
     assert len(claude.fake.message_requests()) == 1
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_gate_stays_last_under_every_ordering(project: pytest.Pytester) -> None:
+    """``--ff``, ``--nf`` and pytest-randomly reorder the items after the gate is added: it is still last."""
+    project.makepyfile(
+        test_more="\n".join(f"def test_{i}():\n    pass\n" for i in range(8)),
+        test_new="def test_bad():\n    assert False\n",
+    )
+    with_cache = ("-p", "no:hypothesispytest", "-p", "no:randomly")
+    project.runpytest(*with_cache, "test_more.py", "test_calc.py")  # the cache knows these files, not test_new.py
+    project.runpytest(*with_cache, "test_new.py")  # test_bad failed last time
+    lastfailed = project.path / ".pytest_cache" / "v" / "cache" / "lastfailed"
+    lastfailed.write_text(
+        json.dumps({**json.loads(lastfailed.read_text()), "cc-review::gate": True})
+    )  # so did the gate
+    randomly = (["-p", "randomly", f"--randomly-seed={n}"] for n in range(6))
+    orders = [["--ff"], ["--nf"], ["--ff", "--nf"], *randomly, ["-p", "randomly", "--ff", "--randomly-seed=1"]]
+    for args in orders:
+        listed = project.runpytest(*with_cache, "--cc-review", "--co", "-q", *args).stdout.lines
+        items = [line for line in listed if "::" in line]
+        assert len(items) == 11 and items[-1] == "cc-review::gate", (args, items)
+    first = project.runpytest(*with_cache, "--cc-review", "--co", "-q", "--ff").stdout.lines
+    assert next(line for line in first if "::" in line) == "test_new.py::test_bad"  # --ff did reorder
+    shuffled = project.runpytest(*with_cache, "--cc-review", "--co", "-q", "-p", "randomly", "--randomly-seed=3")
+    assert [line for line in shuffled.stdout.lines if "::" in line][:3] != [f"test_more.py::test_{i}" for i in range(3)]

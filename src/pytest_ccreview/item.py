@@ -8,12 +8,10 @@ the item's report section (``-rA`` / ``-rP`` show it).
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from _pytest._code.code import TerminalRepr
-from _pytest._io import TerminalWriter
+from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback, TerminalRepr
 
 from ccplugin import plugins
 from ccplugin.review.gate import GateStatus
@@ -43,23 +41,14 @@ class ReviewNotRun(GateProblem):
     """ERROR: the review could not run (a test error, raised at setup)."""
 
 
-@dataclass(frozen=True)
-class Crash:
-    """What pytest's short summary and ``--junitxml`` read from a failure: its message."""
-
-    message: str
-
-
-class GateRepr(TerminalRepr):
-    """The review text without a traceback, headed by the gate's one-line reason."""
-
-    def __init__(self, problem: GateProblem) -> None:
-        self.text = problem.text
-        self.reprcrash = Crash(problem.headline)
-
-    def toterminal(self, tw: TerminalWriter) -> None:
-        for line in self.text.rstrip().splitlines():
-            tw.line(line)
+def gate_repr(problem: GateProblem, path: Path) -> ReprExceptionInfo:
+    """The review text without a traceback, its one-line reason as the crash message (pytest's short
+    summary and ``--junitxml`` read that), in the shape xdist carries from a worker unchanged."""
+    lines = [line + "\n" for line in problem.text.rstrip().splitlines()]
+    return ReprExceptionInfo(
+        reprtraceback=ReprTraceback([ReprEntryNative(lines)], None, "native"),
+        reprcrash=ReprFileLocation(str(path), 0, problem.headline),
+    )
 
 
 class GateCollector(pytest.Collector):
@@ -98,7 +87,7 @@ class GateItem(pytest.Item):
         self, excinfo: pytest.ExceptionInfo[BaseException], style: str | None = None
     ) -> str | TerminalRepr:
         if isinstance(excinfo.value, GateProblem):
-            return GateRepr(excinfo.value)
+            return gate_repr(excinfo.value, self.path)
         return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
@@ -133,7 +122,7 @@ class GatePlugin:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         if call.when == "setup" and call.excinfo is not None and isinstance(call.excinfo.value, GateProblem):
-            report.longrepr = GateRepr(call.excinfo.value)
+            report.longrepr = gate_repr(call.excinfo.value, item.path)
         return report
 
 
