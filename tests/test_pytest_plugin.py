@@ -647,3 +647,34 @@ def test_the_gate_stays_last_under_every_ordering(project: pytest.Pytester) -> N
     assert next(line for line in first if "::" in line) == "test_new.py::test_bad"  # --ff did reorder
     shuffled = project.runpytest(*with_cache, "--cc-review", "--co", "-q", "-p", "randomly", "--randomly-seed=3")
     assert [line for line in shuffled.stdout.lines if "::" in line][:3] != [f"test_more.py::test_{i}" for i in range(3)]
+
+
+STRICT_INI = """[tool.pytest.ini_options]
+cc_review = true
+cc_fail_on = "high"
+filterwarnings = [
+    "error",
+{ignore}]
+"""
+# the line the README gives for an ini shared with teammates who run without the plugin
+IGNORE_CC_KEYS = '    "ignore:Unknown config option. cc_:pytest.PytestConfigWarning",\n'
+
+
+def test_a_shared_strict_ini_without_the_plugin(project: pytest.Pytester) -> None:
+    """``filterwarnings = error`` turns pytest's warning about an unknown ini key into a crash once the plugin is
+    not loaded (``-p no:ccreview``, or a teammate without ccplugin): the README's ignore line keeps the ini valid,
+    and ``-o cc_review=false`` turns the review off with the plugin loaded."""
+    project.makepyprojecttoml(STRICT_INI.format(ignore=""))
+    crashed = run(project, "-p", "no:ccreview")
+    assert crashed.ret == pytest.ExitCode.INTERNAL_ERROR
+    assert "Unknown config option: cc_" in crashed.stdout.str() + crashed.stderr.str()
+    off = run(project, "-o", "cc_review=false")
+    assert off.ret == 0 and "cc-review" not in off.stdout.str()
+    off.assert_outcomes(passed=1)
+
+    project.makepyprojecttoml(STRICT_INI.format(ignore=IGNORE_CC_KEYS))
+    without = run(project, "-p", "no:ccreview")
+    assert without.ret == 0, without.stdout.str() + without.stderr.str()
+    without.assert_outcomes(passed=1)
+    other = run(project, "-p", "no:ccreview", "-o", "no_such_key=1")  # any other unknown key still fails
+    assert other.ret == pytest.ExitCode.INTERNAL_ERROR
