@@ -678,3 +678,54 @@ def test_a_shared_strict_ini_without_the_plugin(project: pytest.Pytester) -> Non
     without.assert_outcomes(passed=1)
     other = run(project, "-p", "no:ccreview", "-o", "no_such_key=1")  # any other unknown key still fails
     assert other.ret == pytest.ExitCode.INTERNAL_ERROR
+
+
+# what an xdist worker may import from ccplugin: the gate's outcome, and the reporters where the gate runs
+WORKER_MODULES = {
+    "ccplugin",
+    "ccplugin.controls",
+    "ccplugin.errors",
+    "ccplugin.hookspecs",
+    "ccplugin.plugins",
+    "ccplugin.report",
+    "ccplugin.report.jsonout",
+    "ccplugin.report.junit",
+    "ccplugin.report.markdown",
+    "ccplugin.report.sarif",
+    "ccplugin.review",
+    "ccplugin.review.gate",
+    "ccplugin.review.model",
+    "ccplugin.review.outcome",
+    "ccplugin.review.paths",
+}
+RECORD_WORKER_MODULES = """
+import json, sys
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workerinput"):
+        names = sorted(m for m in sys.modules if m.split(".")[0] == "ccplugin")
+        with open("worker-modules.jsonl", "a") as out:
+            out.write(json.dumps(names) + "\\n")
+"""
+
+
+def test_progress_while_the_gate_waits(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review still running when the gate is reached: the phase, the time so far and the job id, in a line of
+    its own (``-q`` and xdist output stay parseable); the workers never import the engine."""
+    answer = reply(structured_output(review_output(*FINDINGS)), tool_offered="StructuredOutput", delay_s=3)
+    claude = cc_fake_claude([answer])
+    use_env(monkeypatch, claude.env)
+    quiet = run(project, "-q", "--cc-review", "--cc-fail-on", "high")
+    quiet.assert_outcomes(passed=1, failed=1)
+    quiet.stdout.fnmatch_lines(["cc-review: waiting for the review: reviewing · * s · job review-*"])
+
+    project.makeconftest(RECORD_WORKER_MODULES)
+    (project.path / ".git" / "info" / "exclude").write_text("conftest.py\nworker-modules.jsonl\n")
+    spread = run(project, "-n", "2", "--cc-review", "--cc-fail-on", "high", "--cc-no-cache")
+    spread.assert_outcomes(passed=1, failed=1)
+    spread.stdout.fnmatch_lines(["cc-review: waiting for the review: * · * s · job review-*"])
+    assert len(claude.fake.message_requests()) == 2
+    lines = (project.path / "worker-modules.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and all(set(json.loads(line)) <= WORKER_MODULES for line in lines), lines

@@ -8,9 +8,11 @@ the one-line verdict.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +36,8 @@ from pytest_ccreview.tracked import BackgroundReview, FindingsFilter
 if TYPE_CHECKING:  # imported when a test fails or a rescue is asked for: most sessions need neither
     from pytest_ccreview import rescue
 
+FIRST_NOTE_S = 1.0  # the gate waits this long before it says it is waiting
+PROGRESS_S = 15.0  # then says how the review goes this often
 MARGIN_S = 120.0  # how much longer than the Claude timeout the gate waits for the outcome
 CANCEL_WAIT_S = 15.0
 
@@ -57,11 +61,35 @@ class ControllerPlugin:
         self.notes: list[str] = []
 
     def fetch(self) -> ReviewOutcome | None:
-        """The outcome for the gate item (waits for the review)."""
-        if self.review is None:
+        """The outcome for the gate item: waits for the review, saying every so often how it goes."""
+        review = self.review
+        if review is None:
             return None
-        self.review.join(self.wait_s)
+        deadline = time.monotonic() + self.wait_s
+        done = review.join(FIRST_NOTE_S)  # a cached or finished review says nothing
+        while not done and time.monotonic() < deadline:
+            self.say(review.status())
+            done = review.join(min(PROGRESS_S, deadline - time.monotonic()))
         return self.shared.read()
+
+    def say(self, status: str) -> None:
+        """One line on the terminal while the gate waits (out of any capture); quiet under ``-qq``."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None or self.config.get_verbosity() < -1:
+            return
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.ensure_newline()  # after -v's pending "cc-review::gate "
+            if reporter._tw.width_of_current_line:  # after -q's dots
+                reporter.write("\n")
+            reporter.write_line(f"cc-review: waiting for the review: {status}")
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        """Under xdist the gate waits in a worker, which cannot print: the controller says it once."""
+        review = self.review
+        if nodeid == NODEID and review is not None and self.config.pluginmanager.hasplugin("dsession"):
+            if not review.join(0.0):
+                self.say(review.status())
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback, TerminalRepr
 
-from ccplugin import plugins
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.outcome import ReviewOutcome
 
@@ -130,6 +129,8 @@ FETCH = pytest.StashKey[Fetch]()
 
 
 def _report(outcome: ReviewOutcome) -> str:
+    from ccplugin import plugins  # the reporters: only in the process that runs the gate
+
     return plugins.render(outcome, "markdown")
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ccplugin.review.outcome import ReviewOutcome
-from pytest_ccreview.controller import ControllerPlugin
 from pytest_ccreview.item import FETCH, Fetch, GatePlugin
 from pytest_ccreview.settings import Options
 from pytest_ccreview.shared import SharedOutcome
+
+if TYPE_CHECKING:  # the engine: imported by the controller only, never by an xdist worker
+    from pytest_ccreview.controller import ControllerPlugin
 
 PATH_KEY = "cc_review_outcome"
 WAIT_KEY = "cc_review_wait_s"
@@ -37,6 +39,8 @@ def configure(config: pytest.Config, opts: Options) -> None:
     """Register the gate everywhere; the review, reports and summary on the controller only."""
     workerinput = getattr(config, "workerinput", None)
     if workerinput is None:
+        from pytest_ccreview.controller import ControllerPlugin
+
         controller = ControllerPlugin(config, opts)
         config.pluginmanager.register(controller, "ccreview-controller")
         if config.pluginmanager.hasplugin("xdist"):

@@ -8,13 +8,14 @@ background thread while the tests run; the outcome goes to a :class:`SharedOutco
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from ccplugin import plugins, proc
+from ccplugin import controls, plugins, proc
 from ccplugin.cli import common
 from ccplugin.hookspecs import hookimpl
 from ccplugin.jobs import runner
@@ -45,6 +46,8 @@ class BackgroundReview:
         self.watchdog = Watchdog()
         self._cancel: Cancel | None = None
         self._cancelled = False
+        self._phase = "starting"
+        self._started = time.monotonic()
 
     def start(self) -> BackgroundReview:
         # pytest rewrites the asserts of every module of a plugin's distribution as it is imported, with
@@ -54,6 +57,7 @@ class BackgroundReview:
         import ccplugin.claude.runner  # noqa: F401
 
         self.watchdog.start()
+        self._started = time.monotonic()
         self.thread.start()
         return self
 
@@ -69,6 +73,10 @@ class BackgroundReview:
         An event, not ``Thread.join``: on CPython 3.11/3.12 a join interrupted by ^C marks the
         thread finished while it still runs, so the cancel that follows would not be waited for."""
         return self.done.wait(timeout)
+
+    def status(self) -> str:
+        """``reviewing · 42 s · job review-…``: what a user waiting for the gate is told."""
+        return f"{controls.clean(self._phase)} · {time.monotonic() - self._started:.0f} s · job {self.job.id}"
 
     def close(self) -> None:
         """After the last wait: the watchdog stops whatever ``claude`` is still running."""
@@ -87,11 +95,15 @@ class BackgroundReview:
             self.done.set()
 
     def _tracked(self) -> ReviewOutcome:
-        job = runner.run(self.store, self.job, self._execute, self.env, keep=self.prep.settings.keep_jobs)
+        keep = self.prep.settings.keep_jobs
+        job = runner.run(self.store, self.job, self._execute, self.env, echo=self._on_phase, keep=keep)
         self.store.mark_viewed(job.id)  # pytest shows it: not an unread result
         if job.result is None:
             return not_reviewed(self.prep, job.error or f"job {job.state.value}", job.id)
         return ReviewOutcome.from_dict(job.result)
+
+    def _on_phase(self, text: str) -> None:
+        self._phase = text
 
     def _execute(self, job: Job, store: Store, cancel: Cancel, progress: Progress, env: Mapping[str, str]) -> JobEnd:
         self._cancel = cancel
