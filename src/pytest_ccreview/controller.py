@@ -87,9 +87,10 @@ class ControllerPlugin:
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         """Under xdist the gate waits in a worker, which cannot print: the controller says it once."""
         review = self.review
-        if nodeid == NODEID and review is not None and self.config.pluginmanager.hasplugin("dsession"):
-            if not review.join(0.0):
-                self.say(review.status())
+        if nodeid != NODEID or review is None or not self.config.pluginmanager.hasplugin("dsession"):
+            return
+        if not review.join(0.0):
+            self.say(review.status())
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
