@@ -439,6 +439,7 @@ NO_GATE_RUN = [
     ["-k", "not gate"],
     ["--deselect", "cc-review::gate"],
     ["-m", "slow"],
+    ["-n", "2", "-k", "not gate"],
 ]
 
 
@@ -455,6 +456,10 @@ def test_no_review_is_started_for_a_run_that_does_not_run_the_gate(
         assert jobs_of(claude, project.path) == [], args
     plan = run(project, "--cc-review", "--setup-plan")
     plan.stdout.fnmatch_lines(["*cc-review::gate*"])  # listed like any test, not run
+    project.makepyfile(test_broken="def test_(:\n")  # a session that stops on its collection errors
+    broken = run(project, "--cc-review", "--cc-fail-on", "high", "--cc-no-cache")
+    assert broken.ret == pytest.ExitCode.INTERRUPTED, broken.stdout.str()
+    assert claude.fake.message_requests() == [] and jobs_of(claude, project.path) == []
 
 
 def test_the_gate_is_selected_like_any_item(project: pytest.Pytester) -> None:

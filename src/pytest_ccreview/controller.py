@@ -53,7 +53,6 @@ class ControllerPlugin:
         self.wait_s = cc_config.Settings().timeout + MARGIN_S
         self.prep: engine.Prepared | None = None
         self.env: dict[str, str] = {}
-        self.session: pytest.Session | None = None
         self.store: Store | None = None
         self.review: BackgroundReview | None = None
         self.filter: FindingsFilter | None = None
@@ -94,7 +93,6 @@ class ControllerPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        self.session = session
         for path in (self.opts.junit, self.opts.sarif):
             if path is not None:
                 check_writable(path)
@@ -112,14 +110,16 @@ class ControllerPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> None:
         """Serially: start the review once collection is done, and only when the gate will run."""
-        if not self.config.pluginmanager.hasplugin("dsession"):  # under xdist: XdistHooks, from the workers' ids
-            self.start_if_gated([item.nodeid for item in session.items])
+        if self.config.pluginmanager.hasplugin("dsession"):  # under xdist: XdistHooks, from the workers' ids
+            return
+        if not (session.testsfailed and not self.config.option.continue_on_collection_errors):
+            self.start_if_gated([item.nodeid for item in session.items])  # pytest stops on collection errors
 
     def start_if_gated(self, nodeids: Sequence[str]) -> None:
         """Start the review once, when the gate is among the items that will run (paid only when used)."""
-        if self.review is not None or self.prep is None or self.store is None or self.session is None:
+        if self.review is not None or self.prep is None or self.store is None:
             return
-        if gate_will_run(self.config, nodeids, self.session):
+        if gate_will_run(self.config, nodeids):
             self.filter = FindingsFilter(self.config).install()
             self.review = BackgroundReview(self.prep, self.env, self.shared, self.store).start()
 
@@ -251,12 +251,9 @@ def output_excludes(cwd: Path, written: Iterable[Path]) -> tuple[str, ...]:
     return tuple(sorted({"/" + p.relative_to(root).as_posix() for p in inside if p.is_relative_to(root) and p != root}))
 
 
-def gate_will_run(config: pytest.Config, nodeids: Sequence[str], session: pytest.Session) -> bool:
-    """The gate is selected and the items will be run (not ``--co``, ``--setup-plan``, ``--setup-only``,
-    nor a session that stops on its collection errors)."""
-    if NODEID not in nodeids or config.option.collectonly or config.option.setuponly or config.option.setupplan:
-        return False
-    return not (session.testsfailed and not config.option.continue_on_collection_errors)
+def gate_will_run(config: pytest.Config, nodeids: Sequence[str]) -> bool:
+    """The gate is selected and the items will be run (not ``--co``, ``--setup-plan``, ``--setup-only``)."""
+    return NODEID in nodeids and not (config.option.collectonly or config.option.setuponly or config.option.setupplan)
 
 
 def check_writable(path: Path) -> None:
