@@ -734,3 +734,18 @@ def test_progress_while_the_gate_waits(
     assert len(claude.fake.message_requests()) == 2
     lines = (project.path / "worker-modules.jsonl").read_text().splitlines()
     assert len(lines) == 2 and all(set(json.loads(line)) <= WORKER_MODULES for line in lines), lines
+
+
+def test_coverage_outputs_never_make_the_next_run_green(
+    pytester: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest-cov's data file and its XML report, left by the last run: still a branch review (a cache hit)."""
+    project = branch_project(pytester)
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    args = ("--cc-review", "--cc-fail-on", "critical", "-p", "pytest_cov", "--cov=calc", "--cov-report=xml")
+    run(project, *args).stdout.fnmatch_lines(["cc-review PASS: * · 2 finding(s) · *"])
+    assert (project.path / ".coverage").exists() and (project.path / "coverage.xml").exists()
+    again = run(project, *args)
+    again.stdout.fnmatch_lines(["cc-review PASS: * · 2 finding(s) · *cached, no Claude call*"])
+    assert len(claude.fake.message_requests()) == 1
