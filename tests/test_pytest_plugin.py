@@ -749,3 +749,16 @@ def test_coverage_outputs_never_make_the_next_run_green(
     again = run(project, *args)
     again.stdout.fnmatch_lines(["cc-review PASS: * · 2 finding(s) · *cached, no Claude call*"])
     assert len(claude.fake.message_requests()) == 1
+
+
+def test_rerunfailures_does_not_rerun_the_gate(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.makepyfile(test_bad="def test_bad():\n    assert False\n")
+    (project.path / ".git" / "info" / "exclude").write_text("test_bad.py\n")
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    result = run(project, "-p", "rerunfailures", "--reruns", "2", "--cc-review", "--cc-fail-on", "high", "-rR")
+    assert result.parseoutcomes() == {"passed": 1, "failed": 2, "rerun": 2}  # test_bad's two reruns; the gate none
+    assert "RERUN cc-review::gate" not in result.stdout.str() and result.stdout.str().count("cc-review FAIL:") == 1
+    assert len(claude.fake.message_requests()) == 1

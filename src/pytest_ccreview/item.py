@@ -105,8 +105,7 @@ class GatePlugin:
         session.ihook.pytest_collectreport(report=pytest.CollectReport(COLLECTOR, "passed", None, gate))
         for item in gate:
             session.ihook.pytest_itemcollected(item=item)
-            if session.config.pluginmanager.hasplugin("timeout"):  # it waits for the review: --cc-timeout
-                item.add_marker(pytest.mark.timeout(0))
+            _exempt(item)
         items.extend(i for i in gate if isinstance(i, pytest.Item))
 
     @pytest.hookimpl(tryfirst=True)
@@ -126,6 +125,16 @@ class GatePlugin:
 
 
 FETCH = pytest.StashKey[Fetch]()
+
+
+def _exempt(item: pytest.Item | pytest.Collector) -> None:
+    """The gate waits for the review up to ``--cc-timeout``: no pytest-timeout limit; and its outcome is the
+    review's, which a re-run would only repeat: no pytest-rerunfailures reruns."""
+    plugins = item.config.pluginmanager
+    if plugins.hasplugin("timeout"):
+        item.add_marker(pytest.mark.timeout(0))
+    if plugins.hasplugin("rerunfailures"):
+        item.add_marker(pytest.mark.flaky(reruns=0))
 
 
 def _report(outcome: ReviewOutcome) -> str:
