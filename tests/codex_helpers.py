@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -27,11 +28,16 @@ CLAUDE_VARS = (
 )
 NETWORK = ("--sandbox", "workspace-write", "-c", "sandbox_workspace_write.network_access=true")
 UNREACHABLE = "http://127.0.0.1:9/v1"
+TEST_CODEX_BIN = "CCPLUGIN_TEST_CODEX_BIN"  # tests/conftest.py: the codex CI's second run uses
 
 
 def codex_env(root: Path, codex_url: str = UNREACHABLE) -> dict[str, str]:
-    """An isolated CODEX_HOME (config pointing at ``codex_url``) and state root under ``root``."""
-    return offline_codex_home(codex_url, root / "codex")
+    """An isolated CODEX_HOME (config pointing at ``codex_url``) and state root under ``root``.
+
+    The codex is ``$CCPLUGIN_TEST_CODEX_BIN`` when set: a module-scoped fixture runs before the
+    conftest's per-test switch to it, and would otherwise install into the pinned codex.
+    """
+    return offline_codex_home(codex_url, root / "codex", codex_bin=os.environ.get(TEST_CODEX_BIN) or None)
 
 
 def with_claude(env: Mapping[str, str], claude: FakeAnthropic, root: Path) -> dict[str, str]:

@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,10 @@ class Contexts:
 
     def value(self, expr: str) -> str:
         expr = expr.strip()
+        if "&&" in expr:
+            return "true" if all(self.value(part) for part in expr.split("&&")) else ""
+        if expr == "always()":
+            return "true"
         if "||" in expr:
             return next((v for v in (self.value(part) for part in expr.split("||")) if v), "")
         for op in ("!=", "=="):
@@ -159,29 +163,54 @@ class Contexts:
         return _EXPR.sub(lambda m: self.value(m.group(1)), text)
 
 
+Uses = Mapping[str, Callable[[dict[str, str]], None]]  # `uses:` action (no version) → runs it with its `with:`
+
+
 def run_action(
-    inputs: Mapping[str, str], env: Mapping[str, str], workspace: Path, temp: Path, replace: Mapping[str, str]
+    inputs: Mapping[str, str],
+    env: Mapping[str, str],
+    workspace: Path,
+    temp: Path,
+    replace: Mapping[str, str],
+    uses: Uses | None = None,
 ) -> ActionRun:
-    """Run action.yml's steps in order the way the runner does (``uses:`` steps are skipped with a note)."""
+    """Run action.yml's steps in order the way the runner does: after a failed step only ``always()`` ones;
+    a ``uses:`` step runs its stand-in from ``uses``, else is skipped with a note."""
     spec = action()
     unknown = set(inputs) - set(spec["inputs"])
     assert not unknown, f"not inputs of the action: {unknown}"
     github_ctx = {"token": env.get("GITHUB_TOKEN", ""), "action_path": str(ACTION.parent)}
     ctx = Contexts({}, github_ctx, env, {"temp": str(temp)})
     ctx.inputs = {k: ctx.fill(str(v.get("default", ""))) for k, v in spec["inputs"].items()} | dict(inputs)
-    steps = [_step(step, ctx, env, workspace, temp, replace) for step in spec["runs"]["steps"]]
+    steps: list[StepRun] = []
+    for step in spec["runs"]["steps"]:
+        failed = any(s.code != 0 for s in steps)
+        if failed and "always()" not in step.get("if", ""):
+            steps.append(StepRun(step["name"], skipped="an earlier step failed"))
+            continue
+        steps.append(_step(step, ctx, env, workspace, temp, replace, uses or {}))
     outputs = {name: ctx.fill(o["value"]) for name, o in spec["outputs"].items()}
     return ActionRun(steps, outputs)
 
 
 def _step(
-    step: dict[str, Any], ctx: Contexts, env: Mapping[str, str], workspace: Path, temp: Path, replace: Mapping[str, str]
+    step: dict[str, Any],
+    ctx: Contexts,
+    env: Mapping[str, str],
+    workspace: Path,
+    temp: Path,
+    replace: Mapping[str, str],
+    uses: Uses,
 ) -> StepRun:
     name = step["name"]
     if "if" in step and not ctx.value(step["if"].removeprefix("${{").removesuffix("}}")):
         return StepRun(name, skipped="if: false")
     if "uses" in step:
-        return StepRun(name, skipped=f"uses: {step['uses']} (not run locally)")
+        stand_in = uses.get(step["uses"].partition("@")[0])
+        if stand_in is None:
+            return StepRun(name, skipped=f"uses: {step['uses']} (not run locally)")
+        stand_in({k: ctx.fill(str(v)) for k, v in (step.get("with") or {}).items()})
+        return StepRun(name)
     script = replace.get(step.get("id", ""), step["run"])
     out_file = temp / f"output-{step.get('id') or len(ctx.steps)}.txt"
     out_file.touch()
@@ -222,7 +251,10 @@ def test_the_composite_steps_run_in_order(
         ("Set up Python", True),
         ("Install ccplugin", False),
         ("Install the Claude Code CLI", False),
+        ("Prepare the review cache", False),
+        ("Restore the review cache", True),
         ("Review", False),
+        ("Save the review cache", True),
     ]
     assert ran.step("Install the Claude Code CLI").out.startswith("Using "), ran.step("Install the Claude Code CLI").err
     review = ran.step("Review")

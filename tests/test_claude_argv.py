@@ -89,11 +89,12 @@ def test_read_only_modes(mode: Mode) -> None:
 
 
 def test_read_only_set() -> None:
-    assert READ_ONLY_TOOLS[:3] == ("Read", "Glob", "Grep")
+    # no bare Read/Glob/Grep rule: it would allow every file on the machine (issue 9); Claude
+    # allows them inside the working directory without a rule
     assert "Bash(git diff:*)" in READ_ONLY_TOOLS
-    for rule in READ_ONLY_TOOLS[3:]:
+    for rule in READ_ONLY_TOOLS:
         assert rule.startswith("Bash(git ") and rule.endswith(":*)")
-    banned = {"WebSearch", "WebFetch", "Edit", "Write", "MultiEdit", "Bash", "NotebookEdit"}
+    banned = {"WebSearch", "WebFetch", "Edit", "Write", "MultiEdit", "Bash", "NotebookEdit", "Read", "Glob", "Grep"}
     assert not banned & set(READ_ONLY_TOOLS)
     # the prefix rules would allow git's file-writing flags; deny rules close that
     assert "Bash(git *--output*)" in DENIED_TOOLS
@@ -104,8 +105,10 @@ def test_rescue_write_edits_with_accept_edits() -> None:
     assert values_after(argv, "--permission-mode") == ["acceptEdits"]
     allowed = values_after(argv, "--allowedTools")
     assert allowed == list(WRITE_TOOLS)
+    offered = values_after(argv, "--tools")[0].split(",")
     for tool in ("Read", "Edit", "Write", "Glob", "Grep", "MultiEdit"):
-        assert tool in allowed
+        assert tool in offered
+        assert tool not in allowed  # a bare rule reaches every file on the machine; acceptEdits covers the cwd
     assert "Bash" not in allowed  # only rules, never every command
 
 
@@ -118,7 +121,7 @@ def test_never_bypasses_permissions(mode: Mode) -> None:
 
 
 def test_extra_rules_are_appended_once() -> None:
-    argv = build_argv("claude", spec(allow=("Bash(tox:*)", "Read")))
+    argv = build_argv("claude", spec(allow=("Bash(tox:*)", "Bash(git diff:*)")))
     allowed = values_after(argv, "--allowedTools")
     assert allowed == [*READ_ONLY_TOOLS, "Bash(tox:*)"]
 

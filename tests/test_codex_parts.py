@@ -98,6 +98,14 @@ def test_work_skills_run_in_the_foreground_or_through_a_reserved_subagent(
     assert "spawn_agent" in body and "tool_search" in body and "one blocking" in body
     assert 'sandbox_permissions: "require_escalated"' in body
     assert "no `&`, `nohup` or `setsid`" in body  # detached children die with the tool call
+    # a run outlives one tool call (30 s at most): poll it to its end, never end the turn under it
+    assert "`yield_time_ms: 30000`" in body and "`write_stdin` with that\n   > `session_id`" in body
+    assert "with escalated permissions (it writes the job store" in body and "`prefix_rule`" in body
+
+
+def test_cancel_skill_escalates_to_write_the_job_store(plugin: tuple[Layout, materialise.Tree]) -> None:
+    _, body = skill(plugin[1], "cancel")
+    assert 'sandbox_permissions: "require_escalated"' in body and "`prefix_rule`" in body
 
 
 def test_setup_skill_asks_before_installing_claude_or_turning_hooks_on(plugin: tuple[Layout, materialise.Tree]) -> None:

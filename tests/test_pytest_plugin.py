@@ -685,11 +685,18 @@ def test_a_shared_strict_ini_without_the_plugin(project: pytest.Pytester) -> Non
     assert other.ret == pytest.ExitCode.INTERNAL_ERROR
 
 
-# what an xdist worker may import from ccplugin: the gate's outcome, and the reporters where the gate runs
+# what an xdist worker may import from ccplugin: the gate's outcome (with what it is made of: coverage of the
+# files, git path quoting), and the reporters where the gate runs; never the engine, the job store or the runner
 WORKER_MODULES = {
     "ccplugin",
+    "ccplugin.claude",
+    "ccplugin.claude.types",
     "ccplugin.controls",
     "ccplugin.errors",
+    "ccplugin.git",
+    "ccplugin.proc",
+    "ccplugin.review.coverage",
+    "ccplugin.review.hunks",
     "ccplugin.hookspecs",
     "ccplugin.plugins",
     "ccplugin.report",

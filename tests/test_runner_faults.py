@@ -23,6 +23,9 @@ from ccplugin.claude.types import ClaudeFailure, Event, FailureKind, Mode, RunSp
 
 PRELUDE = f"""#!{sys.executable}
 import json, os, signal, subprocess, sys, time
+if sys.argv[1:] == ["--version"]:  # like the real CLI (the runner asks once per binary)
+    print("2.1.197 (Claude Code)")
+    sys.exit(0)
 SID = "11111111-2222-4333-8444-555555555555"
 def emit(obj):
     sys.stdout.write(json.dumps(obj) + "\\n")
@@ -272,7 +275,24 @@ def test_structured_output_off_the_schema(
     r = run(spec(tmp_path, json_schema=SCHEMA), env=env, binary=binary)
     assert r.failure is FailureKind.STRUCTURED_INVALID
     assert detail in r.failure_detail
-    assert r.structured == (json.loads(structured) if structured.startswith("{") else None)
+    assert r.structured is None  # a failed run's output is never handed on
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ("result(structured_output=ANSWER)\nsys.exit(1)", FailureKind.EXIT_NONZERO),
+        ("result(is_error=True, structured_output=ANSWER)", FailureKind.IS_ERROR),
+        ("result(is_error=True, api_error_status=500, structured_output=ANSWER)", FailureKind.API_ERROR),
+    ],
+)
+def test_a_failed_run_carries_no_structured_output(
+    fake: Any, env: dict[str, str], tmp_path: Path, body: str, kind: FailureKind
+) -> None:
+    binary = fake('ANSWER = {"verdict": "approve"}\ninit()\n' + body)
+    r = run(spec(tmp_path, json_schema=SCHEMA), env=env, binary=binary)
+    assert r.failure is kind
+    assert r.structured is None
 
 
 @pytest.mark.parametrize(("number", "where"), [("NaN", "$.n[1]"), ("Infinity", "$.n[1]"), ("-Infinity", "$.n[1]")])

@@ -150,7 +150,11 @@ def test_read_only_review_cannot_write(offline: Offline, repo: Path) -> None:
     assert r.ok, r.failure_detail
     assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
     assert not (repo / "leak.txt").exists()
-    assert {d["tool_name"] for d in r.denials} == {"Edit", "Bash"}
+    # Edit is not even a tool of a read-only run (issue 9): its call fails, it is no permission denial
+    assert {d["tool_name"] for d in r.denials} == {"Bash"}
+    assert offline.fake is not None
+    edit_result = offline.fake.message_requests()[2].summary.tool_results[0]
+    assert edit_result.is_error and "No such tool available" in edit_result.content
 
 
 def test_rescue_write_edits_files(offline: Offline, repo: Path) -> None:

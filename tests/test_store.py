@@ -19,7 +19,7 @@ from ccplugin import proc
 from ccplugin.errors import CCError
 from ccplugin.jobs import background, lifecycle
 from ccplugin.jobs.ids import JOB_ID_RE, check_job_id, new_job_id
-from ccplugin.jobs.store import LOG_CAP, LOG_TRUNCATED, TERMINAL, State, Store
+from ccplugin.jobs.store import GRACE, LOG_CAP, LOG_TRUNCATED, TERMINAL, State, Store
 from ccplugin.redact import redact
 from helpers import new_job as new
 
@@ -548,8 +548,9 @@ def test_new_ids_are_well_formed_and_distinct() -> None:
     for kind, prefix in kinds.items():
         job_id = new_job_id(kind)
         assert job_id.startswith(prefix) and check_job_id(job_id) == job_id
-    ids = {new_job_id("review") for _ in range(2000)}
+    ids = {new_job_id("review") for _ in range(2000)}  # most in the same millisecond
     assert len(ids) == 2000 and all(JOB_ID_RE.match(i) for i in ids)
+    assert check_job_id("review-mbx3k2q1-4f9a0c") == "review-mbx3k2q1-4f9a0c"  # made by an older version
 
 
 # -- logs and redaction ---------------------------------------------------------------------------
@@ -596,3 +597,208 @@ def test_log_cap_with_one_huge_write(root: Path, ws: str) -> None:
 def test_redact(text: str, shown: str) -> None:
     assert redact(text) == shown
     assert redact(redact(text)) == shown
+
+
+# -- readers in another PID namespace (a command in Codex's sandbox) --------------------------------
+
+needs_pid_namespace = pytest.mark.skipif(
+    subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"], check=False).returncode != 0,
+    reason="needs unshare --pid (root, or user namespaces)",
+)
+
+
+def in_other_pid_namespace(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` as Codex runs a sandboxed command: in a new PID namespace with its own /proc,
+    where this test's processes are invisible (or other pids name other processes)."""
+    argv = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", code, *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+OTHER_NS_READ = (
+    "import sys; from pathlib import Path; from ccplugin import proc; from ccplugin.jobs.store import Store\n"
+    "s = Store(Path(sys.argv[1]), grace=0.0, lease=float(sys.argv[3]))\n"
+    "listed = s.list(None)\n"
+    "job = s.get(sys.argv[2])\n"
+    "print(proc.pid_namespace(), listed[0].state.value, job.state.value, job.error)\n"
+)
+
+
+@needs_pid_namespace
+def test_a_reader_in_another_pid_namespace_leaves_a_live_worker_running(root: Path, tmp_path: Path) -> None:
+    """`$cc:status` in the sandbox: the worker's pid means nothing there, its heartbeat is fresh."""
+    me = proc.identity(os.getpid())
+    assert me is not None
+    with Store(root, grace=0.0) as store:
+        made = new(store, str(tmp_path), state=State.RUNNING)  # this process is its worker, in its namespace
+        claimed = lifecycle.claim(store, new(store, str(tmp_path)).id, me)  # a reserved job's worker
+    assert claimed is not None and made.pid_ns == claimed.pid_ns == proc.pid_namespace()
+    for job in (made, claimed):
+        read = in_other_pid_namespace(OTHER_NS_READ, str(root), job.id, "3600")
+        assert read.returncode == 0, read.stderr
+        their_ns, listed, got, error = read.stdout.split(maxsplit=3)
+        assert int(their_ns) != proc.pid_namespace()
+        assert (listed, got, error.strip()) == ("running", "running", "None")
+    with Store(root) as store:
+        assert {j.state for j in store.list(None)} == {State.RUNNING}
+
+
+@needs_pid_namespace
+def test_a_worker_in_another_pid_namespace_is_abandoned_once_its_heartbeat_stops(root: Path, tmp_path: Path) -> None:
+    with Store(root, grace=0.0) as store:
+        job = new(store, str(tmp_path), state=State.RUNNING)
+    time.sleep(0.2)
+    read = in_other_pid_namespace(OTHER_NS_READ, str(root), job.id, "0.1")  # no heartbeat for 0.1 s
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.split(maxsplit=3)[1:3] == ["failed", "failed"]
+    assert f"abandoned: worker {job.pid} sent no heartbeat for 0 s" in read.stdout
+
+
+def test_a_running_worker_refreshes_its_heartbeat(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ccplugin.jobs import runner
+
+    monkeypatch.setattr(runner, "HEARTBEAT", 0.2)
+    seen: list[float] = []
+
+    def execute(job: Any, store: Store, cancel: Any, progress: Any, env: Any) -> runner.JobEnd:
+        for _ in range(3):
+            time.sleep(runner.WATCH + 0.3)
+            seen.append(store.get(job.id).updated_at)
+        return runner.JobEnd(State.COMPLETED, {})
+
+    with Store(root) as store:
+        runner.run(store, new(store, str(tmp_path), state=State.RUNNING), execute, {})
+    assert seen == sorted(seen) and len(set(seen)) == 3, seen
+
+
+WORKER = r"""
+import signal, sys, time
+from pathlib import Path
+from ccplugin.jobs import runner
+from ccplugin.jobs.store import State, Store
+
+signalled = Path(sys.argv[3])
+
+def execute(job, store, cancel, progress, env):
+    signal.signal(signal.SIGTERM, lambda *_: signalled.write_text("SIGTERM"))
+    deadline = time.monotonic() + 60
+    while not cancel() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return runner.JobEnd(State.CANCELLED if cancel() else State.COMPLETED, None, "stopped by its record")
+
+with Store(Path(sys.argv[1])) as store:
+    job = store.create(kind="review", workspace=sys.argv[2], owner=None, title="t", request={},
+                       model=None, effort=None, state=State.RUNNING)
+    print(job.id, flush=True)
+    runner.run(store, job, execute, {})
+"""
+
+OTHER_NS_CANCEL = (
+    "import sys; from pathlib import Path; from ccplugin.jobs import lifecycle; from ccplugin.jobs.store import Store\n"
+    "done = lifecycle.cancel(Store(Path(sys.argv[1])), sys.argv[2])\n"
+    "print(done.state.value, done.error)\n"
+)
+
+
+@needs_pid_namespace
+def test_cancel_from_another_pid_namespace_asks_the_worker_through_its_record(root: Path, tmp_path: Path) -> None:
+    """`$cc:cancel` in the sandbox signals no pid (it could name another process there): it records
+    the request, the worker sees ``cancelling``, stops itself, and cancel reports it cancelled."""
+    signalled = tmp_path / "signalled"
+    worker = python(WORKER, str(root), str(tmp_path), str(signalled))
+    reap_in_background(worker)
+    assert worker.stdout is not None
+    job_id = worker.stdout.readline().strip()
+    try:
+        started = time.monotonic()
+        cancelled = in_other_pid_namespace(OTHER_NS_CANCEL, str(root), job_id)
+        assert cancelled.returncode == 0, cancelled.stderr
+        assert cancelled.stdout == "cancelled cancelled by user\n"
+        assert time.monotonic() - started < 15
+        worker.wait(timeout=10)  # it ended itself
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert not signalled.exists()
+    with Store(root) as store:
+        assert store.get(job_id).state is State.CANCELLED
+        assert "finished: cancelled (cancelled by user)" in store.log_path(job_id).read_text()  # the worker's word
+
+
+# -- a store this process may not write (Codex's sandbox: ~/.local/state is not a writable folder) ----
+
+needs_mount_namespace = pytest.mark.skipif(
+    subprocess.run(["unshare", "--mount", "true"], check=False).returncode != 0,
+    reason="needs unshare --mount (root)",
+)
+
+
+def read_only(folder: Path, *argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``argv`` with ``folder`` mounted read-only, as Codex's sandbox mounts what it does not let a
+    command write (bubblewrap ``--ro-bind``): EROFS even for root."""
+    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+    env = os.environ | {"CCPLUGIN_HOME": str(folder / "state")}
+    return subprocess.run(
+        ["unshare", "--mount", "sh", "-c", script, str(folder), *argv],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def status_json(folder: Path, cwd: Path) -> dict[str, Any]:
+    shown = read_only(folder, sys.executable, "-m", "ccplugin", "status", "--all", "--json", cwd=cwd)
+    assert shown.returncode == 0 and shown.stderr == "", shown.stderr
+    found: dict[str, Any] = json.loads(shown.stdout)
+    return found
+
+
+@needs_mount_namespace
+def test_status_reads_a_store_it_may_not_write(tmp_path: Path) -> None:
+    """Closed by its last writer (no -wal left): read as checkpointed; a running worker is not reaped."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    with Store(tmp_path / "state", grace=0.0) as store:
+        done = store.transition(new(store, str(ws)).id, [State.QUEUED], State.FAILED, error="boom")
+        running = new(store, str(ws), state=State.RUNNING)
+        gone = new(store, str(ws), state=State.RUNNING)
+        store.update(gone.id, pid=2**22 + 1, pid_start=1)  # a worker that is gone: no reader here may record it
+    assert done is not None and not (tmp_path / "state" / "jobs.db-wal").exists()
+    shown = status_json(tmp_path, ws)
+    states = {(j["id"], j["state"]) for j in shown["jobs"]}
+    assert states == {(done.id, "failed"), (running.id, "running"), (gone.id, "running")}
+    time.sleep(GRACE + 0.5)  # past the reader's grace: the gone worker's job is one a writer would reap
+    one = read_only(tmp_path, sys.executable, "-m", "ccplugin", "status", gone.id, "--json", cwd=ws)
+    assert one.returncode == 0 and json.loads(one.stdout)["state"] == "running", one.stderr
+
+
+@needs_mount_namespace
+def test_status_reads_a_store_it_may_not_write_as_it_is_while_a_worker_writes_it(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    with Store(tmp_path / "state") as store:  # held open, as a running worker holds it
+        first = new(store, str(ws))
+        assert (tmp_path / "state" / "jobs.db-wal").exists()
+        assert [j["id"] for j in status_json(tmp_path, ws)["jobs"]] == [first.id]
+        later = new(store, str(ws))  # in the -wal only: the checkpointed file does not have it yet
+        assert [j["id"] for j in status_json(tmp_path, ws)["jobs"]] == [later.id, first.id]
+
+
+@needs_mount_namespace
+def test_status_with_no_store_yet_and_no_right_to_make_one_lists_nothing(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    assert status_json(tmp_path, ws)["jobs"] == []
+    assert not (tmp_path / "state").exists()
+
+
+@needs_mount_namespace
+def test_a_command_that_writes_a_store_it_may_not_write_fails_in_one_line(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    Store(tmp_path / "state").close()
+    tried = read_only(tmp_path, sys.executable, "-m", "ccplugin", "reserve", "--kind", "review", cwd=ws)
+    (line,) = tried.stderr.splitlines()
+    assert tried.returncode != 0 and "is not usable (Read-only file system)" in line, tried.stderr

@@ -1,18 +1,33 @@
 """Plain git through ``proc.run``: small functions named for what they return.
 
 Every call pins the settings that change output we parse (``core.quotepath=off``, explicit
-``a/`` ``b/`` prefixes, no external diff or textconv, no colour) and sets
-``GIT_OPTIONAL_LOCKS=0`` so reading never rewrites the user's index. Output with paths is
-read with ``-z``; paths are decoded with ``surrogateescape`` so they round-trip to the file
-system and back to git.
+``a/`` ``b/`` prefixes, no external diff or textconv, no colour). Output with paths is read
+with ``-z``; paths are decoded with ``surrogateescape`` so they round-trip to the file system
+and back to git.
+
+A repository's own configuration never runs a program through us (:func:`git_env`): no
+fsmonitor, no hooks, no pager, no signature program, and every ``diff.<driver>.command``,
+``diff.<driver>.textconv`` and ``filter.<driver>.clean|smudge|process`` the configuration
+declares (the ``.gitattributes`` of a change picks which one applies) is overridden with an
+empty value through ``GIT_CONFIG_COUNT`` (command-line precedence). An empty filter is a no-op;
+an empty diff command or textconv is an error, never a run, and ``--no-ext-diff
+--no-textconv`` keep git from looking at them at all.
+
+Reading never rewrites the user's index: ``GIT_OPTIONAL_LOCKS=0`` covers ``git status``, but
+``git diff`` against the work tree refreshes the stat data of a file that was only touched
+and writes ``.git/index`` back whatever that says; those diffs run on a scratch copy of the
+index (:func:`scratch_index`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import re
+import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -62,11 +77,82 @@ def encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def git_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for git: the caller's, minus prompts and optional index writes."""
+# settings whose value is a program git would run for a read command
+SAFE_CONFIG: tuple[tuple[str, str], ...] = (
+    ("core.fsmonitor", "false"),
+    ("core.hooksPath", "/dev/null"),
+    ("core.pager", "cat"),
+    ("log.showSignature", "false"),
+    ("gpg.program", "false"),
+    ("gpg.openpgp.program", "false"),
+    ("gpg.x509.program", "false"),
+    ("gpg.ssh.program", "false"),
+)
+_DRIVER_KEY = re.compile(r"^(diff\..+\.(command|textconv)|filter\..+\.(clean|smudge|process|required))$", re.DOTALL)
+_ENV_DROPPED = ("GIT_EXTERNAL_DIFF", "GIT_PAGER", "GIT_CONFIG_PARAMETERS")
+
+
+def git_env(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> dict[str, str]:
+    """The environment for git: the caller's, with no prompts, no optional index writes and no
+    program from the configuration of the repository at ``cwd`` (see the module docstring)."""
+    base = {k: v for k, v in (os.environ if env is None else env).items() if k not in _ENV_DROPPED}
+    base.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat")
+    overrides = [*SAFE_CONFIG, *(driver_overrides(cwd, config_scope(base)) if cwd is not None else ())]
+    return with_config(base, overrides)
+
+
+def with_config(env: Mapping[str, str], pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """``env`` plus ``pairs`` as ``GIT_CONFIG_KEY_<n>``/``VALUE_<n>``, after any it already had."""
+    out = dict(env)
+    try:
+        start = int(out.get("GIT_CONFIG_COUNT", "0"))
+    except ValueError:
+        start = 0
+    for i, (key, value) in enumerate(pairs, start):
+        out[f"GIT_CONFIG_KEY_{i}"] = key
+        out[f"GIT_CONFIG_VALUE_{i}"] = value
+    out["GIT_CONFIG_COUNT"] = str(start + len(pairs))
+    return out
+
+
+def config_scope(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The variables that decide which configuration files git reads (a cache key)."""
+    names = ("HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM", "GIT_DIR")
+    return tuple((n, env.get(n, "")) for n in names)
+
+
+def driver_overrides(cwd: Path, scope: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """An empty value for every diff/filter program the configuration seen from ``cwd`` declares."""
+    return _driver_overrides(os.path.realpath(cwd), scope)
+
+
+@functools.lru_cache(maxsize=32)
+def _driver_overrides(cwd: str, scope: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    names = {name for name, _ in scope}
+    env = {k: v for k, v in os.environ.items() if k not in names} | {k: v for k, v in scope if v}
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    try:
+        done = proc.run(["git", "config", "-z", "--get-regexp", r"^(diff|filter)\."], cwd=Path(cwd), env=env)
+    except CCError:
+        return ()
+    keys = {entry.split("\n", 1)[0] for entry in done.out.split("\0") if entry}
+    return tuple((k, "false" if k.endswith(".required") else "") for k in sorted(keys) if _DRIVER_KEY.match(k))
+
+
+@contextlib.contextmanager
+def scratch_index(root: Path, env: Mapping[str, str] | None = None) -> Iterator[dict[str, str]]:
+    """``env`` with ``GIT_INDEX_FILE`` on a copy of the index, removed afterwards (none: ``env``)."""
     base = dict(os.environ if env is None else env)
-    base.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
-    return base
+    done = run(root, ["rev-parse", "--path-format=absolute", "--git-path", "index"], base, check=False)
+    index = Path(done.out.strip()) if done.returncode == 0 else None
+    if index is None or not index.is_file():
+        yield base
+        return
+    with tempfile.TemporaryDirectory(prefix="ccplugin-index-") as tmp:
+        copy = Path(tmp, "index")
+        shutil.copy2(index, copy)  # its mtime too: git trusts the stat data of entries older than it
+        # a split index would have git freshen (or expire) the shared index files in .git
+        yield with_config({**base, "GIT_INDEX_FILE": str(copy)}, [("core.splitIndex", "false")])
 
 
 def run(
@@ -79,7 +165,7 @@ def run(
 ) -> proc.Completed:
     """Run ``git <args>`` in ``cwd``; a non-zero exit is a CCError unless ``check`` is off."""
     try:
-        done = proc.run(["git", *CONFIG, *args], cwd=cwd, env=git_env(env), stdin=stdin)
+        done = proc.run(["git", *CONFIG, *args], cwd=cwd, env=git_env(env, cwd), stdin=stdin)
     except CCError as e:
         raise _git_missing() from e
     return _checked(done, args) if check else done
@@ -207,7 +293,11 @@ class Pending:
         self._err = tempfile.TemporaryFile()  # noqa: SIM115
         try:
             self._proc = proc.spawn(
-                ["git", *CONFIG, *args], cwd=cwd, env=git_env(env), stdout=self._out.fileno(), stderr=self._err.fileno()
+                ["git", *CONFIG, *args],
+                cwd=cwd,
+                env=git_env(env, cwd),
+                stdout=self._out.fileno(),
+                stderr=self._err.fileno(),
             )
         except CCError as e:
             self._close()

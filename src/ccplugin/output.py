@@ -1,7 +1,8 @@
 """The only path to stdout and stderr, so tests capture output one way.
 
-Text goes out without control characters (:func:`ccplugin.controls.clean`): whatever a review,
-a file name or an error message carries, nothing printed here can drive the terminal.
+Text goes out redacted (``ccplugin.redact``) and without control characters
+(:func:`ccplugin.controls.clean`): whatever a review, a file name or an error message carries,
+nothing printed here can drive the terminal or show a secret.
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ import sys
 from typing import Any
 
 from ccplugin import controls
+from ccplugin.redact import redact
+
+
+def _safe(text: str) -> str:
+    return controls.clean(redact(text))
 
 
 def write(text: str) -> None:
-    sys.stdout.write(controls.clean(text))
+    sys.stdout.write(_safe(text))
     sys.stdout.flush()
 
 
@@ -36,10 +42,10 @@ def json_out(payload: Any) -> None:
 
 def progress(text: str) -> None:
     """A progress line on stderr (never mixed into --json stdout)."""
-    sys.stderr.write(f"[cc] {controls.clean(text)}\n")
+    sys.stderr.write(f"[cc] {_safe(text)}\n")
     sys.stderr.flush()
 
 
 def error(text: str) -> None:
-    sys.stderr.write(controls.clean(text) + "\n")
+    sys.stderr.write(_safe(text) + "\n")
     sys.stderr.flush()

@@ -113,6 +113,18 @@ def start_time(pid: int) -> int | None:
     return int(fields[19])
 
 
+def pid_namespace() -> int | None:
+    """The inode of this process's PID namespace: a pid names a process only inside it.
+
+    Codex runs each sandboxed command in a PID namespace of its own (bubblewrap ``--unshare-pid``),
+    where a worker's recorded pid is absent or names another process.
+    """
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return None
+
+
 def owned(pid: int) -> bool:
     """Whether ``pid`` runs as this user: only then may a recorded pid be signalled."""
     try:

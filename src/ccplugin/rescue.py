@@ -63,6 +63,10 @@ class RescueRequest:
     timeout: float | None = None
     max_turns: int | None = None
     context: str = ""  # extra evidence for Claude, e.g. the failed command's last output
+    # False where no resume is offered (a throwaway worktree, CI): no session transcript is kept
+    persist_session: bool = True
+    # False: Claude edits but runs none of the project's code (a change under review, beside Claude's key)
+    run_tests: bool = True
     decision: str = ""  # resume | fresh | fresh-default; set by ``settle``
     resume_session: str | None = None
     resume_job: str | None = None
@@ -319,7 +323,8 @@ def _run_claude(prep: Prepared, ctx: JobContext) -> RunResult:
         max_turns=prep.settings.max_turns,
         timeout=prep.settings.timeout,
         resume=req.resume_session,
-        persist_session=True,
+        persist_session=req.persist_session,
+        run_tests=req.run_tests,
     )
     ctx.on_phase("continuing the Claude session" if req.resume_session else "working")
     return run_claude(spec, ctx)
@@ -328,6 +333,10 @@ def _run_claude(prep: Prepared, ctx: JobContext) -> RunResult:
 _WRITE_RULES = (
     "You may edit files in this repository to get the task done. Make the smallest change that does it, "
     "check it (run the relevant tests when you can), and do not commit, push or rewrite git history."
+)
+_EDIT_RULES = (
+    "You may edit files in this repository to get the task done. Make the smallest change that does it, and do "
+    "not commit, push or rewrite git history. You cannot run commands here: the tests are run after you finish."
 )
 _READ_RULES = (
     "This run is read-only: do not edit files. Investigate, and put any change you propose in your answer as a diff."
@@ -344,8 +353,14 @@ def render_prompt(req: RescueRequest) -> str:
     parts = [f"<task>\n{task}\n</task>"]
     if req.context.strip():
         parts.append(f"<previous_attempt>\n{req.context.strip()}\n</previous_attempt>")
-    parts += [_WRITE_RULES if req.write else _READ_RULES, _REPORT]
+    parts += [_rules(req), _REPORT]
     return "\n\n".join(parts)
+
+
+def _rules(req: RescueRequest) -> str:
+    if not req.write:
+        return _READ_RULES
+    return _WRITE_RULES if req.run_tests else _EDIT_RULES
 
 
 def _tree(root: Path, env: Mapping[str, str]) -> changes.TreeState | None:
@@ -385,7 +400,7 @@ def _outcome(
         files_in_git=tuple(changed[0]) if changed else None,
         git_truncated=bool(changed and changed[1]),
         session_id=run.session_id,
-        session_persisted=bool(run.session_id),
+        session_persisted=bool(run.session_id) and prep.request.persist_session,
         error=error,
         usage=run.usage,
         cost_usd=run.cost_usd,

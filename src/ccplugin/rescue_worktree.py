@@ -156,6 +156,8 @@ def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> tuple[engin
         effort=req.effort,
         timeout=req.timeout,
         context=req.context,
+        persist_session=False,  # the worktree is removed: there is nothing to resume
+        run_tests=False,  # the change's tests would run beside Claude's key; a Check runs them without secrets
     )
     prep = engine.prepare(request)
     owner = config.owner_session(env)
@@ -170,7 +172,7 @@ def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> tuple[engin
 def worktree_diff(tree: Path, env: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
     """The worktree's changes against HEAD (new files included) and the paths they touch."""
     git.run(tree, ["add", "--intent-to-add", "--", ".", *_NOISE], env)
-    patch = git.run(tree, ["diff", "--binary", "HEAD", "--", ".", *_NOISE], env).out
+    patch = git.run(tree, ["diff", "--binary", "--no-ext-diff", "--no-textconv", "HEAD", "--", ".", *_NOISE], env).out
     names = git.run(tree, ["diff", "--name-only", "-z", "HEAD", "--", ".", *_NOISE], env).out
     return patch, tuple(n for n in names.split("\0") if n)
 

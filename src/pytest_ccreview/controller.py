@@ -21,6 +21,7 @@ import pytest
 
 from ccplugin import config as cc_config
 from ccplugin import git, plugins
+from ccplugin.ci.event import FORK_RESCUE_REFUSED, from_fork, in_ci
 from ccplugin.cli import common
 from ccplugin.errors import CCError
 from ccplugin.jobs.store import Store
@@ -99,7 +100,9 @@ class ControllerPlugin:
         root = review_root(self.config)
         excludes = output_excludes(root, outputs.of_session(self.config, self.opts, self._rescue_dir()))
         fields = self.opts.request_fields()
-        self.prep = prepare(engine.ReviewRequest(cwd=str(root), exclude=excludes, **fields))
+        # in CI no resume is offered: no Claude session transcript is left on the runner
+        persist = not in_ci(os.environ)
+        self.prep = prepare(engine.ReviewRequest(cwd=str(root), exclude=excludes, persist_session=persist, **fields))
         self.wait_s = self.prep.settings.timeout + MARGIN_S
         self.env = dict(os.environ)
         try:
@@ -177,6 +180,9 @@ class ControllerPlugin:
         from pytest_ccreview import rescue
 
         assert self.prep is not None  # checked by _wants_rescue
+        if from_fork(self.env):  # the re-run would run the fork's code in this workflow
+            self.notes.append(FORK_RESCUE_REFUSED)
+            return
         request = rescue.Request(
             repo_root=self.prep.target.repo_root,
             rootdir=self.config.rootpath.resolve(),
@@ -274,6 +280,8 @@ def summary_line(o: ReviewOutcome) -> str:
     found = f"{len(o.findings)} finding(s)" + (f", {len(o.gate.gating)} gating" if o.gate.gating else "")
     parts = [f"cc-review {o.gate.status.value.upper()}: {o.gate.reason}", found, f"model {o.model}"]
     parts += [f"input {o.input_mode}", _cost(o)]
+    if o.coverage:
+        parts.append(f"coverage {o.coverage.count}/{o.coverage.total} files")
     if o.job_id:
         parts.append(f"job {o.job_id}")
     if o.policy_source:

@@ -153,4 +153,6 @@ def _properties(outcome: ReviewOutcome) -> list[tuple[str, object]]:
     ]
     if outcome.cost_usd is not None:
         props.append(("cc_cost_usd", round(outcome.cost_usd, 6)))
+    if outcome.coverage:
+        props.append(("cc_coverage", f"{outcome.coverage.count}/{outcome.coverage.total}"))
     return props

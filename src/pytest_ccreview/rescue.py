@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ccplugin import proc
 from ccplugin import rescue_worktree as worktree
+from ccplugin.claude.env import secretless_env
 from ccplugin.review.outcome import ReviewOutcome
 
 PATCH = worktree.PATCH
@@ -128,10 +129,11 @@ def _pytest(
 
 
 def _rerun_env(rootdir: Path, env: Mapping[str, str]) -> dict[str, str]:
-    """The worktree's code first on the path, even when the project is installed from the checkout."""
+    """No secret at all (the patched tests are code we did not write), and the worktree's code
+    first on the path, even when the project is installed from the checkout."""
     front = [str(rootdir / "src")] if (rootdir / "src").is_dir() else []
     path = os.pathsep.join([*front, str(rootdir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return {**env, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
+    return {**secretless_env(env), "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def _last_line(text: str) -> str:

@@ -25,6 +25,7 @@ from ccplugin.ci.event import Event
 from ccplugin.ci.rest import DEFAULT_API, GitHub
 from ccplugin.cli import common
 from ccplugin.errors import CCError, Exit
+from ccplugin.redact import redact
 from ccplugin.report import sarif
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
@@ -106,7 +107,7 @@ def run(opts: Options, env: Mapping[str, str]) -> int:
         _post(outcome, ev, opts, env, report)
     _annotate(outcome, ev, report)
     if opts.rescue_on_failure and outcome.gate.status is GateStatus.FAIL:
-        _rescue(outcome, prep, opts, env, report)
+        _rescue(outcome, prep, opts, env, report, ev)
     return publish(outcome, report, opts.publish, env, _linker(ev, outcome, env))
 
 
@@ -145,7 +146,9 @@ def _prepare(opts: Options, ev: Event, env: Mapping[str, str]) -> engine.Prepare
         raise CCError("the event names no base to compare against", "pass `--base <branch or sha>`")
     root = Path(opts.request.cwd)
     fetch.ensure_base(root, base, env)
-    return engine.prepare(replace(opts.request, scope="branch", base=_named(root, base, ev, env)))
+    # no resume is offered in CI: no Claude session transcript is left on the runner
+    request = replace(opts.request, scope="branch", base=_named(root, base, ev, env), persist_session=False)
+    return engine.prepare(request)
 
 
 def _named(root: Path, base: str, ev: Event, env: Mapping[str, str]) -> str:
@@ -196,7 +199,7 @@ def write_files(o: ReviewOutcome, files: Publish) -> None:
 def _write(path: str, text: str) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    target.write_text(redact(text), encoding="utf-8")
 
 
 def _annotate(o: ReviewOutcome, ev: Event, report: Report) -> None:
@@ -267,8 +270,18 @@ def _problem(problem: str, report: Report) -> None:
         report.notes.append(problem)
 
 
-def _rescue(o: ReviewOutcome, prep: engine.Prepared, opts: Options, env: Mapping[str, str], report: Report) -> None:
-    """Propose a fix of the gating findings from a worktree; whatever happens, the gate stands."""
+def _rescue(
+    o: ReviewOutcome, prep: engine.Prepared, opts: Options, env: Mapping[str, str], report: Report, ev: Event
+) -> None:
+    """Propose a fix of the gating findings from a worktree; whatever happens, the gate stands.
+
+    Never for a fork's pull request: the rescue runs the change's code (its tests), and this
+    workflow holds secrets.
+    """
+    if ev.pr is not None and ev.pr.fork:
+        output.line(workflow.command("notice", event.FORK_RESCUE_REFUSED, title="cc-rescue not run"))
+        report.notes.append(event.FORK_RESCUE_REFUSED)
+        return
     out_dir = Path(opts.rescue_dir or env.get("GITHUB_WORKSPACE") or prep.target.repo_root)
     request = rescue_worktree.Request(
         repo_root=prep.target.repo_root,

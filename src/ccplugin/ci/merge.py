@@ -22,6 +22,7 @@ from typing import Any
 
 from ccplugin.ci.github import Publish, Report, publish, write_files
 from ccplugin.errors import CCError
+from ccplugin.review.coverage import Basis, Coverage
 from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
 from ccplugin.review.model import Finding, ReviewResult
 from ccplugin.review.outcome import ReviewError, ReviewOutcome
@@ -97,6 +98,7 @@ def combine(shards: Sequence[Shard], expect: int | None = None) -> ReviewOutcome
         cost_usd=_cost(outcomes),
         prompt_version=first.prompt_version,
         policy=first.policy,  # the shards of one change share its base
+        coverage=_coverage(outcomes),
     )
 
 
@@ -154,6 +156,23 @@ def _input(outcomes: Sequence[ReviewOutcome]) -> dict[str, Any]:
         "additions": sum(int(o.input.get("additions", 0)) for o in outcomes),
         "deletions": sum(int(o.input.get("deletions", 0)) for o in outcomes),
     }
+
+
+def _coverage(outcomes: Sequence[ReviewOutcome]) -> Coverage | None:
+    """The shards' coverage added up; unknown when a shard that had files to review has none."""
+    shards = [o for o in outcomes if o.gate.status is not GateStatus.NOTHING]
+    covs = [o.coverage for o in shards]
+    if not shards or any(c is None for c in covs):
+        return None
+    total = sum(c.total for c in covs if c)
+    if all(c and c.basis is Basis.PROMPT for c in covs):
+        return Coverage(Basis.PROMPT, (), total)
+    paths = [p for o in shards if o.coverage for p in _covered_paths(o, o.coverage)]
+    return Coverage(Basis.TOOLS, tuple(paths), total)
+
+
+def _covered_paths(o: ReviewOutcome, c: Coverage) -> list[str]:
+    return [str(f["path"]) for f in o.input.get("files", [])] if c.basis is Basis.PROMPT else list(c.covered)
 
 
 def _cost(outcomes: Sequence[ReviewOutcome]) -> float | None:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from ccplugin.redact import redact_json
+
 DEFAULT_API = "https://api.github.com"
 TIMEOUT = 30.0
 MAX_PAGES = 30  # 3,000 items: GitHub lists at most 3,000 files of a pull request
@@ -142,7 +144,7 @@ class GitHub:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _once(self, method: str, url: str, body: dict[str, Any] | None) -> tuple[Any, dict[str, str]] | Refusal:
-        data = json.dumps(body).encode() if body is not None else None
+        data = json.dumps(redact_json(body)).encode() if body is not None else None
         request = urllib.request.Request(url, data=data, method=method, headers=self._headers(data is not None))
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:

@@ -93,6 +93,10 @@ def saw(o: ReviewOutcome) -> str:
     ]
     if o.policy_source:
         lines.append(f"- Policy: {cell(o.policy_source)}")
+    if o.coverage:
+        lines.insert(3, f"- Coverage: {o.coverage.line()}")
+    if o.reused_from:
+        lines.append(f"- Cached: reuses the review of {cell(o.reused_from)}")
     if o.focus:
         lines.append(f"- Focus: {cell(o.focus)}")
     if o.job_id:

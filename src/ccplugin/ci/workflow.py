@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccplugin import output
+from ccplugin.redact import redact, redact_json
 from ccplugin.review.model import Finding
 
 PER_TYPE_LIMIT = 10
@@ -99,7 +100,7 @@ def set_outputs(path: str | None, values: Mapping[str, str]) -> None:
     if not path:
         return
     with open(path, "a", encoding="utf-8") as fh:
-        for name, value in values.items():
+        for name, value in redact_json(dict(values)).items():
             delimiter = _delimiter(value)
             fh.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
 
@@ -121,7 +122,7 @@ def append_summary(path: str | None, blocks: Sequence[str], note: str) -> bool:
         return True
     target = Path(path)
     used = target.stat().st_size if target.exists() else 0
-    text, complete = fit(blocks, SUMMARY_LIMIT - used, note)
+    text, complete = fit([redact(b) for b in blocks], SUMMARY_LIMIT - used, note)
     with target.open("a", encoding="utf-8") as fh:
         fh.write(text)
     return complete

@@ -3,16 +3,18 @@
 Claude keeps what it needs to authenticate and reach its API (``ANTHROPIC_*``, ``CLAUDE_*``,
 ``HOME``, ``PATH``, proxies, locale, ...). Everything that looks like somebody else's secret
 (``GITHUB_TOKEN``, ``OPENAI_API_KEY``, ``AWS_*``, ``*_TOKEN``, ``*_SECRET*``, ``*PASSWORD*``,
-``*API_KEY``, ...) is dropped: Claude can run commands, and a review must not be able to read
-or leak the CI's other credentials. Cloud credentials stay when Claude is told to use that
-cloud (``CLAUDE_CODE_USE_BEDROCK`` keeps ``AWS_*``, ``CLAUDE_CODE_USE_VERTEX`` keeps Google's).
+``*API_KEY``, ...) is dropped, and so is any variable holding a URL with a password
+(``DATABASE_URL=postgres://app:pw@db/app``) unless it is a proxy Claude needs: Claude can run
+commands, and a review must not be able to read or leak the CI's other credentials. Cloud
+credentials stay when Claude is told to use that cloud (``CLAUDE_CODE_USE_BEDROCK`` keeps
+``AWS_*``, ``CLAUDE_CODE_USE_VERTEX`` keeps Google's). Code we did not write (a pull request's
+tests) gets :func:`secretless_env`: no secret at all, Claude's own included.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,26 +22,19 @@ from pathlib import Path
 
 from ccplugin import proc, redact
 from ccplugin.claude.types import ClaudeFailure, FailureKind
+from ccplugin.redact import is_secret_name as is_secret_name
 
 BIN_VAR = "CCPLUGIN_CLAUDE_BIN"
 INSTALL_FIX = "install it: `npm install -g @anthropic-ai/claude-code && claude auth login`"
 
-_SECRET_NAME = re.compile(
-    r"TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_KEY|(^|_)KEY$"
-    r"|^AWS_|^AZURE_CLIENT|^GOOGLE_APPLICATION",
-    re.IGNORECASE,
-)
 _CLAUDE_OWN = ("ANTHROPIC_", "CLAUDE_")
 _BEDROCK = ("AWS_",)
 _VERTEX = ("GOOGLE_", "GCLOUD_", "CLOUDSDK_", "CLOUD_ML_")
 # set by a surrounding Claude Code session; the child is a separate run, not a nested one
 _DROP = frozenset({"CLAUDECODE"})
+# how Claude reaches its API: kept even with a password in the URL (which is masked in all output)
+_PROXIES = frozenset({"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
-
-
-def is_secret_name(name: str) -> bool:
-    """True for a variable name that looks like it holds a credential."""
-    return bool(_SECRET_NAME.search(name))
 
 
 def claude_env(base: Mapping[str, str]) -> dict[str, str]:
@@ -49,7 +44,22 @@ def claude_env(base: Mapping[str, str]) -> dict[str, str]:
         keep += _BEDROCK
     if _flag(base, "CLAUDE_CODE_USE_VERTEX"):
         keep += _VERTEX
-    return {k: v for k, v in base.items() if k not in _DROP and (k.upper().startswith(keep) or not is_secret_name(k))}
+    return {k: v for k, v in base.items() if k not in _DROP and (k.upper().startswith(keep) or not _secret(k, v))}
+
+
+def secretless_env(base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` without any secret, Claude's own included: for running code we did not write (a PR's tests)."""
+    return {k: v for k, v in base.items() if k not in _DROP and not _secret(k, v) and not _has_password(v)}
+
+
+def _secret(name: str, value: str) -> bool:
+    if is_secret_name(name):
+        return True
+    return name.upper() not in _PROXIES and _has_password(value)
+
+
+def _has_password(value: str) -> bool:
+    return bool(redact.url_passwords(value))
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -135,22 +145,20 @@ def check_sandbox_network(env: Mapping[str, str]) -> None:
 
 
 class Redactor:
-    """Masks the values of our secret variables, then secret-shaped text (``ccplugin.redact``).
+    """The process's one redactor (``ccplugin.redact``), told the secrets of ``values`` first.
 
-    The values catch what no pattern can (an opaque key, a proxy password); the patterns catch
-    keys that never were in our environment.
+    The values catch what no pattern can (an opaque key, a proxy password); they are masked in
+    every form :func:`ccplugin.redact.forms` predicts, in everything this process redacts from
+    now on (job log and columns, cache, reports, comments), not only through this object.
     """
 
     def __init__(self, values: Iterable[str] = ()) -> None:
-        # longest first, so a secret that contains another is masked whole
-        self._values = sorted({v for v in values if len(v) >= 8}, key=len, reverse=True)
+        redact.remember(values)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Redactor:
-        return cls(v for k, v in env.items() if is_secret_name(k))
+        """For the ORIGINAL environment (before :func:`claude_env`): its secrets are what must not leak."""
+        return cls(redact.secret_values(env))
 
     def __call__(self, text: str) -> str:
-        for value in self._values:
-            if value in text:
-                text = text.replace(value, redact.MASK)
         return redact.redact(text)

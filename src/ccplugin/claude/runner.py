@@ -2,8 +2,9 @@
 
 ``run`` never raises for a failed run; it returns a :class:`RunResult` whose ``failure``
 names what went wrong (the one exception: no `claude` binary at all, a ``ClaudeFailure``).
-Success is exit 0, a ``result`` event and ``is_error`` false; ``subtype`` is never trusted
-(error results say ``"subtype":"success"``).
+Success is exit 0, a ``result`` event and ``is_error`` false (and, with a schema, structured
+output that matches it); ``subtype`` is never trusted (error results say ``"subtype":"success"``).
+A failed run's ``structured`` is always None: its output is never used.
 
 Process handling: claude runs in its own process group with stdin closed. The leader is not
 reaped until the group has been killed, so its pid (the group id) cannot be reused while we
@@ -30,7 +31,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ccplugin import proc
-from ccplugin.claude.argv import build_argv
+from ccplugin.claude import confine
+from ccplugin.claude.argv import Confinement, build_argv, run_env
 from ccplugin.claude.env import Redactor, claude_env, find_binary
 from ccplugin.claude.stream import ParsedStream, StreamParser
 from ccplugin.claude.types import ClaudeFailure, Event, FailureKind, RunResult, RunSpec
@@ -95,13 +97,30 @@ def run(
     on_spawn: Callable[[proc.Identity], None] | None = None,
     cancel_check: Callable[[], bool] | None = None,
 ) -> RunResult:
-    """Run ``spec`` to completion, a timeout, or a cancel; see the module docstring."""
+    """Run ``spec`` to completion, a timeout, or a cancel; see the module docstring.
+
+    ``env`` is the caller's environment as it is, secrets included: Claude gets it through
+    :func:`claude_env`, and the redactor masks the secrets it held in everything we keep.
+    """
     claude = binary or find_binary(env)
     redact = Redactor.from_env(env)
+    with confine.shielded_env(spec, claude_env(env)) as child_env:
+        return _run(spec, claude, child_env, redact, on_event, on_spawn, cancel_check)
+
+
+def _run(
+    spec: RunSpec,
+    claude: str,
+    env: dict[str, str],
+    redact: Redactor,
+    on_event: Callable[[Event], None] | None,
+    on_spawn: Callable[[proc.Identity], None] | None,
+    cancel_check: Callable[[], bool] | None,
+) -> RunResult:
     started = time.monotonic()
     prompt_file = None
     try:
-        child, prompt_file = _start(claude, spec, claude_env(env))
+        child, prompt_file = _start(claude, spec, env | run_env(spec), confine.confinement(spec, env, claude))
     except _SpawnError as e:
         return RunResult(None, failure=FailureKind.SPAWN, failure_detail=redact(_line(str(e))))
     sink = _Sink(StreamParser(spec.cwd), on_event, redact)
@@ -131,15 +150,17 @@ def failure_error(result: RunResult) -> ClaudeFailure:
 # ---- starting
 
 
-def _start(claude: str, spec: RunSpec, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str | None]:
+def _start(
+    claude: str, spec: RunSpec, env: dict[str, str], confinement: Confinement
+) -> tuple[subprocess.Popen[bytes], str | None]:
     if not os.path.isdir(spec.cwd):
         raise _SpawnError(f"working directory {spec.cwd} does not exist")
     if len(spec.prompt.encode("utf-8", "surrogatepass")) <= PROMPT_ARG_LIMIT:
-        return _spawn(build_argv(claude, spec), spec.cwd, env), None
+        return _spawn(build_argv(claude, spec, confinement=confinement), spec.cwd, env), None
     path = _prompt_file(spec.prompt)
     resolved = claude if os.sep in claude else proc.which(claude, env) or claude
     argv = [sys.executable, "-I", "-S", "-c", _STDIN_SHIM, path]
-    argv += build_argv(os.path.abspath(resolved), spec, prompt_on_stdin=True)
+    argv += build_argv(os.path.abspath(resolved), spec, prompt_on_stdin=True, confinement=confinement)
     try:
         return _spawn(argv, spec.cwd, env), path
     except BaseException:
@@ -292,7 +313,8 @@ def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) 
     parsed = sink.parser.outcome()
     stderr = sink.stderr_tail()
     verdict = _classify(spec, parsed, code, reason, stderr)
-    structured = parsed.structured if isinstance(parsed.structured, dict) else None
+    # a failed run's answer is never used, whatever it carried: only a clean, schema-valid run has one
+    structured = parsed.structured if verdict.kind is None and isinstance(parsed.structured, dict) else None
     return RunResult(
         exit_code=code,
         session_id=parsed.session_id,
@@ -306,6 +328,7 @@ def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) 
         num_turns=parsed.num_turns,
         denials=parsed.permission_denials,
         tools_used=parsed.tools_used,
+        tool_calls=parsed.tool_calls,
         files_touched=parsed.files_touched,
         stderr_tail=stderr,
         failure=verdict.kind,

@@ -5,19 +5,23 @@ stdout is one JSON object per line: ``system/init``, ``assistant`` (whole messag
 ``result``. The parser turns lines into progress events and keeps what the run's outcome
 needs, in bounded memory whatever the output size: a line longer than ``MAX_LINE`` is
 skipped (counted as garbage), text keeps its head and tail up to ``TEXT_CAP`` characters,
-and the tool, file, denial, error and garbage-sample lists are capped.
+and the tool, file, denial, error and garbage-sample lists are capped. Of a tool result it
+keeps only whether it was a success and, for Bash, the ``diff --git`` lines it printed
+(which files a git diff showed): what review coverage needs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ccplugin.claude.types import Event
+from ccplugin.claude.types import Event, ToolCall
 
 MAX_LINE = 8 * 1024 * 1024
 TEXT_CAP = 1024 * 1024
@@ -29,11 +33,13 @@ SAMPLES_CAP = 5
 SAMPLE_CHARS = 200
 EVENT_CHARS = 300
 FIELD_CHARS = 500
+DIFF_HEADERS_CAP = 5000  # `diff --git` lines kept over the whole run
 
 EDIT_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 _PATH_KEYS = ("file_path", "notebook_path")
 _EDIT_PATH_KEYS = (*_PATH_KEYS, "path")
 _SUMMARY_KEYS = ("command", "pattern", "url", "query", "path", "description", "prompt")
+_DIFF_HEADER = re.compile(r"^diff --git .+$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class ParsedStream:
     permission_denials: tuple[dict[str, Any], ...] = ()
     errors: tuple[str, ...] = ()
     tools_used: tuple[str, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()
     tools_total: int = 0
     files_touched: tuple[str, ...] = ()
     garbage_lines: int = 0
@@ -124,6 +131,9 @@ class StreamParser:
         self._assistant_error: str | None = None
         self._text = BoundedText()
         self._tools: list[str] = []
+        self._calls: list[ToolCall] = []
+        self._call_at: dict[str, int] = {}  # tool_use id → index in _calls, until its result comes
+        self._headers_left = DIFF_HEADERS_CAP
         self._tools_total = 0
         self._files: dict[str, None] = {}
         self._final: dict[str, Any] = {}  # ParsedStream fields taken from the result event
@@ -192,6 +202,9 @@ class StreamParser:
         kind = obj.get("type")
         if kind == "assistant":
             return self._assistant(obj)
+        if kind == "user":
+            self._tool_results(obj)
+            return []
         if kind == "result":
             return [self._result(obj)]
         if kind == "system":
@@ -245,9 +258,41 @@ class StreamParser:
         self._tools_total += 1
         if len(self._tools) < TOOLS_CAP:
             self._tools.append(label)
+            self._call(block, name, path or _whole(args))
         if name in EDIT_TOOLS and path and len(self._files) < FILES_CAP:
             self._files[path] = None
         return Event("tool", label, {"name": name, "target": target})
+
+    def _call(self, block: Mapping[str, Any], name: str, target: str) -> None:
+        use_id = _str(block.get("id"))
+        if use_id:
+            self._call_at[use_id] = len(self._calls)
+        self._calls.append(ToolCall(name, target))
+
+    def _tool_results(self, obj: Mapping[str, Any]) -> None:
+        message = obj.get("message")
+        content = message.get("content") if isinstance(message, dict) else None
+        for block in content if isinstance(content, list) else ():
+            if isinstance(block, dict) and block.get("type") == "tool_result":
+                self._tool_result(block)
+
+    def _tool_result(self, block: Mapping[str, Any]) -> None:
+        at = self._call_at.pop(_str(block.get("tool_use_id")) or "", None)
+        if at is None:
+            return
+        call = self._calls[at]
+        ok = block.get("is_error") is not True
+        headers = self._diff_headers(block.get("content")) if ok and call.name == "Bash" else ()
+        self._calls[at] = dataclasses.replace(call, ok=ok, diff_headers=headers)
+
+    def _diff_headers(self, content: object) -> tuple[str, ...]:
+        found = []
+        for match in _DIFF_HEADER.finditer(_result_text(content)):
+            if self._headers_left <= 0:
+                break
+            self._headers_left -= 1
+            found.append(_clip(match.group(), FIELD_CHARS))
+        return tuple(found)
 
     def _path(self, name: str, args: Mapping[str, Any]) -> str:
         for key in _EDIT_PATH_KEYS if name in EDIT_TOOLS else _PATH_KEYS:
@@ -299,6 +344,7 @@ class StreamParser:
             text=text,
             assistant_error=self._assistant_error,
             tools_used=tuple(self._tools),
+            tool_calls=tuple(self._calls),
             tools_total=self._tools_total,
             files_touched=tuple(self._files),
             garbage_lines=self._garbage,
@@ -331,6 +377,24 @@ def _summary(args: Mapping[str, Any]) -> str:
         if value and value.strip():
             return _clip(value.strip().splitlines()[0], 120)
     return ""
+
+
+def _whole(args: Mapping[str, Any]) -> str:
+    """A call's command, pattern, url, ... whole; "" when there is none or it is too long to keep."""
+    for key in _SUMMARY_KEYS:
+        value = args.get(key)
+        if isinstance(value, str) and value.strip():
+            return value if len(value) <= FIELD_CHARS else ""
+    return ""
+
+
+def _result_text(content: object) -> str:
+    """A tool result's text: a string, or the text blocks of a list."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    return "\n".join(b["text"] for b in content if isinstance(b, dict) and isinstance(b.get("text"), str))
 
 
 def _retry_event(obj: Mapping[str, Any]) -> Event:

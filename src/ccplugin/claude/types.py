@@ -53,6 +53,9 @@ class RunSpec:
     resume: str | None = None  # Claude session id to continue
     persist_session: bool = False
     allow: tuple[str, ...] = ()  # extra --allowedTools rules on top of the mode's set
+    # RESCUE_WRITE: may Claude run the project's tests? They are code of the change, run in Claude's
+    # environment, which holds Claude's credential; False leaves it the editing tools only
+    run_tests: bool = True
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,16 @@ class Event:
     kind: str
     message: str
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call, kept for what it showed: its input, and whether its result was a success."""
+
+    name: str
+    target: str = ""  # a path tool's file (relative to the run's root inside it), else its whole command/pattern
+    ok: bool | None = None  # the result was not an error; None: no result came back
+    diff_headers: tuple[str, ...] = ()  # the `diff --git` lines of a successful Bash call's output
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,7 @@ class RunResult:
     num_turns: int | None = None
     denials: tuple[dict[str, Any], ...] = ()
     tools_used: tuple[str, ...] = ()  # "Read calc.py", "Edit calc.py", ...
+    tool_calls: tuple[ToolCall, ...] = ()  # with their results' success (coverage), not stored
     files_touched: tuple[str, ...] = ()  # from Write/Edit/MultiEdit/NotebookEdit inputs
     stderr_tail: str = ""
     failure: FailureKind | None = None

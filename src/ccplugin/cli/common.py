@@ -11,7 +11,7 @@ from ccplugin import config, output
 from ccplugin.cli import render
 from ccplugin.errors import CCError, Exit
 from ccplugin.jobs import background, lifecycle, runner
-from ccplugin.jobs.store import Job, State, Store
+from ccplugin.jobs.store import Job, State, Store, Unwritable
 
 if TYPE_CHECKING:  # the engine is imported only by the commands that review
     from ccplugin.review.engine import Prepared
@@ -19,6 +19,15 @@ if TYPE_CHECKING:  # the engine is imported only by the commands that review
 
 def open_store() -> Store:
     return Store(config.state_root())
+
+
+def open_store_to_read() -> Store:
+    """The store for a command that only reads it: read-only where this process may not write it
+    (inside Codex's sandbox, whose writable folders leave out ``~/.local/state``)."""
+    try:
+        return open_store()
+    except Unwritable:
+        return Store(config.state_root(), readonly=True)
 
 
 def here() -> str:

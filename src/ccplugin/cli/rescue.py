@@ -148,7 +148,7 @@ def _ask(found: engine.Candidate, choice: str, reason: str) -> bool:
 
 def candidate(*, task: str, as_json: bool) -> int:
     """Report the resumable session (if any) and the recommendation for ``task``'s wording."""
-    found = engine.query(common.open_store(), engine.Scope(common.here(), common.owner()), task)
+    found = engine.query(common.open_store_to_read(), engine.Scope(common.here(), common.owner()), task)
     if as_json:
         output.json_out(found)
         return Exit.OK

@@ -23,7 +23,7 @@ def run_args(args: argparse.Namespace) -> int:
 
 def result(*, job_ref: str | None, as_json: bool) -> int:
     """Print the job's result; exits with the job's own code (a review's gate, a rescue's outcome)."""
-    store = common.open_store()
+    store = common.open_store_to_read()
     job = store.find(job_ref, common.here()) if job_ref else latest_finished(store)
     if job.state not in TERMINAL:
         raise CCError(

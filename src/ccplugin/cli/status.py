@@ -29,7 +29,7 @@ def run_args(args: argparse.Namespace) -> int:
 
 
 def status(*, job_ref: str | None, all_jobs: bool, wait: bool, timeout: float, as_json: bool) -> int:
-    store = common.open_store()
+    store = common.open_store_to_read()
     if job_ref is None:
         if wait:
             raise CCError("--wait needs a job id", "run `ccplugin status JOB --wait`")

@@ -228,8 +228,11 @@ def judge(job: Job | None, why: str) -> Decision:
 def allow_message(outcome: ReviewOutcome, job_id: str) -> str:
     """``ALLOW: Claude reviewed …`` for a review that ran and found nothing gating."""
     files = len(outcome.input.get("files") or [])
+    which = _count(files, "changed file")
+    if outcome.coverage and outcome.coverage.partial:
+        which = f"{outcome.coverage.count} of {which}"
     threshold = outcome.gate.policy.fail_on or DEFAULT_FAIL_ON
-    head = f"ALLOW: Claude reviewed {_count(files, 'changed file')}; no finding at or above {threshold}"
+    head = f"ALLOW: Claude reviewed {which}; no finding at or above {threshold}"
     if outcome.findings:
         head += f" ({_count(len(outcome.findings), 'lower-severity finding')})"
     policy = f" (policy: {outcome.policy_source})" if outcome.policy_source else ""

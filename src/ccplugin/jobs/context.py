@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ccplugin import credentials, redact
 from ccplugin.claude import env as claude_env
 from ccplugin.claude.types import Event, RunResult, RunSpec
 from ccplugin.jobs.runner import Cancel, Executor, JobEnd, Progress
@@ -43,15 +44,18 @@ def run_claude(spec: RunSpec, ctx: JobContext) -> RunResult:
     """Run Claude for a job: fail fast without network, report phases, stop on cancel.
 
     Raises ``ClaudeFailure`` only when there is no `claude` or no network; every other
-    failure is in the returned result.
+    failure is in the returned result. The runner gets the job's whole environment: it scrubs
+    it for Claude, and masks its secrets, and the credentials in the repository's git config,
+    in everything the run leaves (see ``ccplugin.redact``).
     """
     from ccplugin.claude import runner  # imported when Claude runs: a cached review never does
 
     claude_env.check_sandbox_network(ctx.env)
     binary = claude_env.find_binary(ctx.env)
+    redact.remember(credentials.in_git_config(Path(spec.cwd), ctx.env))
     return runner.run(
         spec,
-        env=claude_env.claude_env(ctx.env),
+        env=ctx.env,
         binary=binary,
         on_event=lambda e: phase_of(e, ctx),
         on_spawn=ctx.on_spawn,

@@ -9,7 +9,8 @@ import time
 from ccplugin.errors import CCError, Exit
 
 # ``\Z`` rather than ``$`` so that a trailing newline never passes ``match``.
-JOB_ID_RE = re.compile(r"^(review|adversarial|rescue|gate|job)-[0-9a-z]{6,12}-[0-9a-f]{6}\Z")
+# 8 random hex digits (older ids have 6): jobs started in the same millisecond must not collide
+JOB_ID_RE = re.compile(r"^(review|adversarial|rescue|gate|job)-[0-9a-z]{6,12}-[0-9a-f]{6}(?:[0-9a-f]{2})?\Z")
 # What a user may type to name a job: an id or the start of one.
 JOB_REF_RE = re.compile(r"^[a-z][0-9a-z-]{0,31}\Z")
 
@@ -21,13 +22,13 @@ _PREFIXES = {
     "gate": "gate",
 }
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
-EXAMPLE_ID = "review-mbx3k2q1-4f9a0c"
+EXAMPLE_ID = "review-mbx3k2q1-4f9a0c17"
 
 
 def new_job_id(kind: str) -> str:
     """A fresh id whose prefix names ``kind`` (``job`` for anything unknown)."""
     prefix = _PREFIXES.get(kind, "job")
-    return f"{prefix}-{_base36(time.time_ns() // 1_000_000)}-{secrets.token_hex(3)}"
+    return f"{prefix}-{_base36(time.time_ns() // 1_000_000)}-{secrets.token_hex(4)}"
 
 
 def check_job_id(text: str) -> str:

@@ -1,7 +1,9 @@
 """Moving jobs through their life: claim by a worker, cancel, reap abandoned ones.
 
 Signals only ever reach a process whose pid *and* kernel start time match what the
-store recorded, so a recycled pid is never hit.
+store recorded, in the PID namespace it was recorded in, so a recycled pid, or one that names
+another process in this namespace, is never hit. A worker in another namespace is asked to stop
+through its record (it watches for ``cancelling``, see ``runner.Cancel``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import time
 
 from ccplugin import proc
 from ccplugin.errors import CCError, Exit
-from ccplugin.jobs.store import CANCELLED_BY_USER, TERMINAL, Job, State, Store
+from ccplugin.jobs.store import CANCELLED_BY_USER, TERMINAL, Job, State, Store, worker_visible
 
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
+STOP_WAIT = 20.0  # seconds a cancel waits for a worker in another PID namespace to stop itself
 
 
 def reap_if_abandoned(store: Store, job: Job) -> Job:
@@ -67,6 +70,8 @@ def cancel(store: Store, job_id: str, grace: float = KILL_GRACE) -> Job:
 
 
 def _finish_cancel(store: Store, job: Job, grace: float) -> Job:
+    if not worker_visible(job):
+        return _await_stop(store, job.id, STOP_WAIT)
     note = _stop_worker(job, grace)
     error = f"{CANCELLED_BY_USER}; {note}" if note else CANCELLED_BY_USER
     done = store.transition(job.id, [State.CANCELLING], State.CANCELLED, error=error)
@@ -75,12 +80,24 @@ def _finish_cancel(store: Store, job: Job, grace: float) -> Job:
     return done if done is not None else store.get(job.id)
 
 
+def _await_stop(store: Store, job_id: str, timeout: float) -> Job:
+    """The job once its worker has ended it after seeing ``cancelling``; still ``cancelling``
+    after ``timeout`` (the caller says so; a reader reaps it once the heartbeat stops)."""
+    deadline = time.monotonic() + timeout
+    job = store.get(job_id)
+    while job.state not in TERMINAL and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job = store.get(job_id)
+    return job
+
+
 def _stop_worker(job: Job, grace: float) -> str | None:
     """Terminate the job's worker if it is still the recorded process.
 
-    Returns a note when a process may be left running, else None.
+    Returns a note when a process may be left running, else None. A worker in another PID
+    namespace is never signalled: its pid may name a different process here.
     """
-    if job.pid is None or job.pid == os.getpid():
+    if job.pid is None or job.pid == os.getpid() or not worker_visible(job):
         return None
     if job.pid_start is None:
         return f"worker {job.pid} has no recorded start time, so it was not signalled"

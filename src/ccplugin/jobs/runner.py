@@ -13,9 +13,10 @@ from typing import Any
 
 from ccplugin import proc
 from ccplugin.errors import CCError
-from ccplugin.jobs.store import Job, State, Store
+from ccplugin.jobs.store import HEARTBEAT, Job, State, Store
 
 DEFAULT_KEEP = 200  # finished jobs kept per workspace ([tool.ccplugin] keep_jobs)
+WATCH = 0.5  # seconds between a running job's looks at its own record (a cancel request)
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,44 @@ Executor = Callable[[Job, Store, "Cancel", Progress, Mapping[str, str]], JobEnd]
 
 
 class Cancel:
-    """Set when this process receives SIGTERM (how `ccplugin cancel` reaches a worker)."""
+    """Set when this process receives SIGTERM, or when its job's record turns ``cancelling``.
+
+    The record is how `ccplugin cancel` reaches a worker it must not signal: one whose pid it
+    cannot see, from another PID namespace (a command in Codex's sandbox).
+    """
 
     def __init__(self) -> None:
         self.event = threading.Event()
 
     def __call__(self) -> bool:
         return self.event.is_set()
+
+
+@contextmanager
+def _watched(store: Store, job_id: str, cancel: Cancel) -> Iterator[None]:
+    """While the job runs: set ``cancel`` once its record is ``cancelling``, and send the heartbeat
+    (``Store.beat``) by which readers in another PID namespace know the worker lives."""
+    stop = threading.Event()
+
+    def watch() -> None:
+        beaten = time.monotonic()
+        while not stop.wait(WATCH):
+            try:
+                if store.get(job_id).state is State.CANCELLING:
+                    cancel.event.set()
+                if time.monotonic() - beaten >= HEARTBEAT:
+                    store.beat(job_id)
+                    beaten = time.monotonic()
+            except CCError:  # busy or gone for a moment: look again next time
+                continue
+
+    thread = threading.Thread(target=watch, name=f"watch-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 @contextmanager
@@ -85,7 +117,7 @@ def run(
     """Execute a job already in ``running``, record how it ended (compare-and-set), prune old jobs."""
     cancel = Cancel()
     progress = Progress(store, job.id, echo)
-    with _sigterm_sets(cancel):
+    with _sigterm_sets(cancel), _watched(store, job.id, cancel):
         try:
             end = executor(job, store, cancel, progress, env)
         except CCError as e:

@@ -5,11 +5,16 @@ changes it in Python and writes it back. A finished job (completed, failed, canc
 never changes state again, and only its ``viewed_at``/``notified_at`` marks may still be
 set. Readers reap live jobs whose worker is gone (see :meth:`Store.reap`).
 
-Schema (``PRAGMA user_version`` = 1)::
+A pid means something only in the PID namespace it was read in, and Codex runs each sandboxed
+command in a namespace of its own: the worker's namespace is recorded with its pid, a reader in
+another namespace never judges that pid, and relies on the worker's heartbeat (``updated_at``,
+refreshed by the job runner) instead.
+
+Schema (``PRAGMA user_version`` = 2)::
 
     jobs(id TEXT PRIMARY KEY, kind, workspace, owner, state CHECK(...), phase,
          created_at, started_at, updated_at, finished_at,      -- REAL epoch seconds
-         pid, pid_start,                                       -- worker identity
+         pid, pid_start, pid_ns,                               -- worker identity
          claude_session, model, effort, title,
          request, result, usage,                               -- JSON text
          error, cost_usd, viewed_at, notified_at)
@@ -70,12 +75,14 @@ _NEXT: dict[State, frozenset[State]] = {
 }
 
 GRACE = 2.0  # seconds after creation/claim before a dead worker counts as abandoned
+HEARTBEAT = 10.0  # seconds between a running worker's refreshes of ``updated_at``
+LEASE = 90.0  # seconds without a heartbeat before a reader in another PID namespace calls a worker gone
 UNCLAIMED = 1800.0  # seconds a queued job may wait for a worker that never recorded a pid
 BUSY_TIMEOUT = 30.0
 LOG_CAP = 1024 * 1024
 LOG_TRUNCATED = b"[... earlier log output truncated ...]\n"
 CANCELLED_BY_USER = "cancelled by user"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _LIVE_SQL = "state IN ('queued', 'running', 'cancelling')"
 _TERMINAL_SQL = "state IN ('completed', 'failed', 'cancelled')"
@@ -94,6 +101,7 @@ _SCHEMA = (
         finished_at REAL,
         pid INTEGER,
         pid_start INTEGER,
+        pid_ns INTEGER,
         claude_session TEXT,
         model TEXT,
         effort TEXT,
@@ -118,7 +126,8 @@ _SCHEMA = (
 
 @dataclass(frozen=True)
 class Job:
-    """One row of the store. Times are epoch seconds; ``pid``/``pid_start`` name the worker."""
+    """One row of the store. Times are epoch seconds; ``pid``/``pid_start`` name the worker in the PID
+    namespace ``pid_ns`` (None: recorded before namespaces were, taken as the reader's own)."""
 
     id: str
     kind: str
@@ -132,6 +141,7 @@ class Job:
     finished_at: float | None
     pid: int | None
     pid_start: int | None
+    pid_ns: int | None
     claude_session: str | None
     model: str | None
     effort: str | None
@@ -186,21 +196,41 @@ _REDACTED = frozenset({"error", "title", "phase"})
 class Store:
     """Jobs of every workspace, under one state root.
 
-    ``grace`` and ``unclaimed`` tune abandonment (see :meth:`reap`); tests shorten them.
-    One instance per process: do not share it across ``fork``.
+    ``grace``, ``unclaimed`` and ``lease`` tune abandonment (see :meth:`reap`); tests shorten them.
+    ``readonly`` opens it for reading only, where this process may not write it (a command in
+    Codex's sandbox, the state root outside its writable folders): nothing is reaped or marked
+    there, and a store not made yet reads as empty. One instance per process: do not share it
+    across ``fork``.
     """
 
-    def __init__(self, root: Path, *, grace: float = GRACE, unclaimed: float = UNCLAIMED) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        grace: float = GRACE,
+        unclaimed: float = UNCLAIMED,
+        lease: float = LEASE,
+        readonly: bool = False,
+    ) -> None:
         self.root = Path(root)
         self.path = self.root / "jobs.db"
         self.logs = self.root / "logs"
         self.grace = grace
         self.unclaimed = unclaimed
+        self.lease = lease
+        self.readonly = readonly
         # one connection, shared by this process's threads one transaction at a time
         self._lock = threading.RLock()
+        if readonly:
+            self._db = self._connect_readonly()
+            return
         for directory in (self.root, self.logs):
             _make_private_dir(directory, self.root)
         self._db = self._connect()
+
+    @property
+    def _limits(self) -> _Limits:
+        return _Limits(self.grace, self.unclaimed, self.lease)
 
     # -- lifetime ---------------------------------------------------------------------
 
@@ -321,7 +351,7 @@ class Store:
             "usage": "{}",
         }
         if state is State.RUNNING:
-            values |= {"started_at": now, "pid": os.getpid(), "pid_start": _own_start()}
+            values |= {"started_at": now, "pid": os.getpid(), "pid_start": _own_start(), "pid_ns": proc.pid_namespace()}
         return self._insert(values, job_id)
 
     def transition(self, job_id: str, expected: Iterable[State], new: State, **fields: Any) -> Job | None:
@@ -335,7 +365,7 @@ class Store:
         """
         check_job_id(job_id)
         states = _check_edges(expected, new)
-        return self._cas(job_id, states, new, fields)
+        return self._cas(job_id, states, new, _with_namespace(fields))
 
     def update(self, job_id: str, **fields: Any) -> Job | None:
         """Set non-state fields of a live job. On a finished job only ``viewed_at`` and
@@ -344,12 +374,18 @@ class Store:
         _check_fields(fields)
         if not fields:
             raise ValueError("update() needs at least one field")
+        fields = _with_namespace(fields)
         marks_only = set(fields) <= MARKS
         assignments = _assignments(fields)
         if not marks_only:
             assignments.append(("updated_at", "?", time.time()))
         guard = "" if marks_only else f" AND {_LIVE_SQL}"
         return self._apply(job_id, assignments, guard, ())
+
+    def beat(self, job_id: str) -> Job | None:
+        """The worker's heartbeat: refresh a live job's ``updated_at`` (see ``LEASE``)."""
+        check_job_id(job_id)
+        return self._apply(job_id, [("updated_at", "?", time.time())], f" AND {_LIVE_SQL}", ())
 
     def mark_viewed(self, job_id: str) -> Job | None:
         """Record that a finished job's result was shown (first time wins)."""
@@ -384,16 +420,17 @@ class Store:
         ("abandoned: …"); a cancelling one becomes cancelled (the user asked for it); a
         queued job whose recorded worker died, or that no worker took within
         ``unclaimed`` seconds, becomes failed. Nothing happens within ``grace`` seconds
-        of creation or claim.
+        of creation or claim. A worker in another PID namespace counts as gone only once its
+        heartbeat is ``lease`` seconds old.
         """
-        verdict = _abandoned(job, time.time(), self.grace, self.unclaimed)
+        verdict = None if self.readonly else _abandoned(job, time.time(), self._limits)
         if verdict is None:
             return job
         new, reason = verdict
-        guard = " AND pid IS ? AND pid_start IS ?"
+        guard = " AND state = ? AND pid IS ? AND pid_start IS ? AND updated_at IS ?"  # a heartbeat since wins
         assignments = _assignments({"error": reason, "finished_at": time.time()})
         assignments += [("state", "?", new.value), ("updated_at", "?", time.time())]
-        done = self._apply(job.id, assignments, f" AND state = ?{guard}", (job.state.value, job.pid, job.pid_start))
+        done = self._apply(job.id, assignments, guard, (job.state.value, job.pid, job.pid_start, job.updated_at))
         if done is None:  # someone else moved it first
             return self._read(job.id) or job
         self.append_log(job.id, reason)
@@ -444,17 +481,57 @@ class Store:
                 raise
         return db
 
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """The store opened for reading: as it is now (``mode=ro``, which needs the ``-wal`` and
+        ``-shm`` a writer leaves while it has the store open), else, with no ``-wal`` left, the
+        checkpointed file as it is (``immutable``). No store yet: an empty one, in memory."""
+        try:
+            for name in ("", "-wal", "-shm"):
+                private.check_existing(self.path.with_name(self.path.name + name))
+        except OSError as e:
+            raise _unwritable(self.root, e) from e
+        if not self.path.exists():
+            db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            self._migrate(db)
+            return db
+        modes = ["mode=ro"] + ([] if self.path.with_name(self.path.name + "-wal").exists() else ["immutable=1"])
+        failure: sqlite3.Error | None = None
+        for mode in modes:
+            uri = f"{self.path.absolute().as_uri()}?{mode}"
+            db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+            try:
+                self._check_version(db)
+                return db
+            except sqlite3.OperationalError as e:  # mode=ro without a -wal to share: try the next
+                db.close()
+                failure = e
+            except BaseException:
+                db.close()
+                raise
+        assert failure is not None
+        raise _unwritable(self.root, failure) from failure
+
+    def _check_version(self, db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise _newer(self.path, version)
+        if version < SCHEMA_VERSION:
+            raise CCError(
+                f"job store {self.path} needs an upgrade that this read-only run cannot make (schema {version})",
+                "run any ccplugin command outside the sandbox once (e.g. `ccplugin setup`)",
+            )
+
     def _migrate(self, db: sqlite3.Connection) -> None:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
-            raise CCError(
-                f"job store {self.path} was written by a newer ccplugin (schema {version})",
-                "upgrade ccplugin (`pip install -U ccplugin`) or set `CCPLUGIN_HOME` elsewhere",
-            )
+            raise _newer(self.path, version)
         db.execute("BEGIN IMMEDIATE")
         try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have migrated
+            if version == 1:  # the table is there without the worker's PID namespace
+                db.execute("ALTER TABLE jobs ADD COLUMN pid_ns INTEGER")
             for statement in _SCHEMA:
                 db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -537,10 +614,14 @@ class Store:
 
     def _mark(self, job_id: str, column: str) -> Job | None:
         check_job_id(job_id)
+        if self.readonly:  # shown, but not recorded: the next writer's view still counts it unread
+            return None
         assignment = [(column, f"COALESCE({column}, ?)", time.time())]
         return self._apply(job_id, assignment, f" AND {_TERMINAL_SQL}", ())
 
     def _reap_live(self, workspace: str | None) -> None:
+        if self.readonly:
+            return
         # only the liveness columns: decoding whole records would make listing O(live jobs)
         sql = f"SELECT {', '.join(_Worker._fields)} FROM jobs WHERE {_LIVE_SQL}"
         params: tuple[str, ...] = ()
@@ -552,7 +633,7 @@ class Store:
         now = time.time()
         for row in rows:
             worker = _Worker(*row)
-            if _abandoned(worker, now, self.grace, self.unclaimed) is not None:
+            if _abandoned(worker, now, self._limits) is not None:
                 job = self._read(worker.id)
                 if job is not None:
                     self.reap(job)
@@ -568,31 +649,59 @@ class _Worker(NamedTuple):
     state: str
     created_at: float
     started_at: float | None
+    updated_at: float
     pid: int | None
     pid_start: int | None
+    pid_ns: int | None
 
 
-def _abandoned(job: Job | _Worker, now: float, grace: float, unclaimed: float) -> tuple[State, str] | None:
+class _Limits(NamedTuple):
+    """Seconds that decide abandonment (see :meth:`Store.reap`)."""
+
+    grace: float
+    unclaimed: float
+    lease: float
+
+
+def _abandoned(job: Job | _Worker, now: float, limits: _Limits) -> tuple[State, str] | None:
     """The state and reason a live job should end with because its worker is gone."""
     if job.state not in LIVE:
         return None
     if job.pid is None:
-        if job.state == State.QUEUED and now - job.created_at > unclaimed:
-            return State.FAILED, f"abandoned: no worker took it within {unclaimed:.0f} s"
+        if job.state == State.QUEUED and now - job.created_at > limits.unclaimed:
+            return State.FAILED, f"abandoned: no worker took it within {limits.unclaimed:.0f} s"
         return None
-    if now - max(job.created_at, job.started_at or 0.0) < grace:
+    if now - max(job.created_at, job.started_at or 0.0) < limits.grace:
         return None
-    if _worker_alive(job.pid, job.pid_start):
+    if not _worker_gone(job, now, limits.lease):
         return None
     if job.state == State.CANCELLING:
         return State.CANCELLED, CANCELLED_BY_USER
+    if not worker_visible(job):
+        return State.FAILED, f"abandoned: worker {job.pid} sent no heartbeat for {limits.lease:.0f} s"
     return State.FAILED, f"abandoned: worker {job.pid} exited without finishing"
 
 
-def _worker_alive(pid: int, start: int | None) -> bool:
-    now = proc.start_time(pid)
+def worker_visible(job: Job | _Worker) -> bool:
+    """Whether the job's recorded pid names a process in this process's PID namespace."""
+    return job.pid_ns is None or job.pid_ns == proc.pid_namespace()
+
+
+def _worker_gone(job: Job | _Worker, now: float, lease: float) -> bool:
+    """By its pid where that means something here, else by its heartbeat."""
+    if not worker_visible(job):
+        return now - job.updated_at > lease
+    assert job.pid is not None
+    seen = proc.start_time(job.pid)
     # without a recorded start time all we can tell is whether the pid exists
-    return now is not None and (start is None or now == start)
+    return seen is None or (job.pid_start is not None and seen != job.pid_start)
+
+
+def _with_namespace(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A recorded pid comes with the PID namespace it was read in (this process's)."""
+    if "pid" in fields and "pid_ns" not in fields:
+        return {**fields, "pid_ns": proc.pid_namespace() if fields["pid"] is not None else None}
+    return dict(fields)
 
 
 def _own_start() -> int | None:
@@ -672,12 +781,23 @@ def _make_private_dir(path: Path, root: Path) -> None:
         raise _unwritable(root, e) from e
 
 
-def _unwritable(root: Path, e: OSError | sqlite3.Error) -> CCError:
+class Unwritable(CCError):
+    """The state root cannot be written from here (a read-only mount such as Codex's sandbox)."""
+
+
+def _unwritable(root: Path, e: OSError | sqlite3.Error) -> Unwritable:
     reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-    return CCError(
+    return Unwritable(
         f"job store directory {root} is not usable ({reason})",
         f"make {root} a writable directory, or point `CCPLUGIN_HOME` at one"
         " (`export CCPLUGIN_HOME=~/.local/state/ccplugin`)",
+    )
+
+
+def _newer(path: Path, version: int) -> CCError:
+    return CCError(
+        f"job store {path} was written by a newer ccplugin (schema {version})",
+        "upgrade ccplugin (`pip install -U ccplugin`) or set `CCPLUGIN_HOME` elsewhere",
     )
 
 

@@ -6,7 +6,7 @@ as ``<properties>``): gating findings are ``<failure>``, suppressed ones ``<skip
 pass. The gate testcase (classname ``cc-review``, name ``gate``) fails on FAIL, is an
 ``<error>`` when the review could not run (whatever ``on_error`` says: the file reports what
 happened, the exit code carries the policy) and is ``<skipped>`` when there was nothing to
-review (not a pass, not a failure).
+review (not a pass, not a failure); its properties say how much of the change the review saw.
 
 ``junit-xml`` writes suite properties but not testcase ones, so those are added to its output
 with ElementTree; its illegal-character cleaning has already run by then.
@@ -18,6 +18,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ccplugin.hookspecs import hookimpl
+from ccplugin.review.coverage import Coverage
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.model import Finding
 from ccplugin.review.outcome import ReviewOutcome
@@ -57,8 +58,11 @@ def render(o: ReviewOutcome) -> str:
     _unique_names(cases)
     suite = TestSuite(SUITE, [*cases, gate_case(o)], properties=suite_properties(o))
     root = ET.fromstring(to_xml_report_string([suite], prettyprint=False))
-    for element, finding in zip(root.iter("testcase"), o.findings, strict=False):
+    elements = list(root.iter("testcase"))
+    for element, finding in zip(elements, o.findings, strict=False):
         _add_properties(element, case_properties(finding))
+    if o.coverage:
+        _add_properties(elements[-1], gate_properties(o.coverage))
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -125,6 +129,16 @@ def suite_properties(o: ReviewOutcome) -> dict[str, str]:
         "prompt_version": o.prompt_version or None,
     }
     return {k: str(v) for k, v in values.items() if v is not None}
+
+
+def gate_properties(c: Coverage) -> dict[str, str]:
+    """The gate testcase's properties: how much of the change the review saw."""
+    return {
+        "coverage": c.line(),
+        "coverage_basis": c.basis.value,
+        "covered_files": str(c.count),
+        "changed_files": str(c.total),
+    }
 
 
 def case_properties(f: Finding) -> dict[str, str]:

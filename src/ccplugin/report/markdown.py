@@ -77,6 +77,8 @@ def _saw(o: ReviewOutcome) -> list[str]:
     shown = ", ".join(_file_label(f) for f in files[:20]) + (" …" if len(files) > 20 else "")
     out = ["## What the reviewer saw", ""]
     out += [f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.get('additions', 0)} −{inp.get('deletions', 0)}"]
+    if o.coverage:
+        out += [f"- Coverage: {o.coverage.line()}"]
     if files:
         out += [f"- Files: {shown}"]
     cost = "cached, no Claude call" if o.cached else _cost(o.cost_usd)
@@ -84,10 +86,14 @@ def _saw(o: ReviewOutcome) -> list[str]:
     out += [f"- Model: {o.model}{effort} · {cost}"]
     if o.policy_source:
         out += [f"- Policy: {o.policy_source}"]
+    if o.reused_from:
+        out += [f"- Cached: reuses the review of {o.reused_from}"]
     if o.job_id:
         out += [f"- Job: {o.job_id}"]
     if o.session_id and o.session_persisted:
         out += [f"- Resume: `claude --resume {o.session_id}`"]
+    elif o.session_id:
+        out += ["- Resume: not offered (run with `--no-session-persistence`: no Claude session transcript was kept)"]
     return out
 
 

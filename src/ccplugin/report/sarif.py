@@ -204,6 +204,7 @@ def run_properties(o: ReviewOutcome) -> dict[str, Any]:
         "cached": o.cached,
         "costUsd": o.cost_usd,
         "jobId": o.job_id,
+        "coverage": o.coverage.to_dict() if o.coverage else None,
     }
 
 

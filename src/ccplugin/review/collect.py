@@ -53,6 +53,7 @@ class ReviewInput:
     skipped: Mapping[str, str] = field(default_factory=dict)  # path → why its content is not shown
     change_digest: str = ""
     excluded: int = 0  # changed paths the include/exclude globs left out
+    commits: tuple[str, ...] = ()  # the Commits section shown in the prompt (empty for a working tree)
 
     def digest(self) -> str:
         """sha256 over the diff, the file list, ids of unshown contents, and the input mode."""
@@ -94,9 +95,10 @@ def collect(
     ``env`` is the environment for git (default ``os.environ``).
     """
     revs = _revs(target, env)
-    with git.patch(target.repo_root, revs, env) as patch_job:  # git writes it while the rest is gathered
-        change = _Change(commits=_commits(target, env))
-        entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), env)
+    # a diff against the work tree would write its refreshed stat data back to the user's index
+    with git.scratch_index(target.repo_root, env) as scratch, git.patch(target.repo_root, revs, scratch) as patch_job:
+        change = _Change(commits=_commits(target, scratch))
+        entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), scratch)
         patch = git.decode(patch_job.result().stdout)
     if not change.files:
         return ReviewInput(target, "nothing", (), "", "", 0, 0, {}, budget_bytes=budget_bytes, excluded=len(dropped))
@@ -298,6 +300,7 @@ def _finish(
         budget_bytes=budget_bytes,
         skipped=dict(change.skipped),
         change_digest=digest.hexdigest(),
+        commits=tuple(change.commits),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -14,8 +15,8 @@ from ccplugin.claude.types import ClaudeFailure, FailureKind, Mode, RunResult, R
 from ccplugin.errors import CCError
 from ccplugin.jobs.context import JobContext, run_claude
 from ccplugin.redact import redact_json
-from ccplugin.review import findings, gate, policy, prompts, suppress
-from ccplugin.review.cache import Cache, key
+from ccplugin.review import coverage, findings, gate, inflight, policy, prompts, suppress
+from ccplugin.review.cache import Cache, KeyParts, key
 from ccplugin.review.collect import PathFilter, ReviewInput, collect
 from ccplugin.review.model import Finding, ReviewResult
 from ccplugin.review.outcome import ReviewError, ReviewOutcome
@@ -47,6 +48,9 @@ class ReviewRequest:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     policy_rev: str | None = None  # the commit whose policy judges a working-tree review (default HEAD)
+    # False where no resume is offered (CI): Claude runs with --no-session-persistence, so no
+    # transcript (which holds raw tool results) stays in the runner's Claude config folder
+    persist_session: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,18 +143,76 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
     marked = policy.findings(edited, inp.hunks)
     if inp.input_mode == "nothing":
         return _nothing(prep, base, marked, inp.excluded)
-    cache = Cache(ctx.state_root)
-    k = key(
+    cache = Cache.of(ctx.state_root, ctx.env)
+    k = key(_key_parts(prep, inp))
+    if not (prep.request.use_cache and s.cache):  # --no-cache: never waits, never reads
+        return _review(prep, inp, ctx, base, marked, cache, k)
+    hit = _usable(cache.get(k))
+    if hit is None:
+        claim = _claim(prep, ctx, cache, k)
+        if claim is None and ctx.cancelled():
+            return _failed(prep, base, _CANCELLED_WAITING, RunResult(exit_code=None))
+        try:
+            hit = _usable(cache.get(k))  # the review we waited for stored its result; a failed one did not
+            if hit is None:
+                return _review(prep, inp, ctx, base, marked, cache, k)
+        finally:
+            if claim is not None:
+                claim.release()
+    ctx.on_phase("cached")
+    return _finish(prep, base, ReviewResult.from_dict(hit["review"]), hit, cached=True, marked=marked)
+
+
+def _usable(hit: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A cache entry that says what its review covered (older entries do not: they are a miss)."""
+    return hit if hit is not None and hit.get("coverage") else None
+
+
+def _key_parts(prep: Prepared, inp: ReviewInput) -> KeyParts:
+    s = prep.settings
+    return KeyParts(
         digest=inp.digest(),
         mode=prep.request.mode,
         focus=prep.request.focus,
         model=prep.model,
         effort=prep.effort,
+        include=s.include + prep.request.include,
+        exclude=s.exclude + prep.request.exclude,
+        scope=prep.target.scope,
+        base_ref=prep.target.base_ref,
+        commits=inp.commits,
+        budget_bytes=s.budget_bytes,
     )
-    hit = cache.get(k) if (prep.request.use_cache and s.cache) else None
-    if hit is not None:
-        ctx.on_phase("cached")
-        return _finish(prep, base, ReviewResult.from_dict(hit["review"]), hit, cached=True, marked=marked)
+
+
+_WAIT_MARGIN = 60.0  # beyond the review's own timeout: collecting, starting claude, storing
+_CANCELLED_WAITING = ClaudeFailure(
+    FailureKind.CANCELLED, "cancelled while waiting for the same review in flight", "re-run the review"
+)
+
+
+def _claim(prep: Prepared, ctx: JobContext, cache: Cache, k: str) -> inflight.Claim | None:
+    """The key's in-flight lock, after waiting (visibly, bounded) for a review of it already running.
+
+    None when the wait was cancelled or ran out: the caller then runs its own review unlocked."""
+
+    def waiting(holder: str) -> None:
+        ctx.on_phase(f"waiting for {holder or 'a review'} already in flight for this change")
+
+    bound = prep.settings.timeout + _WAIT_MARGIN
+    return inflight.claim(cache.inflight, k, ctx.job_id, bound=bound, on_wait=waiting, cancelled=ctx.cancelled)
+
+
+def _review(
+    prep: Prepared,
+    inp: ReviewInput,
+    ctx: JobContext,
+    base: Callable[..., ReviewOutcome],
+    marked: tuple[Finding, ...],
+    cache: Cache,
+    k: str,
+) -> ReviewOutcome:
+    """Run Claude on the change and store what it found under ``k``; every failure is gate ERROR."""
     try:
         run = _run_claude(prep, inp, ctx)
     except ClaudeFailure as e:  # claude missing, or no network inside Codex's sandbox
@@ -159,30 +221,47 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
         from ccplugin.claude.runner import failure_error  # imported when Claude ran, like run_claude's
 
         return _failed(prep, base, failure_error(run), run)
-    if inp.input_mode == "self-collect" and not looked(run):
-        return _failed(prep, base, _SAW_NOTHING, run)
-    assert run.structured is not None  # the runner guarantees structured output on success
+    seen = covered(inp, run)
+    if seen.saw_nothing:
+        return _failed(prep, base, _saw_nothing(seen), run, seen)
+    if run.structured is None:  # the runner gives structured output to a successful run only
+        return _failed(prep, base, _NO_ANSWER, run)
     # the reviewer may quote a secret it read: mask our secrets' values and secret-shaped text
     structured = redact_json(run.structured, claude_env.Redactor.from_env(ctx.env))
     result = findings.parse(structured, inp.hunks, prep.target.repo_root)
-    stored = {"review": result.to_dict(), "run": run.to_dict()}
+    stored = {
+        "review": result.to_dict(),
+        "run": run.to_dict(),
+        "coverage": seen.to_dict(),
+        "job_id": ctx.job_id,
+        "at": time.time(),
+    }
     cache.put(k, stored)
     return _finish(prep, base, result, stored, cached=False, marked=marked)
 
 
-_READERS = frozenset({"Read", "Grep", "Glob", "Bash"})
-_SAW_NOTHING = ClaudeFailure(
-    FailureKind.SAW_NOTHING,
-    "the reviewer never looked at the change: the diff was over budget and it made no read or git call",
-    "re-run, or raise `--budget-bytes` so the diff is inlined",
+_NO_ANSWER = ClaudeFailure(
+    FailureKind.STRUCTURED_MISSING,
+    "claude finished without structured output",
+    "retry; the model answered without the StructuredOutput tool",
 )
 
 
-def looked(run: RunResult) -> bool:
-    """Whether the run made at least one read or git call that was not denied."""
-    reads = sum(1 for label in run.tools_used if label.split(" ", 1)[0] in _READERS)
-    denied = sum(1 for d in run.denials if d.get("tool_name") in _READERS)
-    return reads > denied
+def covered(inp: ReviewInput, run: RunResult) -> coverage.Coverage:
+    """The changed files the review saw: all of them inline, else what its successful calls showed."""
+    if inp.input_mode == "inline":
+        return coverage.of_prompt(inp.files)
+    # the root the reviewer's paths are relative to: the run's working directory (see _run_claude)
+    return coverage.of_tools(inp.files, run.tool_calls, inp.target.repo_root)
+
+
+def _saw_nothing(seen: coverage.Coverage) -> ClaudeFailure:
+    return ClaudeFailure(
+        FailureKind.SAW_NOTHING,
+        f"the reviewer never saw the change: the diff was over budget and no successful read or git diff "
+        f"showed any of its {seen.total} changed file(s)",
+        "re-run, or raise `--budget-bytes` so the diff is inlined",
+    )
 
 
 def _outcome(
@@ -223,19 +302,24 @@ def _run_claude(prep: Prepared, inp: ReviewInput, ctx: JobContext) -> RunResult:
         max_turns=prep.settings.max_turns,
         timeout=prep.settings.timeout,
         json_schema=prompts.schema(),
-        persist_session=True,
+        persist_session=prep.request.persist_session,
     )
     ctx.on_phase("reviewing")
     return run_claude(spec, ctx)
 
 
 def _failed(
-    prep: Prepared, base: Callable[..., ReviewOutcome], failure: ClaudeFailure, run: RunResult
+    prep: Prepared,
+    base: Callable[..., ReviewOutcome],
+    failure: ClaudeFailure,
+    run: RunResult,
+    seen: coverage.Coverage | None = None,
 ) -> ReviewOutcome:
     error = ReviewError(failure.kind.value, failure.message, failure.fix)
     return base(
         gate=gate.error(f"could not review: {error.line()}", prep.policy),
         error=error,
+        coverage=seen,
         session_id=run.session_id,
         usage=run.usage,
         cost_usd=run.cost_usd,
@@ -256,12 +340,24 @@ def _finish(
     return base(
         gate=gate.decide(result, prep.policy),
         review=result,
+        coverage=coverage.Coverage.from_dict(stored["coverage"]),
         session_id=run.get("session_id"),
-        session_persisted=bool(run.get("session_id")),
+        session_persisted=bool(run.get("session_id")) and prep.request.persist_session,
         cached=cached,
+        reused=_reused(stored) if cached else {},
         usage={} if cached else run.get("usage", {}),
         cost_usd=0.0 if cached else run.get("cost_usd"),
     )
+
+
+def _reused(entry: dict[str, Any]) -> dict[str, Any]:
+    """Which job's result a hit reuses and when that job stored it (None for an entry older than this)."""
+    at = entry.get("at")
+    job_id = entry.get("job_id")
+    return {
+        "job_id": job_id if isinstance(job_id, str) else None,
+        "at": float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) else None,
+    }
 
 
 def _judged(prep: Prepared, result: ReviewResult, marked: tuple[Finding, ...]) -> ReviewResult:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from ccplugin import controls
+from ccplugin.review.coverage import Coverage
 from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
 from ccplugin.review.model import Finding, ReviewResult
 
@@ -38,10 +40,12 @@ class ReviewOutcome:
     session_id: str | None = None
     session_persisted: bool = False
     cached: bool = False
+    reused: dict[str, Any] = field(default_factory=dict)  # a hit's source: job_id, at (epoch seconds)
     usage: dict[str, Any] = field(default_factory=dict)
     cost_usd: float | None = None
     prompt_version: str = ""
     policy: dict[str, Any] = field(default_factory=dict)  # where the judging policy came from (policy.Origin)
+    coverage: Coverage | None = None  # the changed files the review saw (None: it did not run)
 
     @property
     def input_mode(self) -> str:
@@ -51,6 +55,16 @@ class ReviewOutcome:
     def policy_source(self) -> str:
         """``.ccplugin.toml at 1a2b3c4 (base)``, ``defaults at … (HEAD)``; empty for an old record."""
         return str(self.policy.get("source", ""))
+
+    @property
+    def reused_from(self) -> str:
+        """For a cache hit: ``job review-… (2026-12-04 19:31:02 UTC)``; empty otherwise."""
+        if not self.cached:
+            return ""
+        job = self.reused.get("job_id") or "a job no longer named (an older cache entry)"
+        at = self.reused.get("at")
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at)) if isinstance(at, (int, float)) else ""
+        return f"{job} ({when})" if when else str(job)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -73,10 +87,12 @@ class ReviewOutcome:
             "session_id": self.session_id,
             "session_persisted": self.session_persisted,
             "cached": self.cached,
+            "reused": self.reused,
             "usage": self.usage,
             "cost_usd": self.cost_usd,
             "prompt_version": self.prompt_version,
             "policy": self.policy,
+            "coverage": self.coverage.to_dict() if self.coverage else None,
         }
 
     @classmethod
@@ -99,8 +115,10 @@ class ReviewOutcome:
             session_id=d.get("session_id"),
             session_persisted=bool(d.get("session_persisted")),
             cached=bool(d.get("cached")),
+            reused=d.get("reused") or {},
             usage=d.get("usage") or {},
             cost_usd=d.get("cost_usd"),
             prompt_version=d.get("prompt_version", ""),
             policy=d.get("policy") or {},
+            coverage=Coverage.from_dict(d["coverage"]) if d.get("coverage") else None,
         )

@@ -6,10 +6,12 @@ import hashlib
 import json
 import pkgutil
 import re
+import secrets
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-PROMPT_VERSION = "v1"
+PROMPT_VERSION = "v2"  # v2: untrusted sections close only with a per-run token
 SCHEMA_NAME = "review-output.v1.json"
 _TEMPLATES = {"review": "review", "adversarial-review": "adversarial"}
 _PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
@@ -41,10 +43,29 @@ def schema_digest() -> str:
 
 
 def render(mode: str, *, target_label: str, review_input: str, focus: str = "") -> str:
-    """Fill a mode's template in one pass (inserted text is never re-scanned)."""
+    """Fill a mode's template in one pass (inserted text is never re-scanned).
+
+    The untrusted sections are tagged with a fresh random token the inserted text does not
+    contain, so nothing in the change (a diff line, a file name, a commit subject) can close
+    them; the label, which sits outside them, cannot open or close a tag.
+    """
     values = {
-        "TARGET_LABEL": target_label,
+        "TARGET_LABEL": _no_tags(target_label),
         "USER_FOCUS": focus.strip() or NO_FOCUS,
         "REVIEW_INPUT": review_input,
     }
+    values["BOUNDARY"] = boundary(values.values())
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template(mode))
+
+
+def boundary(untrusted: Iterable[str]) -> str:
+    """A random token that appears in none of ``untrusted``."""
+    texts = tuple(untrusted)
+    while True:
+        token = secrets.token_hex(8)
+        if not any(token in t for t in texts):
+            return token
+
+
+def _no_tags(text: str) -> str:
+    return text.replace("<", "&lt;").replace(">", "&gt;")

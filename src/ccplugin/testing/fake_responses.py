@@ -20,7 +20,8 @@ Reply blocks: ``text`` (an assistant message), ``thinking`` (a reasoning item wi
 namespaced tools), ``custom_tool_call`` (``apply_patch``) and ``raw`` (any output item). In
 strings, ``__CWD__`` becomes the session cwd (from ``<environment_context>``) and
 ``__OUT:key__`` a field of the last tool output parsed as JSON (e.g. ``agent_id`` after
-``spawn_agent``). ``stop_reason`` is Messages-only and refused here.
+``spawn_agent``; ``session_id`` after Codex's "Process running with session ID <n>", for
+``write_stdin``). ``stop_reason`` is Messages-only and refused here.
 
 Stream: ``response.created``, ``response.in_progress``, then per item
 ``response.output_item.added``, its deltas (``content_part.added`` / ``output_text.delta`` /

@@ -12,7 +12,8 @@ instructions are the first developer message):
   ``last_output_text`` is the last output anywhere;
 - user texts are ``role:"user"`` messages (and multi-agent v2 ``agent_message`` items) minus the
   context Codex injects (``<environment_context>``, AGENTS.md, ``<user_instructions>``,
-  skills); ``prompt_text`` is the first, ``last_user_text`` the last;
+  the skills list and a ``$skill`` prompt's ``<skill>`` body); ``prompt_text`` is the first,
+  ``last_user_text`` the last;
 - ``system_text`` is ``instructions`` plus every developer/system message;
 - ``tool_names`` lists each offered tool by name; a namespace adds its own name and those of
   its tools, and tools revealed by a ``tool_search_output`` count as offered;
@@ -54,6 +55,7 @@ CONTEXT_PREFIXES = (
     "# AGENTS.md instructions",
     "<skills_instructions>",
     "<INSTRUCTIONS>",
+    "<skill>",  # the SKILL.md Codex adds after a `$skill` prompt (the TUI and exec alike)
 )
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -270,6 +272,19 @@ class ResponsesReply:
             yield name, {"type": name, "sequence_number": number, **data}
 
 
+_SESSION = re.compile(r"Process running with session ID (\d+)")
+
+
+def _output_fields(text: str) -> dict[str, Any]:
+    """The last tool output's fields for ``__OUT:key__``: its JSON object, and ``session_id`` when
+    it is Codex's "Process running with session ID <n>" (what ``write_stdin`` polls)."""
+    fields = json_object(text)
+    running = _SESSION.findall(text)
+    if running and "session_id" not in fields:
+        fields["session_id"] = int(running[-1])
+    return fields
+
+
 def build_reply(
     blocks: tuple[Block, ...],
     *,
@@ -278,7 +293,7 @@ def build_reply(
     usage: Mapping[str, int],
 ) -> ResponsesReply:
     """The answer to ``summary``'s request; placeholders are filled (see ``scenario.fill``)."""
-    output = json_object(summary.last_output_text)
+    output = _output_fields(summary.last_output_text)
     items = tuple(_item(b, f"{seq:06d}_{i}", summary.cwd, output) for i, b in enumerate(blocks))
     return ResponsesReply(
         response_id=f"resp_fake_{seq:06d}",
