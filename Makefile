@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# the newest supported Python (the venv's python3 is the oldest, 3.11): the pytest plugin's tests run on both
+PYTHON_NEWEST ?= $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3)))
+VENV_NEWEST   := .venv313
 NPM_CACHE := $(CURDIR)/.npm-cache
 
 .PHONY: demo test lint unit bench setup clean
@@ -14,9 +17,11 @@ demo: setup
 CURRENT_CLIS := CCPLUGIN_TEST_CLAUDE_BIN=$(CURDIR)/$(VENV)/sdk-bin/claude \
 	CCPLUGIN_TEST_CODEX_BIN=$(CURDIR)/tools/current/node_modules/.bin/codex
 
-test: setup lint
+test: setup lint $(VENV_NEWEST)/.installed
 	CCPLUGIN_REQUIRE_CLIS=1 $(BIN)/pytest -q -n 2
 	$(CURRENT_CLIS) CCPLUGIN_REQUIRE_CLIS=1 $(BIN)/pytest -q -n 2 -m "real_claude or real_codex"
+	# the pytest plugin (threads, ^C, xdist) on the newest supported Python too, with the pinned claude
+	CCPLUGIN_REQUIRE_CLIS=1 $(VENV_NEWEST)/bin/pytest -q -n 2 tests/test_pytest_plugin.py
 
 lint: setup
 	$(BIN)/ruff check src tests bench
@@ -40,6 +45,13 @@ $(VENV)/.installed: pyproject.toml
 	ln -sf "$$($(BIN)/python -c 'import ccplugin.claude.env as e; print(e.sdk_bundled_binary())')" $(VENV)/sdk-bin/claude
 	touch $@
 
+$(VENV_NEWEST)/.installed: pyproject.toml
+	@test -x "$(PYTHON_NEWEST)" || { echo "no Python 3.13 under ~/.pyenv: pass PYTHON_NEWEST=/path/to/python3.13"; exit 1; }
+	$(PYTHON_NEWEST) -m venv $(VENV_NEWEST)
+	$(VENV_NEWEST)/bin/pip install --quiet --upgrade pip
+	$(VENV_NEWEST)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
 tools/node_modules/.installed: tools/package.json tools/package-lock.json
 	cd tools && npm ci --cache $(NPM_CACHE) --no-audit --no-fund --loglevel=error
 	touch $@
@@ -49,4 +61,4 @@ tools/current/node_modules/.installed: tools/current/package.json tools/current/
 	touch $@
 
 clean:
-	rm -rf $(VENV) tools/node_modules tools/current/node_modules $(NPM_CACHE)
+	rm -rf $(VENV) $(VENV_NEWEST) tools/node_modules tools/current/node_modules $(NPM_CACHE)

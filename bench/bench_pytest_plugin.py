@@ -127,8 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             20,
         )
     print("== import cost, apart from process noise (python -X importtime, after pytest)")
-    for module, when in (("pytest_ccreview.plugin", "every pytest start"), ("pytest_ccreview.session", "--cc-review")):
-        print(f"   {module:<24} ({when}): {import_ms(module, args.rounds):6.1f} ms")
+    modules = (
+        ("pytest_ccreview.plugin", "every pytest start"),
+        ("pytest_ccreview.session", "--cc-review, an xdist worker"),
+        ("pytest_ccreview.controller", "--cc-review, the controller"),
+    )
+    for module, when in modules:
+        print(f"   {module:<26} ({when}): {import_ms(module, args.rounds):6.1f} ms")
     return 0
 
 

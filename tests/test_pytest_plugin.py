@@ -7,10 +7,13 @@ fail threshold, the filter mode, the report-only mode and the findings hook are 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ import xmlschema
 from junitparser.xunit2 import JUnitXml
 
 import pytest_ccreview.session  # noqa: F401  (see the note below)
+from ccplugin import proc
 from ccplugin.jobs.store import Store
 from ccplugin.testing import reply, structured_output, text, tool_use
 from ccplugin.testing.runner import OfflineClaude
@@ -66,8 +70,12 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+# the third-party plugins are installed; each run enables the ones it combines with (`-p randomly` re-enables)
+QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:randomly")
+
+
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest("-p", "no:cacheprovider", "-p", "no:hypothesispytest", *args)
+    return pytester.runpytest(*QUIET, *args)
 
 
 # --- quiet until asked ---------------------------------------------------------------------------
@@ -235,10 +243,25 @@ def test_xdist_reviews_once(
     project.makepyfile(test_more="\n".join(f"def test_{i}():\n    pass\n" for i in range(6)))
     claude = cc_fake_claude(structured(*FINDINGS))
     use_env(monkeypatch, claude.env)
-    result = run(project, "-n", "2", "--cc-review", "--cc-fail-on", "high")
+    result = run(project, "-n", "2", "--cc-review", "--cc-fail-on", "high", "--junitxml", "junit.xml")
     result.assert_outcomes(passed=7, failed=1)
     assert result.stdout.str().count("cc-review FAIL:") == 1
     assert len(claude.fake.message_requests()) == 1
+    # the gate's one-line reason, as in a serial run (xdist carries the report from the worker)
+    result.stdout.fnmatch_lines([f"FAILED cc-review::gate - {REASON}"])
+    assert gate_message(project.path / "junit.xml") == REASON
+    serial = run(project, "--cc-review", "--cc-fail-on", "high", "--junitxml", "junit.xml")
+    serial.stdout.fnmatch_lines([f"FAILED cc-review::gate - {REASON}"])
+    assert gate_message(project.path / "junit.xml") == REASON
+
+
+REASON = "1 finding(s) at or above high (worst: high)"
+
+
+def gate_message(junit: Path) -> str:
+    (suite,) = list(JUnitXml.fromfile(str(junit)))
+    (problem,) = next(case for case in suite if case.name == "gate").result
+    return str(problem.message)
 
 
 # --- bad input: a usage error, never a green run -------------------------------------------------
@@ -352,3 +375,397 @@ def test_started_outside_the_repository_reviews_and_rescues_the_tests_repository
         ]
     )
     git(repo, "apply", "--check", str(out_dir / "cc-rescue.patch"))
+
+
+# --- inside real test suites: never green by accident, never pay for a review it will not use ----
+
+
+def branch_project(pytester: pytest.Pytester, ini: str = "") -> pytest.Pytester:
+    """main with calc.py and its test (and ``ini`` committed), then the feature branch changing calc.py; clean tree."""
+    pytester.makepyfile(calc="def add(a, b):\n    return a + b\n", test_calc=TESTS)
+    (pytester.path / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
+    if ini:
+        pytester.makepyprojecttoml(ini)
+    git(pytester.path, "init", "-q", "-b", "main")
+    git(pytester.path, "add", ".")
+    git(pytester.path, "commit", "-q", "-m", "initial")
+    git(pytester.path, "checkout", "-q", "-b", "feature")
+    (pytester.path / "calc.py").write_text(CHANGED)
+    git(pytester.path, "commit", "-q", "-am", "sub")
+    return pytester
+
+
+def jobs_of(claude: OfflineClaude, root: Path) -> list[Any]:
+    return Store(Path(claude.env["CCPLUGIN_HOME"])).list(str(root))
+
+
+def test_the_sessions_own_outputs_never_make_the_next_run_green(
+    pytester: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's ini example, --junitxml and --cc-rescue-dir inside the repository, not git-ignored: the
+    second run still reviews the branch (a cache hit), instead of a working tree holding only the last reports."""
+    project = branch_project(pytester, '[tool.pytest.ini_options]\ncc_junit = "reports/cc-findings.xml"\n')
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    args = ["--cc-review", "--cc-fail-on", "high", "--junitxml", "junit.xml", "--cc-rescue-on-failure"]
+    args += ["--cc-rescue-dir", "rescue-out", "-k", "gate"]  # the gate's outcome only: no rescue of a test
+    first = run(project, *args, "--cc-fail-on", "critical")
+    first.stdout.fnmatch_lines(["cc-review PASS: * · 2 finding(s) · *"])
+    (project.path / "rescue-out").mkdir()
+    for name in ("cc-rescue.patch", "cc-rescue.md"):  # what a rescue of an earlier run left
+        (project.path / "rescue-out" / name).write_text("leftover\n")
+    assert (project.path / "reports" / "cc-findings.xml").exists() and (project.path / "junit.xml").exists()
+
+    second = run(project, *args, "--cc-fail-on", "critical")
+    second.stdout.fnmatch_lines(["cc-review PASS: * · 2 finding(s) · *cached, no Claude call*"])
+    assert "nothing to review" not in second.stdout.str()
+    assert len(claude.fake.message_requests()) == 1
+
+    # a working-tree review of a tree whose only changes are those outputs: never "has no changes"
+    only_outputs = run(project, *args, "--cc-scope", "working-tree")
+    only_outputs.stdout.fnmatch_lines(
+        ["cc-review NOTHING: nothing to review: the 4 changed path(s) of the working tree diff are all excluded*"]
+    )
+    assert len(claude.fake.message_requests()) == 1
+
+
+# every way of running pytest that never reaches the gate's call: no job, no model request
+NO_GATE_RUN = [
+    ["--fixtures"],
+    ["--fixtures-per-test"],
+    ["--setup-plan"],
+    ["--setup-only"],
+    ["--co"],
+    ["-k", "not gate"],
+    ["--deselect", "cc-review::gate"],
+    ["-m", "slow"],
+    ["-n", "2", "-k", "not gate"],
+]
+
+
+def test_no_review_is_started_for_a_run_that_does_not_run_the_gate(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    for args in NO_GATE_RUN:
+        result = run(project, "--cc-review", "--cc-fail-on", "high", "--cc-no-cache", *args)
+        assert result.ret == 0 or (args == ["-m", "slow"] and result.ret == 5), (args, result.stdout.str())
+        assert "cc-review FAIL" not in result.stdout.str() and "cc-review ERROR" not in result.stdout.str(), args
+        assert claude.fake.message_requests() == [], args
+        assert jobs_of(claude, project.path) == [], args
+    plan = run(project, "--cc-review", "--setup-plan")
+    plan.stdout.fnmatch_lines(["*cc-review::gate*"])  # listed like any test, not run
+    project.makepyfile(test_broken="def test_(:\n")  # a session that stops on its collection errors
+    broken = run(project, "--cc-review", "--cc-fail-on", "high", "--cc-no-cache")
+    assert broken.ret == pytest.ExitCode.INTERRUPTED, broken.stdout.str()
+    assert claude.fake.message_requests() == [] and jobs_of(claude, project.path) == []
+
+
+def test_the_gate_is_selected_like_any_item(project: pytest.Pytester) -> None:
+    assert run(project, "--cc-review", "-k", "nonexistent").ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    deselected = run(project, "--cc-review", "--co", "-q", "--deselect", "cc-review::gate")
+    deselected.stdout.fnmatch_lines(["test_calc.py::test_add", "1/2 tests collected (1 deselected)*"])
+    only = run(project, "--cc-review", "--co", "-q", "-k", "gate")
+    only.stdout.fnmatch_lines(["cc-review::gate", "1/2 tests collected (1 deselected)*"])
+
+
+def test_last_failed_without_the_gate_starts_no_review(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.makepyfile(test_bad="def test_bad():\n    assert False\n")
+    (project.path / ".git" / "info" / "exclude").write_text("test_bad.py\n")
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    cached = ("-p", "no:hypothesispytest", "-p", "no:randomly", "--cc-review", "--cc-fail-on", "critical")
+    project.runpytest(*cached).assert_outcomes(passed=2, failed=1)  # test_bad failed, the gate passed
+    assert len(claude.fake.message_requests()) == 1
+    again = project.runpytest(*cached, "--lf", "--cc-no-cache")
+    again.assert_outcomes(failed=1, deselected=1)
+    assert "cc-review" not in again.stdout.str()
+    assert len(claude.fake.message_requests()) == 1 and len(jobs_of(claude, project.path)) == 1
+
+
+def test_pytest_timeout_spares_the_gate_and_cc_timeout_still_holds(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project with ``timeout = 1`` (pytest-timeout) and a review taking longer: the gate is not cut off."""
+    slow = cc_fake_claude(
+        [reply(structured_output(review_output(*FINDINGS)), tool_offered="StructuredOutput", delay_s=3)]
+    )
+    use_env(monkeypatch, slow.env)
+    result = run(project, "-p", "timeout", "-o", "timeout=1", "--cc-review", "--cc-fail-on", "high")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["FAILED cc-review::gate - 1 finding(s) at or above high (worst: high)"])
+    assert "Timeout" not in result.stdout.str()
+    assert len(slow.fake.message_requests()) == 1
+
+    stuck = cc_fake_claude([reply(text("slow"), delay_s=60)])
+    use_env(monkeypatch, stuck.env)
+    limited = run(project, "-p", "timeout", "-o", "timeout=1", "--cc-review", "--cc-no-cache", "--cc-timeout", "4")
+    limited.assert_outcomes(passed=1, errors=1)
+    limited.stdout.fnmatch_lines(["cc-review ERROR: could not review: *"])
+    assert "Timeout" not in limited.stdout.str()
+
+
+def claude_pids(claude: OfflineClaude, root: Path) -> list[int]:
+    """The pids the review jobs logged for the claude they started."""
+    pids = []
+    for job in jobs_of(claude, root):
+        log = Store(Path(claude.env["CCPLUGIN_HOME"])).log_path(job.id).read_text()
+        pids += [int(line.split("(pid ")[1].rstrip(")")) for line in log.splitlines() if "claude started" in line]
+    return pids
+
+
+def gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while proc.start_time(pid) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return proc.start_time(pid) is None
+
+
+def pytest_child(project: pytest.Pytester, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", *QUIET, *args],
+        cwd=project.path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+# the tests start only once the outer test says so (the review is then waiting for the model)
+WAIT_FOR_GO = """
+import pathlib, time
+
+def pytest_runtestloop(session):
+    while not pathlib.Path("go").exists():
+        time.sleep(0.05)
+"""
+
+
+def test_no_claude_outlives_pytest_ended_by_os_exit(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    """pytest-timeout's thread method (the default on Windows) ends pytest with ``os._exit``: no cleanup
+    runs, and the claude of the review would keep running (and paying) without the watchdog."""
+    project.makepyfile(test_slow="import time\n\n\ndef test_slow():\n    time.sleep(60)\n")
+    project.makeconftest(WAIT_FOR_GO)
+    (project.path / ".git" / "info" / "exclude").write_text("test_slow.py\nconftest.py\ngo\n")
+    claude = cc_fake_claude([reply(text("slow"), delay_s=60)])
+    child = pytest_child(
+        project, claude.env, "-p", "timeout", "--timeout", "2", "--timeout-method", "thread", "--cc-review"
+    )
+    try:
+        claude.fake.wait_for_messages(1, timeout=60)
+        (project.path / "go").write_text("")
+        child.wait(timeout=60)
+        out = child.stdout.read().decode() if child.stdout else ""
+        assert "Timeout" in out, out
+        (pid,) = claude_pids(claude, project.path)
+        assert gone(pid, within=15), "claude still runs after pytest ended"
+    finally:
+        child.kill()
+        for pid in claude_pids(claude, project.path):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+def test_ctrl_c_while_the_gate_waits_cancels_the_review(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    """^C lands in the gate's wait: the job ends cancelled and claude is stopped before pytest exits
+    (on CPython 3.11/3.12 an interrupted ``Thread.join`` would let pytest exit at once). `make test` runs
+    this file on the oldest and the newest supported Python."""
+    claude = cc_fake_claude([reply(text("slow"), delay_s=60)])
+    child = pytest_child(project, claude.env, "--cc-review")
+    try:
+        claude.fake.wait_for_messages(1, timeout=60)
+        time.sleep(0.5)  # the gate is waiting by now (the test before it takes milliseconds)
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=60) == pytest.ExitCode.INTERRUPTED
+        out = child.stdout.read().decode() if child.stdout else ""
+        assert "cc-review ERROR: could not review: the run was cancelled" in out, out  # pytest waited for the cancel
+        (pid,) = claude_pids(claude, project.path)
+        assert proc.start_time(pid) is None, "claude still runs after pytest exited"
+        (job,) = jobs_of(claude, project.path)
+        assert job.state.value == "cancelled", (job.state, job.error)
+    finally:
+        child.kill()
+
+
+# records which thread first imports each ccplugin module, then runs pytest in this (fresh) process
+THREAD_OF_IMPORTS = """
+import sys, threading, pytest
+first = {}
+
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith(("ccplugin", "pytest_ccreview")):
+            first.setdefault(name, threading.current_thread().name)
+
+class Install:
+    def pytest_configure(self, config):  # ahead of pytest's assertion-rewriting import hook
+        sys.meta_path.insert(0, Spy())
+
+args = ["-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:hypothesispytest", "--cc-review", "--cc-fail-on=high"]
+code = pytest.main(args, plugins=[Install()])
+print(sorted(name for name, thread in first.items() if thread != "MainThread"))
+sys.exit(code)
+"""
+
+
+def test_the_review_thread_imports_no_module(project: pytest.Pytester, cc_fake_claude: type[OfflineClaude]) -> None:
+    """pytest parses each module of a plugin's distribution (to rewrite its asserts) as it is imported; on
+    CPython 3.11 two threads parsing at once fail ("AST constructor recursion depth mismatch"), so an import
+    in the review's thread while a failing test's traceback is shown made the gate ERROR at random."""
+    claude = cc_fake_claude(structured(*FINDINGS))
+    done = subprocess.run(
+        [sys.executable, "-c", THREAD_OF_IMPORTS], cwd=project.path, env=claude.env, capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stdout + done.stderr  # the gate failed: the review ran
+    assert len(claude.fake.message_requests()) == 1
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_gate_stays_last_under_every_ordering(project: pytest.Pytester) -> None:
+    """``--ff``, ``--nf`` and pytest-randomly reorder the items after the gate is added: it is still last."""
+    project.makepyfile(
+        test_more="\n".join(f"def test_{i}():\n    pass\n" for i in range(8)),
+        test_new="def test_bad():\n    assert False\n",
+    )
+    with_cache = ("-p", "no:hypothesispytest", "-p", "no:randomly")
+    project.runpytest(*with_cache, "test_more.py", "test_calc.py")  # the cache knows these files, not test_new.py
+    project.runpytest(*with_cache, "test_new.py")  # test_bad failed last time
+    lastfailed = project.path / ".pytest_cache" / "v" / "cache" / "lastfailed"
+    lastfailed.write_text(
+        json.dumps({**json.loads(lastfailed.read_text()), "cc-review::gate": True})
+    )  # so did the gate
+    randomly = (["-p", "randomly", f"--randomly-seed={n}"] for n in range(6))
+    orders = [["--ff"], ["--nf"], ["--ff", "--nf"], *randomly, ["-p", "randomly", "--ff", "--randomly-seed=1"]]
+    for args in orders:
+        listed = project.runpytest(*with_cache, "--cc-review", "--co", "-q", *args).stdout.lines
+        items = [line for line in listed if "::" in line]
+        assert len(items) == 11 and items[-1] == "cc-review::gate", (args, items)
+    first = project.runpytest(*with_cache, "--cc-review", "--co", "-q", "--ff").stdout.lines
+    assert next(line for line in first if "::" in line) == "test_new.py::test_bad"  # --ff did reorder
+    shuffled = project.runpytest(*with_cache, "--cc-review", "--co", "-q", "-p", "randomly", "--randomly-seed=3")
+    assert [line for line in shuffled.stdout.lines if "::" in line][:3] != [f"test_more.py::test_{i}" for i in range(3)]
+
+
+STRICT_INI = """[tool.pytest.ini_options]
+cc_review = true
+cc_fail_on = "high"
+filterwarnings = [
+    "error",
+{ignore}]
+"""
+# the line the README gives for an ini shared with teammates who run without the plugin
+IGNORE_CC_KEYS = '    "ignore:Unknown config option. cc_:pytest.PytestConfigWarning",\n'
+
+
+def test_a_shared_strict_ini_without_the_plugin(project: pytest.Pytester) -> None:
+    """``filterwarnings = error`` turns pytest's warning about an unknown ini key into a crash once the plugin is
+    not loaded (``-p no:ccreview``, or a teammate without ccplugin): the README's ignore line keeps the ini valid,
+    and ``-o cc_review=false`` turns the review off with the plugin loaded."""
+    project.makepyprojecttoml(STRICT_INI.format(ignore=""))
+    crashed = run(project, "-p", "no:ccreview")
+    assert crashed.ret == pytest.ExitCode.INTERNAL_ERROR
+    assert "Unknown config option: cc_" in crashed.stdout.str() + crashed.stderr.str()
+    off = run(project, "-o", "cc_review=false")
+    assert off.ret == 0 and "cc-review" not in off.stdout.str()
+    off.assert_outcomes(passed=1)
+
+    project.makepyprojecttoml(STRICT_INI.format(ignore=IGNORE_CC_KEYS))
+    without = run(project, "-p", "no:ccreview")
+    assert without.ret == 0, without.stdout.str() + without.stderr.str()
+    without.assert_outcomes(passed=1)
+    other = run(project, "-p", "no:ccreview", "-o", "no_such_key=1")  # any other unknown key still fails
+    assert other.ret == pytest.ExitCode.INTERNAL_ERROR
+
+
+# what an xdist worker may import from ccplugin: the gate's outcome (with what it is made of: coverage of the
+# files, git path quoting), and the reporters where the gate runs; never the engine, the job store or the runner
+WORKER_MODULES = {
+    "ccplugin",
+    "ccplugin.claude",
+    "ccplugin.claude.types",
+    "ccplugin.controls",
+    "ccplugin.errors",
+    "ccplugin.git",
+    "ccplugin.proc",
+    "ccplugin.review.coverage",
+    "ccplugin.review.hunks",
+    "ccplugin.hookspecs",
+    "ccplugin.plugins",
+    "ccplugin.report",
+    "ccplugin.report.jsonout",
+    "ccplugin.report.junit",
+    "ccplugin.report.markdown",
+    "ccplugin.report.sarif",
+    "ccplugin.review",
+    "ccplugin.review.gate",
+    "ccplugin.review.model",
+    "ccplugin.review.outcome",
+    "ccplugin.review.paths",
+}
+RECORD_WORKER_MODULES = """
+import json, sys
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workerinput"):
+        names = sorted(m for m in sys.modules if m.split(".")[0] == "ccplugin")
+        with open("worker-modules.jsonl", "a") as out:
+            out.write(json.dumps(names) + "\\n")
+"""
+
+
+def test_progress_while_the_gate_waits(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review still running when the gate is reached: the phase, the time so far and the job id, in a line of
+    its own (``-q`` and xdist output stay parseable); the workers never import the engine."""
+    answer = reply(structured_output(review_output(*FINDINGS)), tool_offered="StructuredOutput", delay_s=3)
+    claude = cc_fake_claude([answer])
+    use_env(monkeypatch, claude.env)
+    quiet = run(project, "-q", "--cc-review", "--cc-fail-on", "high")
+    quiet.assert_outcomes(passed=1, failed=1)
+    quiet.stdout.fnmatch_lines(["cc-review: waiting for the review: reviewing · * s · job review-*"])
+
+    project.makeconftest(RECORD_WORKER_MODULES)
+    (project.path / ".git" / "info" / "exclude").write_text("conftest.py\nworker-modules.jsonl\n")
+    spread = run(project, "-n", "2", "--cc-review", "--cc-fail-on", "high", "--cc-no-cache")
+    spread.assert_outcomes(passed=1, failed=1)
+    spread.stdout.fnmatch_lines(["cc-review: waiting for the review: * · * s · job review-*"])
+    assert len(claude.fake.message_requests()) == 2
+    lines = (project.path / "worker-modules.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and all(set(json.loads(line)) <= WORKER_MODULES for line in lines), lines
+
+
+def test_coverage_outputs_never_make_the_next_run_green(
+    pytester: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest-cov's data file and its XML report, left by the last run: still a branch review (a cache hit)."""
+    project = branch_project(pytester)
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    args = ("--cc-review", "--cc-fail-on", "critical", "-p", "pytest_cov", "--cov=calc", "--cov-report=xml")
+    run(project, *args).stdout.fnmatch_lines(["cc-review PASS: * · 2 finding(s) · *"])
+    assert (project.path / ".coverage").exists() and (project.path / "coverage.xml").exists()
+    again = run(project, *args)
+    again.stdout.fnmatch_lines(["cc-review PASS: * · 2 finding(s) · *cached, no Claude call*"])
+    assert len(claude.fake.message_requests()) == 1
+
+
+def test_rerunfailures_does_not_rerun_the_gate(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.makepyfile(test_bad="def test_bad():\n    assert False\n")
+    (project.path / ".git" / "info" / "exclude").write_text("test_bad.py\n")
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    result = run(project, "-p", "rerunfailures", "--reruns", "2", "--cc-review", "--cc-fail-on", "high", "-rR")
+    assert result.parseoutcomes() == {"passed": 1, "failed": 2, "rerun": 2}  # test_bad's two reruns; the gate none
+    assert "RERUN cc-review::gate" not in result.stdout.str() and result.stdout.str().count("cc-review FAIL:") == 1
+    assert len(claude.fake.message_requests()) == 1

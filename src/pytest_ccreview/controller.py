@@ -8,23 +8,27 @@ the one-line verdict.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
-from dataclasses import replace
+import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from ccplugin import config as cc_config
-from ccplugin import plugins
+from ccplugin import git, plugins
 from ccplugin.ci.event import FORK_RESCUE_REFUSED, from_fork, in_ci
+from ccplugin.cli import common
 from ccplugin.errors import CCError
+from ccplugin.jobs.store import Store
 from ccplugin.review import engine
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.outcome import ReviewOutcome
+from pytest_ccreview import outputs
 from pytest_ccreview.item import NODEID
 from pytest_ccreview.settings import Options
 from pytest_ccreview.shared import SharedOutcome
@@ -33,6 +37,8 @@ from pytest_ccreview.tracked import BackgroundReview, FindingsFilter
 if TYPE_CHECKING:  # imported when a test fails or a rescue is asked for: most sessions need neither
     from pytest_ccreview import rescue
 
+FIRST_NOTE_S = 1.0  # the gate waits this long before it says it is waiting
+PROGRESS_S = 15.0  # then says how the review goes this often
 MARGIN_S = 120.0  # how much longer than the Claude timeout the gate waits for the outcome
 CANCEL_WAIT_S = 15.0
 
@@ -48,38 +54,77 @@ class ControllerPlugin:
         self.wait_s = cc_config.Settings().timeout + MARGIN_S
         self.prep: engine.Prepared | None = None
         self.env: dict[str, str] = {}
+        self.store: Store | None = None
         self.review: BackgroundReview | None = None
         self.filter: FindingsFilter | None = None
         self.failures: list[rescue.Failure] = []
         self.notes: list[str] = []
 
     def fetch(self) -> ReviewOutcome | None:
-        """The outcome for the gate item (waits for the review)."""
-        if self.review is None:
+        """The outcome for the gate item: waits for the review, saying every so often how it goes."""
+        review = self.review
+        if review is None:
             return None
-        self.review.join(self.wait_s)
+        deadline = time.monotonic() + self.wait_s
+        done = review.join(FIRST_NOTE_S)  # a cached or finished review says nothing
+        while not done and time.monotonic() < deadline:
+            self.say(review.status())
+            done = review.join(min(PROGRESS_S, deadline - time.monotonic()))
         return self.shared.read()
+
+    def say(self, status: str) -> None:
+        """One line on the terminal while the gate waits (out of any capture); quiet under ``-qq``."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None or self.config.get_verbosity() < -1:
+            return
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.ensure_newline()  # after -v's pending "cc-review::gate "
+            if reporter._tw.width_of_current_line:  # after -q's dots
+                reporter.write("\n")
+            reporter.write_line(f"cc-review: waiting for the review: {status}")
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        """Under xdist the gate waits in a worker, which cannot print: the controller says it once."""
+        review = self.review
+        if nodeid != NODEID or review is None or not self.config.pluginmanager.hasplugin("dsession"):
+            return
+        if not review.join(0.0):
+            self.say(review.status())
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         for path in (self.opts.junit, self.opts.sarif):
             if path is not None:
                 check_writable(path)
+        root = review_root(self.config)
+        excludes = output_excludes(root, outputs.of_session(self.config, self.opts, self._rescue_dir()))
+        fields = self.opts.request_fields()
         # in CI no resume is offered: no Claude session transcript is left on the runner
-        request = engine.ReviewRequest(
-            cwd=str(review_root(self.config)), persist_session=not in_ci(os.environ), **self.opts.request_fields()
-        )
-        prep = prepare(request)
-        self.prep = prep = without_outputs(prep, self._outputs())
-        self.wait_s = prep.settings.timeout + MARGIN_S
+        persist = not in_ci(os.environ)
+        self.prep = prepare(engine.ReviewRequest(cwd=str(root), exclude=excludes, persist_session=persist, **fields))
+        self.wait_s = self.prep.settings.timeout + MARGIN_S
         self.env = dict(os.environ)
-        if self.config.option.collectonly:
-            return
-        self.filter = FindingsFilter(self.config).install()
         try:
-            self.review = BackgroundReview(prep, self.env, self.shared).start()
-        except CCError as e:  # the job store cannot be opened or written
+            self.store = common.open_store()
+        except CCError as e:  # the job store cannot be opened
             raise pytest.UsageError(f"cc-review: {e.line()}") from None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        """Serially: start the review once collection is done, and only when the gate will run."""
+        if self.config.pluginmanager.hasplugin("dsession"):  # under xdist: XdistHooks, from the workers' ids
+            return
+        if not (session.testsfailed and not self.config.option.continue_on_collection_errors):
+            self.start_if_gated([item.nodeid for item in session.items])  # pytest stops on collection errors
+
+    def start_if_gated(self, nodeids: Sequence[str]) -> None:
+        """Start the review once, when the gate is among the items that will run (paid only when used)."""
+        if self.review is not None or self.prep is None or self.store is None:
+            return
+        if gate_will_run(self.config, nodeids):
+            self.filter = FindingsFilter(self.config).install()
+            self.review = BackgroundReview(self.prep, self.env, self.shared, self.store).start()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed and report.nodeid != NODEID:
@@ -108,21 +153,12 @@ class ControllerPlugin:
         if self.review is not None:
             self.review.cancel()
             self.review.join(CANCEL_WAIT_S)
+            self.review.close()
+        elif self.store is not None:
+            self.store.close()
         if self.filter is not None:
             self.filter.remove()
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def _outputs(self) -> list[Path]:
-        """Files this session writes: the review must not see them (nor miss the cache for them)."""
-        xmlpath = self.config.getoption("xmlpath", None)
-        junitxml = self.config.invocation_params.dir / xmlpath if xmlpath else None
-        rescued: list[Path] = []
-        if self.opts.rescue_on_failure:
-            from pytest_ccreview import rescue
-
-            rescue_dir = self._rescue_dir()
-            rescued = [rescue_dir / rescue.PATCH, rescue_dir / rescue.NOTES]
-        return [p for p in (self.opts.junit, self.opts.sarif, junitxml, *rescued) if p is not None]
 
     def _rescue_dir(self) -> Path:
         """``--cc-rescue-dir``, else pytest's cache (git-ignored), else the job store's folder."""
@@ -210,14 +246,20 @@ def _in_work_tree(path: Path) -> bool:
     return (Path(cc_config.workspace(path)) / ".git").exists()
 
 
-def without_outputs(prep: engine.Prepared, outputs: Iterable[Path]) -> engine.Prepared:
-    """``prep`` with the outputs inside the repository added to its excludes (anchored globs)."""
-    root = prep.target.repo_root
-    inside = [p.resolve() for p in outputs if p.resolve().is_relative_to(root)]
-    excludes = tuple("/" + p.relative_to(root).as_posix() for p in inside)
-    if not excludes:
-        return prep
-    return replace(prep, request=replace(prep.request, exclude=prep.request.exclude + excludes))
+def output_excludes(cwd: Path, written: Iterable[Path]) -> tuple[str, ...]:
+    """The session's outputs inside ``cwd``'s repository as anchored globs: the review neither sees
+    them nor lets them decide the scope (a leftover report must not make the tree count as dirty)."""
+    try:
+        root = git.toplevel(cwd)
+    except CCError as e:
+        raise pytest.UsageError(f"cc-review: {e.line()}") from None
+    inside = [p.resolve() for p in written]
+    return tuple(sorted({"/" + p.relative_to(root).as_posix() for p in inside if p.is_relative_to(root) and p != root}))
+
+
+def gate_will_run(config: pytest.Config, nodeids: Sequence[str]) -> bool:
+    """The gate is selected and the items will be run (not ``--co``, ``--setup-plan``, ``--setup-only``)."""
+    return NODEID in nodeids and not (config.option.collectonly or config.option.setuponly or config.option.setupplan)
 
 
 def check_writable(path: Path) -> None:

@@ -8,14 +8,11 @@ the item's report section (``-rA`` / ``-rP`` show it).
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from _pytest._code.code import TerminalRepr
-from _pytest._io import TerminalWriter
+from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback, TerminalRepr
 
-from ccplugin import plugins
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.outcome import ReviewOutcome
 
@@ -43,23 +40,14 @@ class ReviewNotRun(GateProblem):
     """ERROR: the review could not run (a test error, raised at setup)."""
 
 
-@dataclass(frozen=True)
-class Crash:
-    """What pytest's short summary and ``--junitxml`` read from a failure: its message."""
-
-    message: str
-
-
-class GateRepr(TerminalRepr):
-    """The review text without a traceback, headed by the gate's one-line reason."""
-
-    def __init__(self, problem: GateProblem) -> None:
-        self.text = problem.text
-        self.reprcrash = Crash(problem.headline)
-
-    def toterminal(self, tw: TerminalWriter) -> None:
-        for line in self.text.rstrip().splitlines():
-            tw.line(line)
+def gate_repr(problem: GateProblem, path: Path) -> ReprExceptionInfo:
+    """The review text without a traceback, its one-line reason as the crash message (pytest's short
+    summary and ``--junitxml`` read that), in the shape xdist carries from a worker unchanged."""
+    lines = [line + "\n" for line in problem.text.rstrip().splitlines()]
+    return ReprExceptionInfo(
+        reprtraceback=ReprTraceback([ReprEntryNative(lines)], None, "native"),
+        reprcrash=ReprFileLocation(str(path), 0, problem.headline),
+    )
 
 
 class GateCollector(pytest.Collector):
@@ -75,6 +63,8 @@ class GateItem(pytest.Item):
     outcome: ReviewOutcome | None = None
 
     def setup(self) -> None:
+        if self.config.option.setuponly or self.config.option.setupplan:
+            return  # fixtures are shown, tests are not run: nor is the review
         outcome = self.config.stash[FETCH]()
         if outcome is None:
             raise ReviewNotRun("the review did not finish in time", "cc-review: the review did not finish in time")
@@ -96,7 +86,7 @@ class GateItem(pytest.Item):
         self, excinfo: pytest.ExceptionInfo[BaseException], style: str | None = None
     ) -> str | TerminalRepr:
         if isinstance(excinfo.value, GateProblem):
-            return GateRepr(excinfo.value)
+            return gate_repr(excinfo.value, self.path)
         return super().repr_failure(excinfo, style=style)  # type: ignore[arg-type]
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
@@ -106,15 +96,23 @@ class GateItem(pytest.Item):
 class GatePlugin:
     """Adds the gate item (in the controller and in every xdist worker) and reports it cleanly."""
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
+        """Added before selection (``-k``, ``-m``, ``--deselect``, ``--lf``) so it is selected like any item."""
         path = session.config.rootpath / COLLECTOR
         collector = GateCollector.from_parent(session, name=COLLECTOR, nodeid=COLLECTOR, path=path)
         gate: list[pytest.Item | pytest.Collector] = list(collector.collect())
         session.ihook.pytest_collectreport(report=pytest.CollectReport(COLLECTOR, "passed", None, gate))
         for item in gate:
             session.ihook.pytest_itemcollected(item=item)
+            _exempt(item)
         items.extend(i for i in gate if isinstance(i, pytest.Item))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Last, whatever reordered the items (``--ff``, ``--nf``, pytest-randomly): it waits for the review
+        the other tests run beside. Before xdist's worker sends the order of its items to the controller."""
+        session.items.sort(key=lambda item: item.nodeid == NODEID)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -122,14 +120,26 @@ class GatePlugin:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         if call.when == "setup" and call.excinfo is not None and isinstance(call.excinfo.value, GateProblem):
-            report.longrepr = GateRepr(call.excinfo.value)
+            report.longrepr = gate_repr(call.excinfo.value, item.path)
         return report
 
 
 FETCH = pytest.StashKey[Fetch]()
 
 
+def _exempt(item: pytest.Item | pytest.Collector) -> None:
+    """The gate waits for the review up to ``--cc-timeout``: no pytest-timeout limit; and its outcome is the
+    review's, which a re-run would only repeat: no pytest-rerunfailures reruns."""
+    plugins = item.config.pluginmanager
+    if plugins.hasplugin("timeout"):
+        item.add_marker(pytest.mark.timeout(0))
+    if plugins.hasplugin("rerunfailures"):
+        item.add_marker(pytest.mark.flaky(reruns=0))
+
+
 def _report(outcome: ReviewOutcome) -> str:
+    from ccplugin import plugins  # the reporters: only in the process that runs the gate
+
     return plugins.render(outcome, "markdown")
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ccplugin.review.outcome import ReviewOutcome
-from pytest_ccreview.controller import ControllerPlugin
 from pytest_ccreview.item import FETCH, Fetch, GatePlugin
 from pytest_ccreview.settings import Options
 from pytest_ccreview.shared import SharedOutcome
+
+if TYPE_CHECKING:  # the engine: imported by the controller only, never by an xdist worker
+    from pytest_ccreview.controller import ControllerPlugin
 
 PATH_KEY = "cc_review_outcome"
 WAIT_KEY = "cc_review_wait_s"
@@ -27,11 +30,17 @@ class XdistHooks:
         node.workerinput[PATH_KEY] = str(self.controller.shared.path)
         node.workerinput[WAIT_KEY] = self.controller.wait_s
 
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
+        """The workers' items are the selected ones: start the review when the gate is among them."""
+        self.controller.start_if_gated(ids)
+
 
 def configure(config: pytest.Config, opts: Options) -> None:
     """Register the gate everywhere; the review, reports and summary on the controller only."""
     workerinput = getattr(config, "workerinput", None)
     if workerinput is None:
+        from pytest_ccreview.controller import ControllerPlugin
+
         controller = ControllerPlugin(config, opts)
         config.pluginmanager.register(controller, "ccreview-controller")
         if config.pluginmanager.hasplugin("xdist"):

@@ -8,38 +8,56 @@ background thread while the tests run; the outcome goes to a :class:`SharedOutco
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from ccplugin import plugins
+from ccplugin import controls, plugins, proc
 from ccplugin.cli import common
 from ccplugin.hookspecs import hookimpl
 from ccplugin.jobs import runner
+from ccplugin.jobs.context import context_for, end_of
 from ccplugin.jobs.runner import Cancel, JobEnd, Progress
 from ccplugin.jobs.store import Job, Store
 from ccplugin.review import engine
-from ccplugin.review import job as review_job
 from ccplugin.review.model import Finding
 from ccplugin.review.outcome import ReviewError, ReviewOutcome
 from pytest_ccreview.shared import SharedOutcome
+from pytest_ccreview.watchdog import Watchdog
 
 
 class BackgroundReview:
-    """One review job running in a daemon thread; its outcome always reaches ``shared``."""
+    """One review job running in a daemon thread; its outcome always reaches ``shared``.
 
-    def __init__(self, prep: engine.Prepared, env: Mapping[str, str], shared: SharedOutcome) -> None:
+    A :class:`Watchdog` outlives this process to stop the ``claude`` it starts, however the
+    process ends (``os._exit`` from pytest-timeout's thread method, SIGKILL, a crash)."""
+
+    def __init__(self, prep: engine.Prepared, env: Mapping[str, str], shared: SharedOutcome, store: Store) -> None:
         self.prep = prep
         self.env = dict(env)
         self.shared = shared
-        self.store = common.open_store()
+        self.store = store
         self.job = common.create_review_job(self.store, prep)
         self.thread = threading.Thread(target=self._run, name="cc-review", daemon=True)
+        self.done = threading.Event()
+        self.watchdog = Watchdog()
         self._cancel: Cancel | None = None
         self._cancelled = False
+        self._phase = "starting"
+        self._started = time.monotonic()
 
     def start(self) -> BackgroundReview:
+        # pytest rewrites the asserts of every module of a plugin's distribution as it is imported, with
+        # ``ast.parse``; on CPython 3.11 two threads parsing at once fail ("AST constructor recursion depth
+        # mismatch"). The modules the review would import lazily are imported here, in the main thread.
+        import ccplugin.claude.reach
+        import ccplugin.claude.runner  # noqa: F401
+
+        self.watchdog.start()
+        self._started = time.monotonic()
         self.thread.start()
         return self
 
@@ -49,8 +67,20 @@ class BackgroundReview:
         if self._cancel is not None:
             self._cancel.event.set()
 
-    def join(self, timeout: float) -> None:
-        self.thread.join(timeout)
+    def join(self, timeout: float) -> bool:
+        """Wait for the outcome; True once it is written.
+
+        An event, not ``Thread.join``: on CPython 3.11/3.12 a join interrupted by ^C marks the
+        thread finished while it still runs, so the cancel that follows would not be waited for."""
+        return self.done.wait(timeout)
+
+    def status(self) -> str:
+        """``reviewing · 42 s · job review-…``: what a user waiting for the gate is told."""
+        return f"{controls.clean(self._phase)} · {time.monotonic() - self._started:.0f} s · job {self.job.id}"
+
+    def close(self) -> None:
+        """After the last wait: the watchdog stops whatever ``claude`` is still running."""
+        self.watchdog.stop()
 
     def _run(self) -> None:
         try:
@@ -59,20 +89,34 @@ class BackgroundReview:
             outcome = not_reviewed(self.prep, f"internal error: {e!r}", self.job.id)
         finally:
             self.store.close()
-        self.shared.write(outcome)
+        try:
+            self.shared.write(outcome)
+        finally:
+            self.done.set()
 
     def _tracked(self) -> ReviewOutcome:
-        job = runner.run(self.store, self.job, self._execute, self.env, keep=self.prep.settings.keep_jobs)
+        keep = self.prep.settings.keep_jobs
+        job = runner.run(self.store, self.job, self._execute, self.env, echo=self._on_phase, keep=keep)
         self.store.mark_viewed(job.id)  # pytest shows it: not an unread result
         if job.result is None:
             return not_reviewed(self.prep, job.error or f"job {job.state.value}", job.id)
         return ReviewOutcome.from_dict(job.result)
 
+    def _on_phase(self, text: str) -> None:
+        self._phase = text
+
     def _execute(self, job: Job, store: Store, cancel: Cancel, progress: Progress, env: Mapping[str, str]) -> JobEnd:
         self._cancel = cancel
         if self._cancelled:
             cancel.event.set()
-        return review_job.executor(self.prep)(job, store, cancel, progress, env)
+        ctx = context_for(job, store, cancel, progress, env)
+        logged = ctx.on_spawn
+
+        def on_spawn(ident: proc.Identity) -> None:
+            self.watchdog.guard(ident)
+            logged(ident)
+
+        return end_of(engine.execute(self.prep, replace(ctx, on_spawn=on_spawn)))
 
 
 def not_reviewed(prep: engine.Prepared, reason: str, job_id: str | None) -> ReviewOutcome:

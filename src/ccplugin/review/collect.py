@@ -57,6 +57,7 @@ class ReviewInput:
     budget_bytes: int = 0
     skipped: Mapping[str, str] = field(default_factory=dict)  # path → why its content is not shown
     change_digest: str = ""
+    excluded: int = 0  # changed paths the include/exclude globs left out
     commits: tuple[str, ...] = ()  # the Commits section shown in the prompt (empty for a working tree)
 
     def digest(self) -> str:
@@ -107,7 +108,7 @@ def collect(
         entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), scratch)
         patch = git.decode(patch_job.result().stdout)
     if not change.files:
-        return ReviewInput(target, "nothing", (), "", "", 0, 0, {}, budget_bytes=budget_bytes)
+        return ReviewInput(target, "nothing", (), "", "", 0, 0, {}, budget_bytes=budget_bytes, excluded=len(dropped))
     if dropped:
         patch = _without(patch, entries, dropped)
         entries = [e for e in entries if e.path not in dropped]
@@ -121,12 +122,15 @@ def collect(
 def _gather(
     change: _Change, target: Target, revs: Sequence[str], keep: PathFilter, env: Mapping[str, str] | None
 ) -> tuple[list[git.RawEntry], set[str]]:
-    """The tracked file pairs and the paths the globs drop; files (tracked, then untracked) into ``change``."""
+    """The tracked file pairs and the paths the globs drop (untracked ones too); files (tracked, then
+    untracked) into ``change``."""
     entries = git.raw_diff(target.repo_root, revs, env)
     dropped = {e.path for e in entries if not keep(e.path)} if keep else set()
     change.files = [_file_change(e) for e in entries if e.path not in dropped]
     if target.scope == "working-tree":
-        paths = [p for p in git.untracked(target.repo_root, env) if not keep or keep(p)]
+        untracked = git.untracked(target.repo_root, env)
+        paths = [p for p in untracked if not keep or keep(p)]
+        dropped |= set(untracked) - set(paths)
         no_diff = git.diff_unset(target.repo_root, [p for p in paths if not p.endswith("/")], env)
         deleted = {(e.old_oid, e.meta[1:7]): e.path for e in entries if e.status == "D" and e.path not in dropped}
         for path in paths:

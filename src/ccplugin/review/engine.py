@@ -142,7 +142,7 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
     base = _outcome(prep, inp, ctx, edited)
     marked = policy.findings(edited, inp.hunks)
     if inp.input_mode == "nothing":
-        return _nothing(prep, base, marked)
+        return _nothing(prep, base, marked, inp.excluded)
     cache = Cache.of(ctx.state_root, ctx.env)
     k = key(_key_parts(prep, inp))
     if not (prep.request.use_cache and s.cache):  # --no-cache: never waits, never reads
@@ -366,9 +366,15 @@ def _judged(prep: Prepared, result: ReviewResult, marked: tuple[Finding, ...]) -
     return suppress.apply(added, prep.trusted.waivers)
 
 
-def _nothing(prep: Prepared, base: Callable[..., ReviewOutcome], marked: tuple[Finding, ...]) -> ReviewOutcome:
-    """Nothing to review; an edit of a policy file (one the policy excludes, say) is still reported and can fail."""
+def _nothing(
+    prep: Prepared, base: Callable[..., ReviewOutcome], marked: tuple[Finding, ...], excluded: int
+) -> ReviewOutcome:
+    """Nothing to review; an edit of a policy file (one the policy excludes, say) is still reported and can fail.
+
+    A change whose every path is excluded is not called "no changes"."""
     why = f"nothing to review: {prep.target.label} has no changes"
+    if excluded:
+        why = f"nothing to review: the {excluded} changed path(s) of the {prep.target.label} are all excluded"
     nothing = gate.nothing(why, prep.policy)
     if not marked:
         return base(gate=nothing)
