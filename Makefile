@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # the newest supported Python (the venv's python3 is the oldest, 3.11): the pytest plugin's tests run on both
-PYTHON_NEWEST ?= $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3)))
+PYTHON_NEWEST ?= $(or $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3 \
+	/root/.pyenv/versions/3.13*/bin/python3))),$(shell command -v python3.13 2>/dev/null))
 VENV_NEWEST   := .venv313
 NPM_CACHE := $(CURDIR)/.npm-cache
 
