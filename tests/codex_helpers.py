@@ -6,14 +6,24 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ccplugin.codex.layout import Layout
 from ccplugin.jobs.store import Job, Store
-from ccplugin.testing import CodexRun, FakeAnthropic, FakeResponses, offline_claude_env, offline_codex_home
+from ccplugin.testing import (
+    CodexRun,
+    FakeAnthropic,
+    FakeResponses,
+    find_claude_bin,
+    find_codex_bin,
+    offline_claude_env,
+    offline_codex_home,
+)
 from ccplugin.testing.codex_env import PROVIDER_ID, run_codex_exec
 from helpers import CliRun, ccplugin
 
@@ -105,3 +115,21 @@ class Installed:
         """The shared Codex home with a fresh state root (and claude on ``claude``) for one test."""
         env = dict(self.env) | {"CCPLUGIN_HOME": str(tmp / "state")}
         return with_claude(env, claude, tmp) if claude is not None else env
+
+
+def installed_plugin(tmp_path_factory: pytest.TempPathFactory, folder: str) -> Installed:
+    """A temporary CODEX_HOME with the plugin installed; skips without the CLIs."""
+    if find_codex_bin() is None or find_claude_bin() is None:
+        pytest.skip("the codex and claude CLIs are needed (npm install in tools/)")
+    root = tmp_path_factory.mktemp(folder)
+    env = codex_env(root)
+    install(env, root)
+    return Installed(env)
+
+
+def stopped_after() -> Iterator[list[FakeResponses | FakeAnthropic]]:
+    """A list a test appends its fakes to; every one is stopped after the test."""
+    started: list[FakeResponses | FakeAnthropic] = []
+    yield started
+    for fake in started:
+        fake.stop()

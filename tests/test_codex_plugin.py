@@ -34,7 +34,6 @@ from ccplugin.testing import (
     exec_command,
     fail,
     find_claude_bin,
-    find_codex_bin,
     reply,
     spawn_agent,
     structured_output,
@@ -51,8 +50,10 @@ from codex_helpers import (
     hook,
     hooks_log,
     install,
+    installed_plugin,
     jobs,
     launcher,
+    stopped_after,
 )
 from helpers import CliRun, ccplugin, finding, review_output, tree_snapshot, without_claude
 
@@ -74,20 +75,12 @@ EDIT = "printf 'def add(a, b):\\n    return a - b\\n' > calc.py"
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    if find_codex_bin() is None or find_claude_bin() is None:
-        pytest.skip("the codex and claude CLIs are needed (npm install in tools/)")
-    root = tmp_path_factory.mktemp("codex-installed")
-    env = codex_env(root)
-    install(env, root)
-    return Installed(env)
+    return installed_plugin(tmp_path_factory, "codex-installed")
 
 
 @pytest.fixture
 def fakes() -> Iterator[list[FakeResponses | FakeAnthropic]]:
-    started: list[FakeResponses | FakeAnthropic] = []
-    yield started
-    for fake in started:
-        fake.stop()
+    yield from stopped_after()
 
 
 def codex_exec_text(env: Mapping[str, str], fake: FakeResponses, prompt: str, *flags: str, cwd: Path) -> proc.Completed:

@@ -23,8 +23,6 @@ from ccplugin.testing import (
     FakeAnthropic,
     FakeResponses,
     exec_command,
-    find_claude_bin,
-    find_codex_bin,
     function_call,
     reply,
     spawn_agent,
@@ -32,7 +30,7 @@ from ccplugin.testing import (
     text,
     tool_use,
 )
-from codex_helpers import Installed, codex_env, install, jobs, launcher
+from codex_helpers import Installed, installed_plugin, jobs, launcher, stopped_after
 from helpers import finding, review_output
 from tui_helpers import APPROVAL, MAX_YIELD_MS, NETWORK_JUSTIFICATION, CodexTui, codex_tui, escalated, title_reply
 
@@ -54,20 +52,12 @@ NOT_ABOUT_THE_PLUGIN = (
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    if find_codex_bin() is None or find_claude_bin() is None:
-        pytest.skip("the codex and claude CLIs are needed (npm install in tools/)")
-    root = tmp_path_factory.mktemp("codex-tui")
-    env = codex_env(root)
-    install(env, root)
-    return Installed(env)
+    return installed_plugin(tmp_path_factory, "codex-tui")
 
 
 @pytest.fixture
 def fakes() -> Iterator[list[FakeResponses | FakeAnthropic]]:
-    started: list[FakeResponses | FakeAnthropic] = []
-    yield started
-    for fake in started:
-        fake.stop()
+    yield from stopped_after()
 
 
 def start_codex(fakes: list[FakeResponses | FakeAnthropic], title: str, *rules: object) -> FakeResponses:
