@@ -470,11 +470,16 @@ def test_the_gate_is_selected_like_any_item(project: pytest.Pytester) -> None:
     only.stdout.fnmatch_lines(["cc-review::gate", "1/2 tests collected (1 deselected)*"])
 
 
+def add_failing_test_the_review_ignores(project: pytest.Pytester) -> None:
+    """A failing ``test_bad.py`` that git ignores, so the change under review stays the same."""
+    project.makepyfile(test_bad="def test_bad():\n    assert False\n")
+    (project.path / ".git" / "info" / "exclude").write_text("test_bad.py\n")
+
+
 def test_last_failed_without_the_gate_starts_no_review(
     project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project.makepyfile(test_bad="def test_bad():\n    assert False\n")
-    (project.path / ".git" / "info" / "exclude").write_text("test_bad.py\n")
+    add_failing_test_the_review_ignores(project)
     claude = cc_fake_claude(structured(*FINDINGS))
     use_env(monkeypatch, claude.env)
     cached = ("-p", "no:hypothesispytest", "-p", "no:randomly", "--cc-review", "--cc-fail-on", "critical")
@@ -761,8 +766,7 @@ def test_coverage_outputs_never_make_the_next_run_green(
 def test_rerunfailures_does_not_rerun_the_gate(
     project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project.makepyfile(test_bad="def test_bad():\n    assert False\n")
-    (project.path / ".git" / "info" / "exclude").write_text("test_bad.py\n")
+    add_failing_test_the_review_ignores(project)
     claude = cc_fake_claude(structured(*FINDINGS))
     use_env(monkeypatch, claude.env)
     result = run(project, "-p", "rerunfailures", "--reruns", "2", "--cc-review", "--cc-fail-on", "high", "-rR")
