@@ -50,7 +50,7 @@ def _base(case: Case, dest: Path) -> None:
         git.run(Path.cwd(), ["clone", "-q", "--no-checkout", "--shared", case.source.repo, str(dest)], env=_env())
         _git(dest, "checkout", "-q", "-B", BASE_BRANCH, case.source.commit)
         return
-    shutil.copytree(case.root / "base", dest)
+    shutil.copytree(case.root / "base", dest, copy_function=_fresh_copy)
     _git(dest, "init", "-q", "-b", BASE_BRANCH)
     _git(dest, "add", "-A")
     _git(dest, "commit", "-q", "--allow-empty", "-m", "Initial version")
@@ -68,4 +68,11 @@ def _change(case: Case, dest: Path) -> None:
         if not target.is_file():
             raise CorpusError(f"case {case.id}: deleted file {rel} is not in base/")
         target.unlink()
-    shutil.copytree(case.root / "head", dest, dirs_exist_ok=True)
+    shutil.copytree(case.root / "head", dest, dirs_exist_ok=True, copy_function=_fresh_copy)
+
+
+def _fresh_copy(src: str, dst: str) -> str:
+    """A new file with a new time: git must not take a same-size overlay for the unchanged base file
+    (a copy that kept the case file's time and size would look unchanged to git's index)."""
+    Path(dst).unlink(missing_ok=True)
+    return str(shutil.copyfile(src, dst))
