@@ -39,7 +39,7 @@ def run(kind: str, source: Path, dest: Path, repos: Path | None = None) -> int:
         raise CorpusError(f"unknown benchmark {kind!r}", f"use one of: {', '.join(sorted(IMPORTERS))}")
     if not source.exists():
         raise CorpusError(f"{source} does not exist", "pass the folder you downloaded the benchmark to")
-    clones = repos or source / "repos"
+    clones = repos or (source if source.is_dir() else source.parent) / "repos"
     count = 0
     for case in reader(source):
         write_case(dest, case, clones)
