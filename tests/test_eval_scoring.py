@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from ccplugin.eval.corpus import Bug, Labels
+from ccplugin.eval.progress import Progress
 from ccplugin.eval.scoring import CaseResult, CaseStatus, Outcome, hits, score_case, totals
 from ccplugin.review.model import Finding, Location
 
@@ -136,3 +139,29 @@ def test_totals_over_a_run() -> None:
 def test_a_case_result_survives_its_json_record() -> None:
     original = result("c", finding(start=11, end=14, location=Location.CONTEXT))
     assert CaseResult.from_dict(original.to_dict()) == original
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_redrawn_in_place_on_a_terminal() -> None:
+    stream = _Terminal()
+    bar = Progress(total=4, already=1, fail_on="high", filter_mode="nofilter", stream=stream)
+    bar.start()
+    bar.done(result("py-\x1b]52;evil", finding(start=11)))
+    bar.close()
+    frames = stream.getvalue().split("\r\x1b[K")
+    assert frames[1].startswith("[" + "#" * 6 + "." * 18 + "] 1/4")
+    assert frames[2].startswith("[" + "#" * 12 + "." * 12 + "] 2/4") and frames[2].endswith("py-]52;evil: hit\n")
+
+
+def test_progress_is_one_line_per_case_elsewhere(capsys: pytest.CaptureFixture[str]) -> None:
+    plain = io.StringIO()
+    bar = Progress(total=2, already=0, fail_on="high", filter_mode="nofilter", stream=plain)
+    bar.start()
+    bar.done(result("c1", bugs=()))
+    bar.close()
+    assert plain.getvalue() == ""
+    assert capsys.readouterr().err == "[cc] eval 1/2: c1 pass ($0.0000, 0.0s)\n"
