@@ -245,3 +245,15 @@ def _wait_for(check: Any, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out")
         time.sleep(0.1)
+
+
+def test_adversarial_mode_runs_the_adversarial_prompt(
+    cases: Path, cc_fake_claude: type[OfflineClaude], tmp_path: Path
+) -> None:
+    claude = cc_fake_claude(scenario(ANSWERS))
+    run = eval_run(cases, claude.env, tmp_path / "adv.json", "--only", "bug-a", "--mode", "adversarial-review")
+    assert run.code == 0, run.err
+    assert run.json()["config"]["mode"] == "adversarial-review"
+    assert totals_of(run.json())["high"] == (1.0, 1.0, None)  # no clean case ran: no false-block rate
+    (request,) = claude.fake.message_requests()
+    assert "adversarial reviewer" in request.summary.prompt_text
