@@ -169,7 +169,7 @@ def _turn_start(memory: Memory) -> str | None:
 
 def _review(stop: StopInput, paths: list[str], deadline: float, policy_rev: str | None) -> tuple[Job | None, str]:
     """Run the gate review as a job; the finished job, or None and why it could not start."""
-    from ccplugin.review import engine  # GitPython and the engine: only when a review runs
+    from ccplugin.review import engine  # the engine: only when a review runs
     from ccplugin.review import job as review_job
 
     request = engine.ReviewRequest(
