@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from helpers import CliRun
 
 _SECRET_OR_HOST_VARS = (
     "ANTHROPIC_API_KEY",
@@ -101,6 +103,24 @@ def ws(tmp_path: Path) -> str:
     path = tmp_path / "repo"
     path.mkdir()
     return str(path)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliRun]:
+    """``ccplugin ARGS`` in this process (``main([...])``): exit code, stdout and stderr, no subprocess.
+
+    ``cwd`` is the directory the command runs in (default: the test's current directory)."""
+    from ccplugin.cli.main import main
+
+    def run(*args: str, cwd: Path | None = None) -> CliRun:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return CliRun(code, out, err)
+
+    return run
 
 
 def env_with(**extra: str) -> dict[str, str]:
