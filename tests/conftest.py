@@ -123,6 +123,22 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     return run
 
 
+CHANGED = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return b - a\n"
+TESTS = "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytest project: a committed calc.py with a test, then calc.py changed in the working tree."""
+    pytester.makepyfile(calc="def add(a, b):\n    return a + b\n", test_calc=TESTS)
+    (pytester.path / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
+    git(pytester.path, "init", "-q", "-b", "main")
+    git(pytester.path, "add", ".")
+    git(pytester.path, "commit", "-q", "-m", "initial")
+    (pytester.path / "calc.py").write_text(CHANGED)
+    return pytester
+
+
 def env_with(**extra: str) -> dict[str, str]:
     return {**os.environ, **extra}
 

@@ -28,6 +28,7 @@ from ccplugin import proc
 from ccplugin.jobs.store import Store
 from ccplugin.testing import reply, structured_output, text, tool_use
 from ccplugin.testing.runner import OfflineClaude
+from conftest import CHANGED, TESTS
 from helpers import ESCAPES, controls_in, finding, hostile_finding, review_output, tree_snapshot
 
 pytestmark = pytest.mark.real_claude
@@ -37,8 +38,6 @@ pytestmark = pytest.mark.real_claude
 # ``ccplugin.review.gate``. Importing the plugin's whole graph here keeps one copy for all runs.
 
 XSD = Path(__file__).with_name("data") / "junit.xsd"
-CHANGED = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return b - a\n"
-TESTS = "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
 # high on an added line (calc.py:6), medium on a context line (calc.py:1)
 FINDINGS = (finding("calc.py", 6), finding("calc.py", 1, "medium", "Old naming"))
 
@@ -56,18 +55,6 @@ def use_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
     """In-process runs spawn claude with this process's environment: make it the offline one."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A committed calc.py with a test, then calc.py changed in the working tree."""
-    pytester.makepyfile(calc="def add(a, b):\n    return a + b\n", test_calc=TESTS)
-    (pytester.path / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
-    git(pytester.path, "init", "-q", "-b", "main")
-    git(pytester.path, "add", ".")
-    git(pytester.path, "commit", "-q", "-m", "initial")
-    (pytester.path / "calc.py").write_text(CHANGED)
-    return pytester
 
 
 # the third-party plugins are installed; each run enables the ones it combines with (`-p randomly` re-enables)
