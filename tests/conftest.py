@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from ccplugin.testing.fixtures import found_or_skip, servers
+from ccplugin.testing.scenario import ScenarioLike
 from helpers import CliRun
+from support.codex_env import CODEX_BIN_ENV, DEFAULT_MODEL, OfflineCodex, find_codex_bin, offline_codex_home
+from support.fake_responses import FakeResponses
 
 _SECRET_OR_HOST_VARS = (
     "ANTHROPIC_API_KEY",
@@ -139,6 +143,43 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+# --- the real codex against the fake Responses API (this repository's own test support) -----------
+
+FakeResponsesFactory = Callable[..., FakeResponses]
+FakeCodexFactory = Callable[..., OfflineCodex]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_codex: drives the real codex CLI against the fake Responses API")
+
+
+@pytest.fixture
+def cc_codex_bin() -> str:
+    """Path of the codex binary; skips the test when there is none."""
+    return found_or_skip(find_codex_bin(), "codex", CODEX_BIN_ENV)
+
+
+@pytest.fixture
+def cc_fake_responses() -> Iterator[FakeResponsesFactory]:
+    """``cc_fake_responses(scenario, **kwargs)`` starts a FakeResponses, stopped after the test."""
+    yield from servers(FakeResponses)
+
+
+@pytest.fixture
+def cc_fake_codex(
+    cc_codex_bin: str, cc_fake_responses: FakeResponsesFactory, tmp_path_factory: pytest.TempPathFactory
+) -> FakeCodexFactory:
+    """``cc_fake_codex(scenario, model="gpt-5.5")`` → an :class:`OfflineCodex` (fake, env, run)."""
+
+    def start(scenario: ScenarioLike, *, model: str = DEFAULT_MODEL) -> OfflineCodex:
+        fake = cc_fake_responses(scenario)
+        root = tmp_path_factory.mktemp("cc-codex")
+        env = offline_codex_home(fake, root, model, codex_bin=cc_codex_bin)
+        return OfflineCodex(fake=fake, env=env, root=root)
+
+    return start
+
+
 def env_with(**extra: str) -> dict[str, str]:
     return {**os.environ, **extra}
 
@@ -149,7 +190,6 @@ pytest_plugins = ["ccplugin.testing.fixtures", "pytester"]
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Which real CLIs this run drives (pinned or current)."""
     from ccplugin.testing import find_claude_bin
-    from ccplugin.testing.codex_env import find_codex_bin
 
     lines = []
     for name, var, found in (

@@ -30,15 +30,13 @@ from ccplugin.claude.types import Mode, RunSpec
 from ccplugin.jobs.context import JobContext, run_claude
 from ccplugin.redact import redact, secret_values
 from ccplugin.testing import fail, reply, structured_output, text, tool_use
-from ccplugin.testing.fake_github import FakeGitHub, files_from_git
 from ccplugin.testing.runner import OfflineClaude
 from conftest import git
 from helpers import CliRun, ccplugin, finding, review_output
+from support.fake_github import FakeGitHub, files_from_git
 from test_ci_github import PR, RESCUE_TASK, PullRequest, ci, make_pr, structured
-from test_pytest_plugin import BUGGY, SUB_TEST, project, run, use_env
+from test_pytest_plugin import BUGGY, SUB_TEST, run, use_env
 from test_pytest_plugin import git as plugin_git
-
-__all__ = ["project"]  # a fixture shared with the pytest plugin's tests
 
 AWS = "Zq8vAwsSecretValue0001xyz"
 OPENAI = "opq-OpenAiValue-0002-zzzz"
