@@ -151,3 +151,10 @@ def test_main_routes_a_command_bug_through_the_boundary(
     monkeypatch.setitem(cli_main.COMMANDS, "boom", ("boom", "raises"))
     run = cli("boom", cwd=repo)
     assert run.code == 70 and "ValueError: another test" in run.err and run.out == ""
+
+
+def test_docs_cli_lists_every_exit_code() -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    table = page.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    listed = {int(row.split("|")[1]) for row in table.splitlines() if row.startswith("| ") and row[2].isdigit()}
+    assert {int(code) for code in Exit} | {cli_main.BUG} <= listed

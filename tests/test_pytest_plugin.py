@@ -389,7 +389,7 @@ def jobs_of(claude: OfflineClaude, root: Path) -> list[Any]:
 def test_the_sessions_own_outputs_never_make_the_next_run_green(
     pytester: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The README's ini example, --junitxml and --cc-rescue-dir inside the repository, not git-ignored: the
+    """docs/pytest.md's ini example, --junitxml and --cc-rescue-dir inside the repository, not git-ignored: the
     second run still reviews the branch (a cache hit), instead of a working tree holding only the last reports."""
     project = branch_project(pytester, '[tool.pytest.ini_options]\ncc_junit = "reports/cc-findings.xml"\n')
     claude = cc_fake_claude(structured(*FINDINGS))
@@ -653,13 +653,13 @@ filterwarnings = [
     "error",
 {ignore}]
 """
-# the line the README gives for an ini shared with teammates who run without the plugin
+# the line docs/pytest.md gives for an ini shared with teammates who run without the plugin
 IGNORE_CC_KEYS = '    "ignore:Unknown config option. cc_:pytest.PytestConfigWarning",\n'
 
 
 def test_a_shared_strict_ini_without_the_plugin(project: pytest.Pytester) -> None:
     """``filterwarnings = error`` turns pytest's warning about an unknown ini key into a crash once the plugin is
-    not loaded (``-p no:ccreview``, or a teammate without ccplugin): the README's ignore line keeps the ini valid,
+    not loaded (``-p no:ccreview``, or a teammate without ccplugin): docs/pytest.md's ignore line keeps the ini valid,
     and ``-o cc_review=false`` turns the review off with the plugin loaded."""
     project.makepyprojecttoml(STRICT_INI.format(ignore=""))
     crashed = run(project, "-p", "no:ccreview")

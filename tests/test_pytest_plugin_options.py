@@ -89,3 +89,16 @@ def test_a_bad_ini_value_names_the_same_problem(project: pytest.Pytester) -> Non
     result = run(project)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "invalid on_error 'maybe'" in result.stderr.str()
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "pytest.md"
+
+
+def test_the_docs_list_every_option_and_the_ignore_line() -> None:
+    from test_pytest_plugin import IGNORE_CC_KEYS
+
+    page = DOCS.read_text(encoding="utf-8")
+    table = [row for row in page.splitlines() if row.startswith("| `--cc-")]
+    for spec in SPECS:
+        assert any(f"`{spec.flag}" in row and f"`{spec.ini}" in row for row in table), spec.flag
+    assert IGNORE_CC_KEYS.strip().rstrip(",") in page
