@@ -44,6 +44,7 @@ from urllib.parse import parse_qs
 import jsonschema
 
 from ccplugin import git
+from ccplugin.review.hunks import section_index
 from ccplugin.testing.scenario import Match
 from ccplugin.testing.server import LoopbackFake, ModelHandler, parse_json
 
@@ -96,8 +97,6 @@ def files_from_git(root: Path, base: str, head: str) -> list[dict[str, Any]]:
 
 
 def _sections(patch: str, entries: Mapping[str, git.RawEntry]) -> dict[str, tuple[int, int]]:
-    from ccplugin.review.hunks import section_index
-
     index = section_index(patch, [(e.old_path, e.path) for e in entries.values()])
     return {path: (spans[0][0], spans[-1][1]) for path, spans in index.items()}
 
