@@ -15,17 +15,10 @@ import pytest
 
 from ccplugin.codex.layout import Layout
 from ccplugin.jobs.store import Job, Store
-from ccplugin.testing import (
-    CodexRun,
-    FakeAnthropic,
-    FakeResponses,
-    find_claude_bin,
-    find_codex_bin,
-    offline_claude_env,
-    offline_codex_home,
-)
-from ccplugin.testing.codex_env import PROVIDER_ID, run_codex_exec
+from ccplugin.testing import FakeAnthropic, find_claude_bin, offline_claude_env
 from helpers import CliRun, ccplugin
+from support import CodexRun, FakeResponses, find_codex_bin, offline_codex_home
+from support.codex_env import PROVIDER_ID, run_codex_exec
 
 CLAUDE_VARS = (
     "ANTHROPIC_BASE_URL",

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from ccplugin.testing.fixtures import found_or_skip, servers
+from ccplugin.testing.scenario import ScenarioLike
+from helpers import CliRun
+from support.codex_env import CODEX_BIN_ENV, DEFAULT_MODEL, OfflineCodex, find_codex_bin, offline_codex_home
+from support.fake_responses import FakeResponses
 
 _SECRET_OR_HOST_VARS = (
     "ANTHROPIC_API_KEY",
@@ -103,6 +109,77 @@ def ws(tmp_path: Path) -> str:
     return str(path)
 
 
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliRun]:
+    """``ccplugin ARGS`` in this process (``main([...])``): exit code, stdout and stderr, no subprocess.
+
+    ``cwd`` is the directory the command runs in (default: the test's current directory)."""
+    from ccplugin.cli.main import main
+
+    def run(*args: str, cwd: Path | None = None) -> CliRun:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return CliRun(code, out, err)
+
+    return run
+
+
+CHANGED = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return b - a\n"
+TESTS = "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytest project: a committed calc.py with a test, then calc.py changed in the working tree."""
+    pytester.makepyfile(calc="def add(a, b):\n    return a + b\n", test_calc=TESTS)
+    (pytester.path / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
+    git(pytester.path, "init", "-q", "-b", "main")
+    git(pytester.path, "add", ".")
+    git(pytester.path, "commit", "-q", "-m", "initial")
+    (pytester.path / "calc.py").write_text(CHANGED)
+    return pytester
+
+
+# --- the real codex against the fake Responses API (this repository's own test support) -----------
+
+FakeResponsesFactory = Callable[..., FakeResponses]
+FakeCodexFactory = Callable[..., OfflineCodex]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_codex: drives the real codex CLI against the fake Responses API")
+
+
+@pytest.fixture
+def cc_codex_bin() -> str:
+    """Path of the codex binary; skips the test when there is none."""
+    return found_or_skip(find_codex_bin(), "codex", CODEX_BIN_ENV)
+
+
+@pytest.fixture
+def cc_fake_responses() -> Iterator[FakeResponsesFactory]:
+    """``cc_fake_responses(scenario, **kwargs)`` starts a FakeResponses, stopped after the test."""
+    yield from servers(FakeResponses)
+
+
+@pytest.fixture
+def cc_fake_codex(
+    cc_codex_bin: str, cc_fake_responses: FakeResponsesFactory, tmp_path_factory: pytest.TempPathFactory
+) -> FakeCodexFactory:
+    """``cc_fake_codex(scenario, model="gpt-5.5")`` → an :class:`OfflineCodex` (fake, env, run)."""
+
+    def start(scenario: ScenarioLike, *, model: str = DEFAULT_MODEL) -> OfflineCodex:
+        fake = cc_fake_responses(scenario)
+        root = tmp_path_factory.mktemp("cc-codex")
+        env = offline_codex_home(fake, root, model, codex_bin=cc_codex_bin)
+        return OfflineCodex(fake=fake, env=env, root=root)
+
+    return start
+
+
 def env_with(**extra: str) -> dict[str, str]:
     return {**os.environ, **extra}
 
@@ -113,7 +190,6 @@ pytest_plugins = ["ccplugin.testing.fixtures", "pytester"]
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Which real CLIs this run drives (pinned or current)."""
     from ccplugin.testing import find_claude_bin
-    from ccplugin.testing.codex_env import find_codex_bin
 
     lines = []
     for name, var, found in (

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ccplugin.testing.fake_github import FakeGitHub
 from ccplugin.testing.runner import OfflineClaude
+from support.fake_github import FakeGitHub
 from test_action_yaml import INSTALLED, ActionRun, run_action
 from test_ci_github import FINDINGS, PullRequest, github, pull, structured
 

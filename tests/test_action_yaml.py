@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from ccplugin.testing.fake_github import FakeGitHub
 from ccplugin.testing.runner import OfflineClaude
 from conftest import git
+from support.fake_github import FakeGitHub
 from test_ci_github import FINDINGS, PR, PullRequest, github, parse_outputs, pull, structured
 
 __all__ = ["github", "pull"]  # fixtures shared with test_ci_github

@@ -18,7 +18,6 @@ import xmlschema
 from ccplugin.ci import pr, summary, workflow
 from ccplugin.review.model import Finding
 from ccplugin.testing import fail, reply, structured_output, text, tool_use
-from ccplugin.testing.fake_github import FakeGitHub, files_from_git
 from ccplugin.testing.runner import OfflineClaude
 from conftest import git
 from helpers import (
@@ -31,6 +30,7 @@ from helpers import (
     strings,
     tree_snapshot,
 )
+from support.fake_github import FakeGitHub, files_from_git
 from test_junit_sarif import junit_schema, sarif_schema
 
 __all__ = ["junit_schema", "sarif_schema"]  # fixtures shared with the reporter tests

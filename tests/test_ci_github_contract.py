@@ -1,8 +1,8 @@
 """What the Action sends to GitHub, against a recording fake that answers as GitHub does (issue 11, items 7-12).
 
-The fake (ccplugin.testing.fake_github) validates every request body against the request schemas
+The fake (support.fake_github) validates every request body against the request schemas
 of GitHub's published REST description (github/rest-api-description, api.github.com 2022-11-28,
-vendored excerpt in src/ccplugin/testing/github/), pages in the ``/repositories/{id}/…`` form, and
+vendored excerpt in tests/support/github/), pages in the ``/repositories/{id}/…`` form, and
 answers 403 secondary rate limits, 429, primary limits, 422 for a line outside the diff of the
 named commit and for bodies over 65,536 characters, and 403 for a read-only token. Most tests
 drive ``ci/pr.py`` and ``ci/rest.py`` in-process against it (real git); the ones that need a
@@ -26,10 +26,10 @@ from ccplugin.report import sarif
 from ccplugin.review.findings import fingerprint
 from ccplugin.review.hunks import parse_hunks
 from ccplugin.review.model import Finding, Hunk
-from ccplugin.testing.fake_github import BODY_MAX, REPOSITORY_ID, FakeGitHub, files_from_git
 from ccplugin.testing.runner import OfflineClaude
 from conftest import git
 from helpers import finding
+from support.fake_github import BODY_MAX, REPOSITORY_ID, FakeGitHub, files_from_git
 from test_ci_github import PR, UTIL, PullRequest, annotations, ci, github, pull, structured
 from test_junit_sarif import reviewed, sarif_schema
 

@@ -468,7 +468,7 @@ def test_flags_codex_no_longer_knows_or_already_runs_with_are_left_alone() -> No
 
 
 def test_hook_modules_stay_light() -> None:
-    """fasthook needs only os and sys; the handlers never pull in the engine or GitPython."""
+    """fasthook needs only os and sys; the handlers never pull in the engine (nor any `git` package)."""
     code = (
         "import sys; before = set(sys.modules); import ccplugin.codex.fasthook as f; "
         "new = {m for m in set(sys.modules) - before if not m.startswith('ccplugin')}; "

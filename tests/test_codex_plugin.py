@@ -27,20 +27,7 @@ from ccplugin.codex.codexcli import Codex
 from ccplugin.codex.hooks import SESSION_END_TIMEOUT
 from ccplugin.codex.layout import PLUGIN_ID, Layout
 from ccplugin.jobs.store import State
-from ccplugin.testing import (
-    CodexRun,
-    FakeAnthropic,
-    FakeResponses,
-    exec_command,
-    fail,
-    find_claude_bin,
-    reply,
-    spawn_agent,
-    structured_output,
-    tool_search_call,
-    wait_agent,
-)
-from ccplugin.testing.codex_env import PROVIDER_ID
+from ccplugin.testing import FakeAnthropic, fail, find_claude_bin, reply, structured_output
 from codex_helpers import (
     NETWORK,
     Installed,
@@ -56,6 +43,8 @@ from codex_helpers import (
     stopped_after,
 )
 from helpers import CliRun, ccplugin, finding, review_output, tree_snapshot, without_claude
+from support import CodexRun, FakeResponses, exec_command, spawn_agent, tool_search_call, wait_agent
+from support.codex_env import PROVIDER_ID
 
 pytestmark = [pytest.mark.real_codex, pytest.mark.real_claude]
 

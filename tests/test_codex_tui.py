@@ -19,19 +19,11 @@ import pytest
 
 from ccplugin import proc
 from ccplugin.jobs.store import GRACE, Job, State
-from ccplugin.testing import (
-    FakeAnthropic,
-    FakeResponses,
-    exec_command,
-    function_call,
-    reply,
-    spawn_agent,
-    structured_output,
-    text,
-    tool_use,
-)
+from ccplugin.testing import FakeAnthropic, reply, structured_output, text, tool_use
+from ccplugin.testing.scenario import function_call
 from codex_helpers import Installed, installed_plugin, jobs, launcher, stopped_after
 from helpers import finding, review_output
+from support import FakeResponses, exec_command, spawn_agent
 from tui_helpers import APPROVAL, MAX_YIELD_MS, NETWORK_JUSTIFICATION, CodexTui, codex_tui, escalated, title_reply
 
 pytestmark = [pytest.mark.real_codex, pytest.mark.real_claude]

@@ -13,27 +13,19 @@ from typing import Any
 import pytest
 
 from ccplugin.errors import CCError
-from ccplugin.testing import (
-    FakeAnthropic,
+from ccplugin.testing import FakeAnthropic, Scenario, as_scenario, fail, reply, structured_output, thinking, tool_use
+from ccplugin.testing.scenario import function_call, raw_item
+from helpers import http_json, sse_events, tools_bin
+from support import (
     FakeResponses,
-    Scenario,
     apply_patch,
-    as_scenario,
     exec_command,
-    fail,
     find_codex_bin,
-    function_call,
     offline_codex_home,
-    raw_item,
-    reply,
     spawn_agent,
-    structured_output,
-    thinking,
     tool_search_call,
-    tool_use,
     wait_agent,
 )
-from helpers import http_json, sse_events, tools_bin
 
 # -- helpers ------------------------------------------------------------------------------------
 

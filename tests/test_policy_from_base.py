@@ -21,11 +21,11 @@ from ccplugin.review import policy
 from ccplugin.review.collect import PathFilter
 from ccplugin.review.target import Target, resolve_target
 from ccplugin.testing import fail, reply, structured_output
-from ccplugin.testing.fake_github import FakeGitHub, files_from_git
 from ccplugin.testing.runner import OfflineClaude
 from codex_helpers import hook
 from conftest import git
 from helpers import CliRun, ccplugin, finding, review_output
+from support.fake_github import FakeGitHub, files_from_git
 from test_ci_github import PR, PullRequest
 
 pytestmark = pytest.mark.real_claude

@@ -5,7 +5,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ccplugin import config
+from ccplugin import config, paths
 from ccplugin.errors import CCError
 from ccplugin.review import findings, prompts
 from ccplugin.review.model import Hunk, Location
@@ -106,28 +106,28 @@ def test_bad_settings(tmp_path: Path, text: str, problem: str) -> None:
 
 
 def test_state_root_resolution(tmp_path: Path) -> None:
-    assert config.state_root({"CCPLUGIN_HOME": str(tmp_path)}) == tmp_path
-    assert config.state_root({"XDG_STATE_HOME": str(tmp_path)}) == tmp_path / "ccplugin"
-    assert config.state_root({"HOME": str(tmp_path)}) == tmp_path / ".local/state/ccplugin"
+    assert Path(paths.state_root({"CCPLUGIN_HOME": str(tmp_path)})) == tmp_path
+    assert Path(paths.state_root({"XDG_STATE_HOME": str(tmp_path)})) == tmp_path / "ccplugin"
+    assert Path(paths.state_root({"HOME": str(tmp_path)})) == tmp_path / ".local/state/ccplugin"
 
 
 def test_owner_session_rejects_malformed_ids() -> None:
-    assert config.owner_session({"CODEX_SESSION_ID": "019a-abc"}) == "019a-abc"
-    assert config.owner_session({"CODEX_SESSION_ID": "../../x"}) is None
-    assert config.owner_session({}) is None
+    assert paths.owner_session({"CODEX_SESSION_ID": "019a-abc"}) == "019a-abc"
+    assert paths.owner_session({"CODEX_SESSION_ID": "../../x"}) is None
+    assert paths.owner_session({}) is None
 
 
 def test_workspace_walks_up_to_the_work_tree(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     (tmp_path / "a" / "b").mkdir(parents=True)
-    assert config.workspace(tmp_path / "a" / "b") == str(tmp_path.resolve())
+    assert paths.workspace(str(tmp_path / "a" / "b")) == str(tmp_path.resolve())
     (tmp_path / "a" / ".git").write_text("gitdir: /elsewhere\n")  # a linked worktree or submodule
-    assert config.workspace(tmp_path / "a" / "b") == str((tmp_path / "a").resolve())
+    assert paths.workspace(str(tmp_path / "a" / "b")) == str((tmp_path / "a").resolve())
 
 
 def test_an_empty_git_folder_is_not_a_work_tree(tmp_path: Path) -> None:
     """Codex's sandbox leaves empty ``.git`` mount targets in its writable roots (/tmp)."""
     (tmp_path / ".git").mkdir()
     (tmp_path / "a").mkdir()
-    assert config.workspace(tmp_path / "a") == str((tmp_path / "a").resolve())
+    assert paths.workspace(str(tmp_path / "a")) == str((tmp_path / "a").resolve())

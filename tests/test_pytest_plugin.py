@@ -28,6 +28,7 @@ from ccplugin import proc
 from ccplugin.jobs.store import Store
 from ccplugin.testing import reply, structured_output, text, tool_use
 from ccplugin.testing.runner import OfflineClaude
+from conftest import CHANGED, TESTS
 from helpers import ESCAPES, controls_in, finding, hostile_finding, review_output, tree_snapshot
 
 pytestmark = pytest.mark.real_claude
@@ -37,8 +38,6 @@ pytestmark = pytest.mark.real_claude
 # ``ccplugin.review.gate``. Importing the plugin's whole graph here keeps one copy for all runs.
 
 XSD = Path(__file__).with_name("data") / "junit.xsd"
-CHANGED = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return b - a\n"
-TESTS = "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
 # high on an added line (calc.py:6), medium on a context line (calc.py:1)
 FINDINGS = (finding("calc.py", 6), finding("calc.py", 1, "medium", "Old naming"))
 
@@ -56,18 +55,6 @@ def use_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
     """In-process runs spawn claude with this process's environment: make it the offline one."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A committed calc.py with a test, then calc.py changed in the working tree."""
-    pytester.makepyfile(calc="def add(a, b):\n    return a + b\n", test_calc=TESTS)
-    (pytester.path / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
-    git(pytester.path, "init", "-q", "-b", "main")
-    git(pytester.path, "add", ".")
-    git(pytester.path, "commit", "-q", "-m", "initial")
-    (pytester.path / "calc.py").write_text(CHANGED)
-    return pytester
 
 
 # the third-party plugins are installed; each run enables the ones it combines with (`-p randomly` re-enables)
@@ -402,7 +389,7 @@ def jobs_of(claude: OfflineClaude, root: Path) -> list[Any]:
 def test_the_sessions_own_outputs_never_make_the_next_run_green(
     pytester: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The README's ini example, --junitxml and --cc-rescue-dir inside the repository, not git-ignored: the
+    """docs/pytest.md's ini example, --junitxml and --cc-rescue-dir inside the repository, not git-ignored: the
     second run still reviews the branch (a cache hit), instead of a working tree holding only the last reports."""
     project = branch_project(pytester, '[tool.pytest.ini_options]\ncc_junit = "reports/cc-findings.xml"\n')
     claude = cc_fake_claude(structured(*FINDINGS))
@@ -666,13 +653,13 @@ filterwarnings = [
     "error",
 {ignore}]
 """
-# the line the README gives for an ini shared with teammates who run without the plugin
+# the line docs/pytest.md gives for an ini shared with teammates who run without the plugin
 IGNORE_CC_KEYS = '    "ignore:Unknown config option. cc_:pytest.PytestConfigWarning",\n'
 
 
 def test_a_shared_strict_ini_without_the_plugin(project: pytest.Pytester) -> None:
     """``filterwarnings = error`` turns pytest's warning about an unknown ini key into a crash once the plugin is
-    not loaded (``-p no:ccreview``, or a teammate without ccplugin): the README's ignore line keeps the ini valid,
+    not loaded (``-p no:ccreview``, or a teammate without ccplugin): docs/pytest.md's ignore line keeps the ini valid,
     and ``-o cc_review=false`` turns the review off with the plugin loaded."""
     project.makepyprojecttoml(STRICT_INI.format(ignore=""))
     crashed = run(project, "-p", "no:ccreview")

@@ -15,15 +15,7 @@ import pytest
 from ccplugin import proc
 from ccplugin.claude.runner import failure_error, run
 from ccplugin.claude.types import Event, FailureKind, Mode, RunResult, RunSpec
-from ccplugin.testing import (
-    FakeAnthropic,
-    Scenario,
-    fail,
-    offline_claude_env,
-    reply,
-    structured_output,
-    tool_use,
-)
+from ccplugin.testing import FakeAnthropic, Scenario, fail, offline_claude_env, reply, structured_output, tool_use
 
 pytestmark = pytest.mark.real_claude
 

@@ -30,15 +30,13 @@ from ccplugin.claude.types import Mode, RunSpec
 from ccplugin.jobs.context import JobContext, run_claude
 from ccplugin.redact import redact, secret_values
 from ccplugin.testing import fail, reply, structured_output, text, tool_use
-from ccplugin.testing.fake_github import FakeGitHub, files_from_git
 from ccplugin.testing.runner import OfflineClaude
 from conftest import git
 from helpers import CliRun, ccplugin, finding, review_output
+from support.fake_github import FakeGitHub, files_from_git
 from test_ci_github import PR, RESCUE_TASK, PullRequest, ci, make_pr, structured
-from test_pytest_plugin import BUGGY, SUB_TEST, project, run, use_env
+from test_pytest_plugin import BUGGY, SUB_TEST, run, use_env
 from test_pytest_plugin import git as plugin_git
-
-__all__ = ["project"]  # a fixture shared with the pytest plugin's tests
 
 AWS = "Zq8vAwsSecretValue0001xyz"
 OPENAI = "opq-OpenAiValue-0002-zzzz"
@@ -367,11 +365,12 @@ def checkouts(doc: Any) -> Iterator[dict[str, Any]]:
 
 
 def test_every_documented_checkout_persists_no_credentials() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "actions/checkout@" in b]
+    docs = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))))
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", docs, re.S) if "actions/checkout@" in b]
     workflows = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples" / "github").glob("*.yml"))]
     steps = [step for text in (*workflows, *blocks) for step in checkouts(yaml.safe_load(text))]
-    assert len(steps) >= len(workflows)  # the README's too; fork-safe-request.yml checks nothing out
+    assert len(blocks) >= 2  # the README's workflow and docs/action.md's
+    assert len(steps) >= len(workflows)  # the docs' too; fork-safe-request.yml checks nothing out
     assert [s for s in steps if (s.get("with") or {}).get("persist-credentials") is not False] == []
 
 

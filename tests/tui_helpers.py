@@ -37,9 +37,10 @@ from pathlib import Path
 import pexpect
 import pyte
 
-from ccplugin.testing import FakeResponses, exec_command, reply
-from ccplugin.testing.codex_env import PROVIDER_ID
+from ccplugin.testing import reply
 from ccplugin.testing.scenario import Block, Rule
+from support import FakeResponses, exec_command
+from support.codex_env import PROVIDER_ID
 
 TUI_MODEL = "gpt-6-sol"
 COLUMNS, LINES = 160, 50

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import os
+import tomllib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ccplugin import paths
 from ccplugin.errors import CCError
 
 SEVERITIES = ("critical", "high", "medium", "low")
 FILTER_MODES = ("added", "diff_context", "file", "nofilter")
 ON_ERROR = ("fail", "pass")
 SCOPES = ("auto", "working-tree", "branch")
-
-
-def workspace(cwd: str | Path) -> str:
-    """The realpath of the enclosing work tree (a ``.git`` dir or file), else of ``cwd``."""
-    return paths.workspace(str(cwd))
-
-
-def owner_session(env: Mapping[str, str] | None = None) -> str | None:
-    """The Codex session that owns new jobs (``CODEX_SESSION_ID``), if it is well formed."""
-    env = os.environ if env is None else env
-    return paths.valid_session(env.get("CODEX_SESSION_ID", "").strip())
-
-
-def state_root(env: Mapping[str, str] | None = None) -> Path:
-    """The store's root: ``$CCPLUGIN_HOME``, else ``$XDG_STATE_HOME/ccplugin``."""
-    return Path(paths.state_root(os.environ if env is None else env))
 
 
 @dataclass(frozen=True)
@@ -151,8 +134,6 @@ def ccplugin_table(doc: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def parse_toml(data: bytes, name: str, where: str = "") -> dict[str, Any]:
     """A TOML document; bad TOML is one line naming the file (and the commit it was read from)."""
-    import tomllib  # imported when a settings file exists: most runs have none
-
     try:
         return tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:

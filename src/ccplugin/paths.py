@@ -1,8 +1,7 @@
 """Where things live: the state root, the workspace of a directory, a safe session id.
 
-Only ``os`` is imported: the Codex prompt hook calls these on every prompt, and
-:mod:`ccplugin.config` (which re-exports them with ``Path`` types) costs more to import
-than the whole hook.
+Only ``os`` is imported: the Codex prompt hook calls these on every prompt (bench_hook.py), and
+every other caller uses them too, so there is one definition of each.
 """
 
 from __future__ import annotations
@@ -16,8 +15,9 @@ if TYPE_CHECKING:
 _SESSION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
-def state_root(env: Mapping[str, str]) -> str:
-    """``$CCPLUGIN_HOME``, else ``$XDG_STATE_HOME/ccplugin`` (``~/.local/state/ccplugin``)."""
+def state_root(env: Mapping[str, str] | None = None) -> str:
+    """The store's root: ``$CCPLUGIN_HOME``, else ``$XDG_STATE_HOME/ccplugin`` (``~/.local/state/ccplugin``)."""
+    env = os.environ if env is None else env
     if env.get("CCPLUGIN_HOME"):
         return os.path.expanduser(env["CCPLUGIN_HOME"])
     xdg = env.get("XDG_STATE_HOME") or os.path.join(env.get("HOME", "~"), ".local", "state")
@@ -45,6 +45,12 @@ def _is_git_marker(path: str) -> bool:
     requires: an empty ``.git`` folder (Codex's sandbox leaves such mount targets in writable
     roots like /tmp) is not a repository."""
     return os.path.isfile(path) or os.path.exists(os.path.join(path, "HEAD"))
+
+
+def owner_session(env: Mapping[str, str] | None = None) -> str | None:
+    """The Codex session that owns new jobs (``CODEX_SESSION_ID``), if it is well formed."""
+    env = os.environ if env is None else env
+    return valid_session(env.get("CODEX_SESSION_ID", "").strip())
 
 
 def valid_session(value: object) -> str | None:

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ccplugin import changes, config
+from ccplugin import changes, config, paths
 from ccplugin.claude import models, runner
 from ccplugin.claude.types import ClaudeFailure, Mode, RunResult, RunSpec
 from ccplugin.errors import CCError, Exit
@@ -148,7 +148,7 @@ def prepare(req: RescueRequest) -> Prepared:
             "empty task: say what Claude Code should do",
             "`ccplugin rescue fix the failing test`, or `--prompt-file task.md`",
         )
-    workspace = Path(config.workspace(req.cwd))
+    workspace = Path(paths.workspace(str(req.cwd)))
     settings = config.load_settings(workspace).override(
         model=req.model, effort=req.effort, timeout=req.timeout, max_turns=req.max_turns
     )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ccplugin import config, git
+from ccplugin import git, paths
 from ccplugin.errors import CCError
 from ccplugin.jobs import runner
 from ccplugin.jobs.store import Store
@@ -160,8 +160,8 @@ def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> tuple[engin
         run_tests=False,  # the change's tests would run beside Claude's key; a Check runs them without secrets
     )
     prep = engine.prepare(request)
-    owner = config.owner_session(env)
-    with Store(config.state_root(env)) as store:
+    owner = paths.owner_session(env)
+    with Store(Path(paths.state_root(env))) as store:
         prep = engine.settle(prep, store, engine.Scope(str(prep.workspace), owner))
         job = engine.create_job(store, prep, owner)
         job = runner.run(store, job, engine.executor(prep), env, req.echo, keep=prep.settings.keep_jobs)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ccplugin import config as cc_config
-from ccplugin import git, plugins
+from ccplugin import git, paths, plugins
 from ccplugin.ci.event import FORK_RESCUE_REFUSED, from_fork, in_ci
 from ccplugin.cli import common
 from ccplugin.errors import CCError
@@ -28,7 +28,7 @@ from ccplugin.jobs.store import Store
 from ccplugin.review import engine
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.outcome import ReviewOutcome
-from pytest_ccreview import outputs
+from pytest_ccreview import outputs, rescue
 from pytest_ccreview.item import NODEID
 from pytest_ccreview.settings import Options
 from pytest_ccreview.shared import SharedOutcome
@@ -128,8 +128,6 @@ class ControllerPlugin:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed and report.nodeid != NODEID:
-            from pytest_ccreview import rescue
-
             self.failures.append(rescue.Failure(report.nodeid, report.when, report.longreprtext))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -167,7 +165,7 @@ class ControllerPlugin:
         cache = getattr(self.config, "cache", None)
         if cache is not None:
             return Path(cache.mkdir("cc-rescue"))
-        return cc_config.state_root() / "rescue"
+        return Path(paths.state_root()) / "rescue"
 
     def _wants_rescue(self, session: pytest.Session, outcome: ReviewOutcome | None) -> bool:
         if not self.opts.rescue_on_failure or self.prep is None:
@@ -177,8 +175,6 @@ class ControllerPlugin:
         return bool(self.failures) or (outcome is not None and outcome.gate.status is GateStatus.FAIL)
 
     def _rescue(self, outcome: ReviewOutcome | None) -> None:
-        from pytest_ccreview import rescue
-
         assert self.prep is not None  # checked by _wants_rescue
         if from_fork(self.env):  # the re-run would run the fork's code in this workflow
             self.notes.append(FORK_RESCUE_REFUSED)
@@ -243,7 +239,7 @@ def review_root(config: pytest.Config) -> Path:
 
 
 def _in_work_tree(path: Path) -> bool:
-    return (Path(cc_config.workspace(path)) / ".git").exists()
+    return (Path(paths.workspace(str(path))) / ".git").exists()
 
 
 def output_excludes(cwd: Path, written: Iterable[Path]) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback, TerminalRepr
 
+from ccplugin import plugins
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.outcome import ReviewOutcome
 
@@ -138,8 +139,6 @@ def _exempt(item: pytest.Item | pytest.Collector) -> None:
 
 
 def _report(outcome: ReviewOutcome) -> str:
-    from ccplugin import plugins  # the reporters: only in the process that runs the gate
-
     return plugins.render(outcome, "markdown")
 
 

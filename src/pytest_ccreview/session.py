@@ -39,6 +39,7 @@ def configure(config: pytest.Config, opts: Options) -> None:
     """Register the gate everywhere; the review, reports and summary on the controller only."""
     workerinput = getattr(config, "workerinput", None)
     if workerinput is None:
+        # the controller only: bench_pytest_plugin.py's import costs, session (a worker) vs controller
         from pytest_ccreview.controller import ControllerPlugin
 
         controller = ControllerPlugin(config, opts)

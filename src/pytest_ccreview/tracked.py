@@ -3,6 +3,10 @@
 The job is created in the main thread at session start, the way ``ccplugin review`` creates
 its foreground job, and runs through the same job runner and foreground executor in a
 background thread while the tests run; the outcome goes to a :class:`SharedOutcome` file for the gate item.
+
+The thread must import nothing: pytest rewrites the asserts of every module of a plugin's distribution as it is
+imported, with ``ast.parse``, and on CPython 3.11 two threads parsing at once fail ("AST constructor recursion
+depth mismatch"). What a review runs is imported at module level, here and in the engine.
 """
 
 from __future__ import annotations
@@ -50,12 +54,6 @@ class BackgroundReview:
         self._started = time.monotonic()
 
     def start(self) -> BackgroundReview:
-        # pytest rewrites the asserts of every module of a plugin's distribution as it is imported, with
-        # ``ast.parse``; on CPython 3.11 two threads parsing at once fail ("AST constructor recursion depth
-        # mismatch"). The modules the review would import lazily are imported here, in the main thread.
-        import ccplugin.claude.reach
-        import ccplugin.claude.runner  # noqa: F401
-
         self.watchdog.start()
         self._started = time.monotonic()
         self.thread.start()

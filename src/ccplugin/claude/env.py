@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from ccplugin import proc, redact
+from ccplugin.claude import reach
 from ccplugin.claude.types import ClaudeFailure, FailureKind
 from ccplugin.redact import is_secret_name as is_secret_name
 
@@ -132,8 +133,6 @@ def check_sandbox_network(env: Mapping[str, str]) -> None:
     Decided by what this process can do (:mod:`ccplugin.claude.reach`), not by Codex's variable
     alone: an approved escalated command has the network and still carries the variable.
     """
-    from ccplugin.claude import reach  # socket and urllib.parse: only on the way to a Claude run
-
     why = reach.sandbox_blocks(env)
     if why is not None:
         raise ClaudeFailure(

@@ -6,6 +6,7 @@ import argparse
 import os
 from typing import Any
 
+from ccplugin.ci import github, merge
 from ccplugin.cli import review
 from ccplugin.cli.parser import Parser, add_json
 from ccplugin.errors import CCError
@@ -74,8 +75,6 @@ def _count(text: str) -> int:
 
 
 def run_args(args: argparse.Namespace) -> int:
-    from ccplugin.ci import github, merge  # imported only when a ci command runs
-
     if args.ci_command not in ("github", "merge"):
         raise CCError("`ccplugin ci` needs a target", "run `ccplugin ci github` or `ccplugin ci merge`")
     publish = github.Publish(args.junit, args.sarif, args.result_json, args.label, args.json)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ccplugin import config, output
+from ccplugin import output, paths
 from ccplugin.cli import render
 from ccplugin.errors import CCError, Exit
 from ccplugin.jobs import background, lifecycle, runner
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # the engine is imported only by the commands that review
 
 
 def open_store() -> Store:
-    return Store(config.state_root())
+    return Store(Path(paths.state_root()))
 
 
 def open_store_to_read() -> Store:
@@ -27,15 +28,15 @@ def open_store_to_read() -> Store:
     try:
         return open_store()
     except Unwritable:
-        return Store(config.state_root(), readonly=True)
+        return Store(Path(paths.state_root()), readonly=True)
 
 
 def here() -> str:
-    return config.workspace(os.getcwd())
+    return paths.workspace(os.getcwd())
 
 
 def owner() -> str | None:
-    return config.owner_session()
+    return paths.owner_session()
 
 
 def create_review_job(store: Store, prep: Prepared, state: State = State.RUNNING) -> Job:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ccplugin import output, proc
 from ccplugin.errors import CCError, Exit
+from ccplugin.testing import FakeAnthropic, find_claude_bin, offline_claude_env
 
 _BEFORE = '"""Prices for the demo shop."""\n\n\ndef total(prices: list[float]) -> float:\n    return sum(prices)\n'
 _ADDED = (
@@ -72,8 +73,6 @@ def sample_repo(path: Path) -> Path:
 
 
 def _review_offline(repo: Path, root: Path, as_json: bool) -> int:
-    from ccplugin.testing import FakeAnthropic, find_claude_bin, offline_claude_env  # only the demo needs it
-
     binary = find_claude_bin()
     if binary is None:
         raise CCError(

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 
-from ccplugin import __version__, output
+from ccplugin import __version__, output, paths
 from ccplugin.cli.parser import Parser, add_json
 from ccplugin.errors import CCError, Exit
+from ccplugin.redact import redact
 
 # command → (module, one-line help); the module has add_parser(sub, name) and run_args(args)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -36,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("worker", argparse.SUPPRESS),
 }
 BUG = 70  # EX_SOFTWARE: an unexpected error is a bug, reported with a short notice
+LOG_FILE = "ccplugin.log"  # in the state root: the traces of unexpected errors
 
 
 def _module(command: str) -> ModuleType:
@@ -65,12 +69,21 @@ def _parse(args_list: list[str], selected: str | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    return guarded(lambda: _dispatch(args_list))
+
+
+def _dispatch(args_list: list[str]) -> int:
+    selected = next((a for a in args_list if not a.startswith("-")), None)
+    args = _parse(args_list, selected if selected in COMMANDS else None)
+    if args.command is None:
+        raise CCError("no command given", "run `ccplugin --help` to list commands")
+    return int(_module(args.command).run_args(args))
+
+
+def guarded(call: Callable[[], int]) -> int:
+    """``call()``'s exit code; the one boundary where errors become a line and an exit code."""
     try:
-        selected = next((a for a in args_list if not a.startswith("-")), None)
-        args = _parse(args_list, selected if selected in COMMANDS else None)
-        if args.command is None:
-            raise CCError("no command given", "run `ccplugin --help` to list commands")
-        return int(_module(args.command).run_args(args))
+        return call()
     except CCError as e:
         output.error(f"ccplugin: error: {e.line()}")
         return e.exit_code
@@ -78,6 +91,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         output.error("ccplugin: interrupted (^C)")
         return Exit.INTERRUPTED
     except Exception:  # the one place a bug becomes a short notice instead of a crash dump
+        trace = traceback.format_exc(limit=8)
         output.error("ccplugin: unexpected error (a bug); please report it with this trace:")
-        output.error(traceback.format_exc(limit=8))
+        output.error(trace)
+        where = _log_bug(trace)
+        if where:
+            output.error(f"ccplugin: the trace and version information are also in {where}")
         return BUG
+
+
+def _log_bug(trace: str) -> str | None:
+    """Append the trace with the versions to ``<state root>/ccplugin.log``; its path, None if unwritable."""
+    path = os.path.join(paths.state_root(), LOG_FILE)
+    record = (
+        f"### {time.strftime('%Y-%m-%dT%H:%M:%S%z')} ccplugin {__version__}\n"
+        f"python {sys.version.split()[0]} ({sys.executable}) on {sys.platform}\n\n{trace}\n"
+    )
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(redact(record))
+    except OSError:  # the notice on stderr is enough
+        return None
+    return path

@@ -29,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from ccplugin import paths
-from ccplugin.codex import fasthook, state
+from ccplugin.codex import state
+from ccplugin.codex.hookpaths import db_stamp
 from ccplugin.errors import CCError
+from ccplugin.jobs import lifecycle
 from ccplugin.jobs.store import LIVE, State, Store
 
 SHOWN = 3  # jobs listed in one nudge
@@ -106,11 +108,11 @@ def prompt_submit(ctx: HookContext, data: Mapping[str, Any]) -> None:
     if session is None:
         return
     if state.gate_on(ctx.root, ctx.workspace):
-        from ccplugin.codex import stopgate
+        from ccplugin.codex import stopgate  # +12 ms: bench_hook.py's full check (~50 ms) runs without it
 
         stopgate.record_baseline(ctx.root, session, ctx.workspace, ctx.env)
         ctx.log(f"review gate baseline recorded for {ctx.workspace}")
-    stamp = fasthook.db_stamp(str(ctx.root))
+    stamp = db_stamp(str(ctx.root))
     if stamp is None:
         return
     prompt = str(data.get("prompt") or "").lower()
@@ -148,7 +150,7 @@ def announce(ctx: HookContext, session: str) -> None:
 def stop(ctx: HookContext, data: Mapping[str, Any]) -> None:
     if ctx.own is None or not state.gate_on(ctx.root, ctx.workspace):
         return
-    from ccplugin.codex import stopgate
+    from ccplugin.codex import stopgate  # only where the gate is on (see prompt_submit)
 
     stop_input = stopgate.StopInput(
         root=ctx.root,
@@ -169,11 +171,9 @@ def session_end(ctx: HookContext, data: Mapping[str, Any]) -> None:
     session = ctx.own
     if session is None:
         return
-    if fasthook.db_stamp(str(ctx.root)) is None:  # no store: no jobs to stop
+    if db_stamp(str(ctx.root)) is None:  # no store: no jobs to stop
         state.forget_session(ctx.root, session)
         return
-    from ccplugin.jobs import lifecycle
-
     cancelled, failed = [], []
     with Store(ctx.root) as store:
         for job in store.list(None, owner=session, states=LIVE):

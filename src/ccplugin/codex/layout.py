@@ -13,7 +13,7 @@
 
 Keeping it inside the Codex home ties the plugin to the Codex it was registered with (two Codex
 homes are two independent installs) and leaves nothing behind elsewhere on uninstall. Jobs and
-hook state live in the ccplugin state root (:func:`ccplugin.config.state_root`), shared by the
+hook state live in the ccplugin state root (:func:`ccplugin.paths.state_root`), shared by the
 command line and the hooks.
 """
 

@@ -10,7 +10,7 @@
   at prompt submit, the fingerprint at the last block, blocks in a row).
 - ``hooks.log``: one line per hook that did something, capped at 256 KiB.
 
-Session ids are validated (:func:`ccplugin.codex.fasthook.valid_session`) before they become
+Session ids are validated (:func:`ccplugin.paths.valid_session`) before they become
 file names.
 """
 
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ccplugin.codex.fasthook import GATE_FILE, codex_dir, gate_enabled, session_path
+from ccplugin.codex.hookpaths import GATE_FILE, codex_dir, gate_enabled, session_path
 
 LOG_CAP = 256 * 1024
 SESSION_SUFFIXES = (".json", ".seen", ".gate.json")

@@ -32,18 +32,19 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ccplugin import git
 from ccplugin.codex import fingerprint, state
 from ccplugin.codex.fingerprint import Fingerprint
 from ccplugin.errors import CCError
 from ccplugin.jobs import runner
 from ccplugin.jobs.store import Job, State, Store
+from ccplugin.review import engine
+from ccplugin.review import job as review_job
+from ccplugin.review.engine import Prepared
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.outcome import ReviewOutcome
-
-if TYPE_CHECKING:
-    from ccplugin.review.engine import Prepared
 
 BUDGET = 870.0  # seconds; Codex's Stop hook timeout is 900
 MARGIN = 30.0  # kept back for collecting the diff and writing the answer
@@ -154,8 +155,6 @@ def _turn_paths(stop: StopInput, memory: Memory, now: Fingerprint) -> list[str]:
     paths = set(now.changed_since(memory.baseline))
     start = _turn_start(memory)
     if start and now.head != start:
-        from ccplugin import git
-
         committed = git.raw_diff(Path(stop.workspace), (start, "HEAD"), stop.env)
         paths |= {p for e in committed for p in (e.path, e.old_path)}
     return sorted(paths)
@@ -169,9 +168,6 @@ def _turn_start(memory: Memory) -> str | None:
 
 def _review(stop: StopInput, paths: list[str], deadline: float, policy_rev: str | None) -> tuple[Job | None, str]:
     """Run the gate review as a job; the finished job, or None and why it could not start."""
-    from ccplugin.review import engine  # GitPython and the engine: only when a review runs
-    from ccplugin.review import job as review_job
-
     request = engine.ReviewRequest(
         cwd=stop.workspace,
         scope="working-tree",

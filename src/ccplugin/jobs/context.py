@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from ccplugin import credentials, redact
 from ccplugin.claude import env as claude_env
+from ccplugin.claude import runner
 from ccplugin.claude.types import Event, RunResult, RunSpec
 from ccplugin.jobs.runner import Cancel, Executor, JobEnd, Progress
 from ccplugin.jobs.store import Job, State, Store
@@ -48,8 +49,6 @@ def run_claude(spec: RunSpec, ctx: JobContext) -> RunResult:
     it for Claude, and masks its secrets, and the credentials in the repository's git config,
     in everything the run leaves (see ``ccplugin.redact``).
     """
-    from ccplugin.claude import runner  # imported when Claude runs: a cached review never does
-
     claude_env.check_sandbox_network(ctx.env)
     binary = claude_env.find_binary(ctx.env)
     redact.remember(credentials.in_git_config(Path(spec.cwd), ctx.env))

@@ -11,6 +11,7 @@ from typing import Any
 from ccplugin import config, git, plugins
 from ccplugin.claude import env as claude_env
 from ccplugin.claude import models
+from ccplugin.claude.runner import failure_error
 from ccplugin.claude.types import ClaudeFailure, FailureKind, Mode, RunResult, RunSpec
 from ccplugin.errors import CCError
 from ccplugin.jobs.context import JobContext, run_claude
@@ -218,8 +219,6 @@ def _review(
     except ClaudeFailure as e:  # claude missing, or no network inside Codex's sandbox
         return _failed(prep, base, e, RunResult(exit_code=None))
     if not run.ok:
-        from ccplugin.claude.runner import failure_error  # imported when Claude ran, like run_claude's
-
         return _failed(prep, base, failure_error(run), run)
     seen = covered(inp, run)
     if seen.saw_nothing:

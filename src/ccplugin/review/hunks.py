@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from unidiff.patch import PatchSet
+
 from ccplugin.git import quote, unquote
 from ccplugin.review.model import Hunk, Location
 from ccplugin.review.paths import repo_path
@@ -118,8 +120,6 @@ def _section_hunks(text: str) -> tuple[Hunk, ...]:
 
 
 def _patch_set(text: str) -> Any:
-    from unidiff.patch import PatchSet  # a 20 ms import, needed only once findings exist
-
     return PatchSet(text)
 
 

@@ -12,6 +12,7 @@ unless a waiver in the trusted policy accepts it.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,8 +146,6 @@ def _content(name: str, data: bytes | None) -> object:
     """What matters of a policy file: its bytes, or of ``pyproject.toml`` only its ``[tool.ccplugin]``."""
     if name != config.PYPROJECT or data is None or data == _UNREADABLE:
         return data
-    import tomllib
-
     try:
         doc = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):

@@ -15,6 +15,7 @@ Suppressed findings stay in every report, marked with the waiver's reason; they 
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,6 @@ def parse(data: bytes | None, where: str) -> tuple[Waiver, ...]:
     """The waivers of a file's bytes (None: no file); ``where`` names it in errors."""
     if data is None:
         return ()
-    import tomllib  # imported when a waivers file exists: most repositories have none
-
     try:
         doc = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:

@@ -12,15 +12,7 @@ Enable with ``pytest -p ccplugin.testing.fixtures`` or ``pytest_plugins =
 Fixtures that need the claude binary skip the test when none is found (see
 :func:`ccplugin.testing.find_claude_bin`).
 
-The Codex twin drives the real ``codex exec`` against the fake Responses API::
-
-    def test_exec(cc_fake_codex, tmp_path):
-        codex = cc_fake_codex([reply(exec_command("echo hi"), turn=0), reply("done")])
-        run = codex.run("go", "--sandbox", "workspace-write", cwd=tmp_path)
-        assert run.ok and run.commands[0]["aggregated_output"] == "hi\n"
-
-It skips when no codex binary is found (:func:`ccplugin.testing.find_codex_bin`). Tests that
-run a real CLI can carry the ``real_claude`` / ``real_codex`` markers this plugin registers.
+Tests that run the real CLI can carry the ``real_claude`` marker this plugin registers.
 """
 
 from __future__ import annotations
@@ -31,31 +23,20 @@ from typing import Any
 import pytest
 
 from ccplugin.claude.env import BIN_VAR as CLAUDE_BIN_ENV
-from ccplugin.testing.codex_env import (
-    CODEX_BIN_ENV,
-    DEFAULT_MODEL,
-    OfflineCodex,
-    find_codex_bin,
-    offline_codex_home,
-)
 from ccplugin.testing.env import find_claude_bin, offline_claude_env
 from ccplugin.testing.fake_api import FakeAnthropic
-from ccplugin.testing.fake_responses import FakeResponses
 from ccplugin.testing.runner import OfflineClaude
 from ccplugin.testing.scenario import ScenarioLike
 
-_Server = FakeAnthropic | FakeResponses
 FakeApiFactory = Callable[..., FakeAnthropic]
 FakeClaudeFactory = Callable[..., OfflineClaude]
-FakeResponsesFactory = Callable[..., FakeResponses]
-FakeCodexFactory = Callable[..., OfflineCodex]
 
 
-def _servers(server: Callable[..., _Server]) -> Iterator[Callable[..., Any]]:
+def servers(server: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
     """Yield a starter for ``server`` fakes; stop every one it started afterwards."""
-    started: list[_Server] = []
+    started: list[Any] = []
 
-    def start(scenario: ScenarioLike, **kwargs: Any) -> _Server:
+    def start(scenario: ScenarioLike, **kwargs: Any) -> Any:
         fake = server(scenario, **kwargs).start()
         started.append(fake)
         return fake
@@ -65,7 +46,7 @@ def _servers(server: Callable[..., _Server]) -> Iterator[Callable[..., Any]]:
         fake.stop()
 
 
-def _found_or_skip(binary: str | None, name: str, var: str) -> str:
+def found_or_skip(binary: str | None, name: str, var: str) -> str:
     """``binary``, or skip the test when none was found."""
     if binary is None:
         pytest.skip(f"{name} CLI not found (set {var} or npm install in tools/)")
@@ -74,19 +55,18 @@ def _found_or_skip(binary: str | None, name: str, var: str) -> str:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "real_claude: drives the real claude CLI against the fake Anthropic API")
-    config.addinivalue_line("markers", "real_codex: drives the real codex CLI against the fake Responses API")
 
 
 @pytest.fixture
 def cc_claude_bin() -> str:
     """Path of the claude binary; skips the test when there is none."""
-    return _found_or_skip(find_claude_bin(), "claude", CLAUDE_BIN_ENV)
+    return found_or_skip(find_claude_bin(), "claude", CLAUDE_BIN_ENV)
 
 
 @pytest.fixture
 def cc_fake_api() -> Iterator[FakeApiFactory]:
     """``cc_fake_api(scenario, **kwargs)`` starts a FakeAnthropic, stopped after the test."""
-    yield from _servers(FakeAnthropic)
+    yield from servers(FakeAnthropic)
 
 
 @pytest.fixture
@@ -100,32 +80,5 @@ def cc_fake_claude(
         root = tmp_path_factory.mktemp("cc-offline")
         env = offline_claude_env(fake, root, claude_bin=cc_claude_bin, retries=retries)
         return OfflineClaude(fake=fake, env=env, root=root)
-
-    return start
-
-
-@pytest.fixture
-def cc_codex_bin() -> str:
-    """Path of the codex binary; skips the test when there is none."""
-    return _found_or_skip(find_codex_bin(), "codex", CODEX_BIN_ENV)
-
-
-@pytest.fixture
-def cc_fake_responses() -> Iterator[FakeResponsesFactory]:
-    """``cc_fake_responses(scenario, **kwargs)`` starts a FakeResponses, stopped after the test."""
-    yield from _servers(FakeResponses)
-
-
-@pytest.fixture
-def cc_fake_codex(
-    cc_codex_bin: str, cc_fake_responses: FakeResponsesFactory, tmp_path_factory: pytest.TempPathFactory
-) -> FakeCodexFactory:
-    """``cc_fake_codex(scenario, model="gpt-5.5")`` → an :class:`OfflineCodex` (fake, env, run)."""
-
-    def start(scenario: ScenarioLike, *, model: str = DEFAULT_MODEL) -> OfflineCodex:
-        fake = cc_fake_responses(scenario)
-        root = tmp_path_factory.mktemp("cc-codex")
-        env = offline_codex_home(fake, root, model, codex_bin=cc_codex_bin)
-        return OfflineCodex(fake=fake, env=env, root=root)
 
     return start

@@ -1,10 +1,10 @@
 """Scenario data for the fake Messages API: an ordered list of rules; the first match answers.
 
 The same format drives both fakes: :class:`~ccplugin.testing.fake_api.FakeAnthropic` (Messages
-API: blocks ``text``, ``thinking``, ``tool_use``, ``structured_output``) and
-:class:`~ccplugin.testing.fake_responses.FakeResponses` (OpenAI Responses API: blocks ``text``,
-``thinking``, ``structured_output``, ``function_call``, ``custom_tool_call``, ``raw``). Each fake
-refuses a scenario with blocks or match keys it does not speak.
+API: blocks ``text``, ``thinking``, ``tool_use``, ``structured_output``) and the fake OpenAI
+Responses API of this repository's Codex tests (``tests/support/fake_responses.py``: blocks
+``text``, ``thinking``, ``structured_output``, ``function_call``, ``custom_tool_call``, ``raw``).
+Each fake refuses a scenario with blocks or match keys it does not speak.
 
 A scenario is JSON-able data::
 
@@ -324,44 +324,14 @@ def function_call(
     return Block("function_call", name=name, input=dict(arguments), id=call_id, namespace=namespace)
 
 
-def exec_command(cmd: str, **arguments: Any) -> Block:
-    """Codex's shell tool: ``exec_command {"cmd": cmd, …}`` (``workdir``, ``yield_time_ms`` …)."""
-    return function_call("exec_command", {"cmd": cmd, **arguments})
-
-
 def custom_tool_call(name: str, input: str, *, call_id: str | None = None) -> Block:
     """A Responses ``custom_tool_call`` item (a freeform tool: the input is plain text)."""
     return Block("custom_tool_call", name=name, text=input, id=call_id)
 
 
-def apply_patch(patch: str) -> Block:
-    """Codex's freeform ``apply_patch`` tool; ``patch`` runs from ``*** Begin Patch`` to ``*** End Patch``."""
-    return custom_tool_call("apply_patch", patch)
-
-
 def raw_item(item: Mapping[str, Any]) -> Block:
     """A Responses output item sent as given (``tool_search_call``, odd shapes, …)."""
     return Block("raw", input=dict(item))
-
-
-def tool_search_call(query: str, limit: int = 8, *, call_id: str = "call_tool_search") -> Block:
-    """Codex's client-side ``tool_search``: reveals deferred tools (``multi_agent_v1``) to the next request."""
-    arguments = {"query": query, "limit": limit}
-    item = {"type": "tool_search_call", "call_id": call_id, "status": "completed", "execution": "client"}
-    return raw_item(item | {"id": f"tsc_{call_id}", "arguments": arguments})
-
-
-def spawn_agent(message: str, namespace: str = "multi_agent_v1", **arguments: Any) -> Block:
-    """Codex's ``spawn_agent`` (v1: its output is ``{"agent_id", "nickname"}``).
-
-    With ``namespace="collaboration"`` (``--enable multi_agent_v2``) pass ``task_name`` too.
-    """
-    return function_call("spawn_agent", {"message": message, **arguments}, namespace=namespace)
-
-
-def wait_agent(target: str = "__OUT:agent_id__", timeout_ms: int = 30000, namespace: str = "multi_agent_v1") -> Block:
-    """Codex's v1 ``wait_agent`` on ``target`` (default: the agent the last ``spawn_agent`` started)."""
-    return function_call("wait_agent", {"targets": [target], "timeout_ms": timeout_ms}, namespace=namespace)
 
 
 def reply(*blocks: Block | str, **options: Any) -> Rule:

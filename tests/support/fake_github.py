@@ -16,7 +16,7 @@ Routes, under ``/repos/{owner}/{name}/`` and ``/repositories/{id}/`` alike: ``GE
 
 - every request body is validated against the request schema of its operation, vendored from
   GitHub's published description (``github/rest-api-description``, api.github.com 2022-11-28:
-  ``testing/github/rest-requests-2022-11-28.json`` names the commit); a key the schema does not
+  ``tests/support/github/rest-requests-2022-11-28.json`` names the commit); a key the schema does not
   list is refused too. Each violation is a 422 and is kept in :attr:`FakeGitHub.violations`;
 - lists page with ``per_page``/``page`` and a ``Link`` header (``next``, ``last``, ``prev``,
   ``first``) in GitHub's ``/repositories/{id}/…`` form;
@@ -37,7 +37,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal, cast
 from urllib.parse import parse_qs
@@ -45,6 +44,7 @@ from urllib.parse import parse_qs
 import jsonschema
 
 from ccplugin import git
+from ccplugin.review.hunks import section_index
 from ccplugin.testing.scenario import Match
 from ccplugin.testing.server import LoopbackFake, ModelHandler, parse_json
 
@@ -64,7 +64,7 @@ Answer = tuple[int, Any, dict[str, str]]
 
 
 def _spec() -> dict[str, Any]:
-    text = resources.files("ccplugin.testing").joinpath("github/rest-requests-2022-11-28.json").read_text("utf-8")
+    text = Path(__file__).with_name("github").joinpath("rest-requests-2022-11-28.json").read_text("utf-8")
     return cast(dict[str, Any], json.loads(text))
 
 
@@ -97,8 +97,6 @@ def files_from_git(root: Path, base: str, head: str) -> list[dict[str, Any]]:
 
 
 def _sections(patch: str, entries: Mapping[str, git.RawEntry]) -> dict[str, tuple[int, int]]:
-    from ccplugin.review.hunks import section_index
-
     index = section_index(patch, [(e.old_path, e.path) for e in entries.values()])
     return {path: (spans[0][0], spans[-1][1]) for path, spans in index.items()}
 

@@ -30,10 +30,10 @@ Stream: ``response.created``, ``response.in_progress``, then per item
 ``response.completed`` with ``usage`` (rule ``usage`` keys: input_tokens, output_tokens,
 cached_tokens, reasoning_tokens). Every event carries ``type`` and ``sequence_number``.
 
-From another process: ``python -m ccplugin.testing.fake_responses --scenario FILE --port-file F``.
+From another process (``tests/`` on ``sys.path``): ``python -m support.fake_responses --scenario FILE --port-file F``.
 
 What the real codex 0.169.0 did against it (checked by tests/test_fake_responses.py) is listed in
-:mod:`ccplugin.testing.codex_env`.
+:mod:`support.codex_env`.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ccplugin.errors import CCError
-from ccplugin.testing.responses import ResponsesSummary, build_reply, error_body, summarize
 from ccplugin.testing.scenario import Match, Rule, ScenarioLike, matches
 from ccplugin.testing.server import LoggedRequest, LoopbackFake, ModelHandler, serve
+from support.responses import ResponsesSummary, build_reply, error_body, summarize
 
 RESPONSES_PATH = "/v1/responses"
 
@@ -115,7 +115,7 @@ class FakeResponses(LoopbackFake[ResponsesSummary]):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve a scenario until SIGTERM/SIGINT; write the port to ``--port-file`` once listening."""
-    return serve(FakeResponses, "python -m ccplugin.testing.fake_responses", argv)
+    return serve(FakeResponses, "python -m support.fake_responses", argv)
 
 
 if __name__ == "__main__":

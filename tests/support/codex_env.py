@@ -64,7 +64,7 @@ from ccplugin.testing.env import (
     offline_dirs,
     required_binary,
 )
-from ccplugin.testing.fake_responses import FakeResponses
+from support.fake_responses import FakeResponses
 
 CODEX_BIN_ENV = "CCPLUGIN_CODEX_BIN"
 PROVIDER_ID = "ccfake"
