@@ -1,0 +1,114 @@
+"""Generated, vendored and lock files: left out of what the reviewer is sent, and listed as not reviewed.
+
+A path is left out when the ``.gitattributes`` of the commit whose policy judges the change (the
+base of a branch or pull request, ``HEAD`` of a working tree: :mod:`ccplugin.review.policy`) mark
+it ``linguist-generated`` or ``linguist-vendored`` (set, or ``=true``; ``-attr``, ``!attr``,
+``=false`` and any other value leave it in), or when it matches :data:`DEFAULTS` (lock files,
+minified bundles, source maps). A change cannot hide its own files by editing ``.gitattributes``:
+the attributes are read from that commit's tree, never from the change. ``review_generated``
+globs in the settings review such paths anyway (``["**"]``: all of them).
+
+The attributes come from ``git check-attr --cached`` run on a scratch index holding that commit's
+tree (``git read-tree``), so they are exactly the commit's on every git version (``check-attr
+--source`` needs git 2.40). ``$GIT_DIR/info/attributes`` and the user's ``core.attributesFile``
+still apply, as for every git command: they are the machine's, not the change's.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from enum import StrEnum
+from pathlib import Path
+
+from ccplugin import git
+from ccplugin.review.collect import PathFilter
+
+
+class Kind(StrEnum):
+    """Why a path is not reviewed."""
+
+    GENERATED = "generated"  # linguist-generated
+    VENDORED = "vendored"  # linguist-vendored
+    LOCK = "lock"  # a dependency lock file
+    MINIFIED = "minified"  # a minified bundle or a source map
+
+
+# the default list (globs as in ``include``/``exclude``: no ``/`` matches the name in any folder)
+DEFAULTS: Mapping[str, Kind] = {
+    **dict.fromkeys(
+        (
+            "package-lock.json",
+            "npm-shrinkwrap.json",
+            "yarn.lock",
+            "pnpm-lock.yaml",
+            "bun.lock",
+            "bun.lockb",
+            "deno.lock",
+            "poetry.lock",
+            "uv.lock",
+            "Pipfile.lock",
+            "pdm.lock",
+            "Cargo.lock",
+            "Gemfile.lock",
+            "composer.lock",
+            "go.sum",
+            "Podfile.lock",
+            "Package.resolved",
+            "packages.lock.json",
+            "flake.lock",
+            "mix.lock",
+            "pubspec.lock",
+            "gradle.lockfile",
+        ),
+        Kind.LOCK,
+    ),
+    **dict.fromkeys(("*.min.js", "*.min.css", "*.map"), Kind.MINIFIED),
+}
+_ATTRIBUTES = {"linguist-generated": Kind.GENERATED, "linguist-vendored": Kind.VENDORED}
+_TRUE = frozenset({"set", "true"})  # what check-attr prints for `attr` and `attr=true`
+_DEFAULT_MATCHERS = tuple((PathFilter((pattern,), ()), kind) for pattern, kind in DEFAULTS.items())
+
+Classifier = Callable[[Sequence[str]], dict[str, Kind]]
+
+
+def classifier(
+    root: Path, rev: str | None, review: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> Classifier:
+    """Which of a change's paths are left out, and why; ``rev`` holds the ``.gitattributes`` (None: none)."""
+    reviewed = PathFilter(review, ())
+
+    def left_out(paths: Sequence[str]) -> dict[str, Kind]:
+        candidates = [p for p in paths if not (reviewed and reviewed(p))]
+        marked = marks(root, rev, candidates, env) if candidates and rev else {}
+        return {p: kind for p in candidates if (kind := marked.get(p) or default_kind(p)) is not None}
+
+    return left_out
+
+
+def default_kind(path: str) -> Kind | None:
+    """The kind of the first default-list glob ``path`` matches."""
+    return next((kind for matcher, kind in _DEFAULT_MATCHERS if matcher(path)), None)
+
+
+def marks(root: Path, rev: str, paths: Sequence[str], env: Mapping[str, str] | None = None) -> dict[str, Kind]:
+    """The paths the ``.gitattributes`` of commit ``rev`` mark generated (first) or vendored."""
+    stdin = b"".join(git.encode(p) + b"\0" for p in paths)
+    with tempfile.TemporaryDirectory(prefix="ccplugin-attr-") as tmp:
+        index = {**(env if env is not None else _environ()), "GIT_INDEX_FILE": str(Path(tmp, "index"))}
+        index = git.with_config(index, [("core.splitIndex", "false")])
+        git.run(root, ["read-tree", rev], index)
+        out = git.run(root, ["check-attr", "--cached", "-z", "--stdin", *_ATTRIBUTES], index, stdin=stdin).stdout
+    fields = git.split_z(out)
+    found: dict[str, Kind] = {}
+    for i in range(0, len(fields) - 2, 3):
+        path, attribute, value = fields[i : i + 3]
+        if value in _TRUE and path not in found:
+            found[path] = _ATTRIBUTES[attribute]
+    return found
+
+
+def _environ() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
