@@ -16,6 +16,7 @@ still apply, as for every git command: they are the machine's, not the change's.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
@@ -95,8 +96,8 @@ def marks(root: Path, rev: str, paths: Sequence[str], env: Mapping[str, str] | N
     """The paths the ``.gitattributes`` of commit ``rev`` mark generated (first) or vendored."""
     stdin = b"".join(git.encode(p) + b"\0" for p in paths)
     with tempfile.TemporaryDirectory(prefix="ccplugin-attr-") as tmp:
-        index = {**(env if env is not None else _environ()), "GIT_INDEX_FILE": str(Path(tmp, "index"))}
-        index = git.with_config(index, [("core.splitIndex", "false")])
+        scratch = {**(os.environ if env is None else env), "GIT_INDEX_FILE": str(Path(tmp, "index"))}
+        index = git.with_config(scratch, [("core.splitIndex", "false")])
         git.run(root, ["read-tree", rev], index)
         out = git.run(root, ["check-attr", "--cached", "-z", "--stdin", *_ATTRIBUTES], index, stdin=stdin).stdout
     fields = git.split_z(out)
@@ -106,9 +107,3 @@ def marks(root: Path, rev: str, paths: Sequence[str], env: Mapping[str, str] | N
         if value in _TRUE and path not in found:
             found[path] = _ATTRIBUTES[attribute]
     return found
-
-
-def _environ() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
