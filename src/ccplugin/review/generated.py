@@ -3,8 +3,8 @@
 A path is left out when the ``.gitattributes`` of the commit whose policy judges the change (the
 base of a branch or pull request, ``HEAD`` of a working tree: :mod:`ccplugin.review.policy`) mark
 it ``linguist-generated`` or ``linguist-vendored`` (set, or ``=true``; ``-attr``, ``!attr``,
-``=false`` and any other value leave it in), or when it matches :data:`DEFAULTS` (lock files,
-minified bundles, source maps). A change cannot hide its own files by editing ``.gitattributes``:
+``=false`` and any other value leave it in), or when it is on the default list (:data:`LOCK_FILES`,
+:data:`MINIFIED_SUFFIXES`). A change cannot hide its own files by editing ``.gitattributes``:
 the attributes are read from that commit's tree, never from the change. ``review_generated``
 globs in the settings review such paths anyway (``["**"]``: all of them).
 
@@ -35,40 +35,36 @@ class Kind(StrEnum):
     MINIFIED = "minified"  # a minified bundle or a source map
 
 
-# the default list (globs as in ``include``/``exclude``: no ``/`` matches the name in any folder)
-DEFAULTS: Mapping[str, Kind] = {
-    **dict.fromkeys(
-        (
-            "package-lock.json",
-            "npm-shrinkwrap.json",
-            "yarn.lock",
-            "pnpm-lock.yaml",
-            "bun.lock",
-            "bun.lockb",
-            "deno.lock",
-            "poetry.lock",
-            "uv.lock",
-            "Pipfile.lock",
-            "pdm.lock",
-            "Cargo.lock",
-            "Gemfile.lock",
-            "composer.lock",
-            "go.sum",
-            "Podfile.lock",
-            "Package.resolved",
-            "packages.lock.json",
-            "flake.lock",
-            "mix.lock",
-            "pubspec.lock",
-            "gradle.lockfile",
-        ),
-        Kind.LOCK,
-    ),
-    **dict.fromkeys(("*.min.js", "*.min.css", "*.map"), Kind.MINIFIED),
-}
+# the default list, by file name in any folder: lock files, then minified bundles and source maps
+LOCK_FILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "bun.lock",
+        "bun.lockb",
+        "deno.lock",
+        "poetry.lock",
+        "uv.lock",
+        "Pipfile.lock",
+        "pdm.lock",
+        "Cargo.lock",
+        "Gemfile.lock",
+        "composer.lock",
+        "go.sum",
+        "Podfile.lock",
+        "Package.resolved",
+        "packages.lock.json",
+        "flake.lock",
+        "mix.lock",
+        "pubspec.lock",
+        "gradle.lockfile",
+    }
+)
+MINIFIED_SUFFIXES = (".min.js", ".min.css", ".map")
 _ATTRIBUTES = {"linguist-generated": Kind.GENERATED, "linguist-vendored": Kind.VENDORED}
 _TRUE = frozenset({"set", "true"})  # what check-attr prints for `attr` and `attr=true`
-_DEFAULT_MATCHERS = tuple((PathFilter((pattern,), ()), kind) for pattern, kind in DEFAULTS.items())
 
 Classifier = Callable[[Sequence[str]], dict[str, Kind]]
 
@@ -88,8 +84,11 @@ def classifier(
 
 
 def default_kind(path: str) -> Kind | None:
-    """The kind of the first default-list glob ``path`` matches."""
-    return next((kind for matcher, kind in _DEFAULT_MATCHERS if matcher(path)), None)
+    """``LOCK`` or ``MINIFIED`` when the file's name is on the default list."""
+    name = path.rsplit("/", 1)[-1]
+    if name in LOCK_FILES:
+        return Kind.LOCK
+    return Kind.MINIFIED if name.endswith(MINIFIED_SUFFIXES) else None
 
 
 def marks(root: Path, rev: str, paths: Sequence[str], env: Mapping[str, str] | None = None) -> dict[str, Kind]:
