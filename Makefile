@@ -8,7 +8,7 @@ PYTHON_NEWEST ?= $(or $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.13*
 VENV_NEWEST   := .venv313
 NPM_CACHE := $(CURDIR)/.npm-cache
 
-.PHONY: demo test lint unit bench setup clean
+.PHONY: demo test lint unit bench eval setup clean
 
 demo: setup
 	$(BIN)/ccplugin demo
@@ -23,6 +23,14 @@ test: setup lint $(VENV_NEWEST)/.installed
 	$(CURRENT_CLIS) CCPLUGIN_REQUIRE_CLIS=1 $(BIN)/pytest -q -n 2 -m "real_claude or real_codex"
 	# the pytest plugin (threads, ^C, xdist) on the newest supported Python too, with the pinned claude
 	CCPLUGIN_REQUIRE_CLIS=1 $(VENV_NEWEST)/bin/pytest -q -n 2 tests/test_pytest_plugin.py
+
+# live: your Claude login reviews the bundled eval corpus (spends tokens); a rerun resumes the same file.
+# `make eval EVAL_MODEL=sonnet EVAL_FLAGS="--effort high --max-cost-usd 5"`; compare runs with
+# `ccplugin eval --compare eval-results/opus.json eval-results/sonnet.json` (docs/eval.md)
+EVAL_MODEL ?= opus
+EVAL_FLAGS ?=
+eval: setup
+	$(BIN)/ccplugin eval --model $(EVAL_MODEL) --out eval-results/$(EVAL_MODEL).json $(EVAL_FLAGS)
 
 lint: setup
 	$(BIN)/ruff check src tests bench

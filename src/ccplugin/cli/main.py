@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "result": ("result", "show a finished job's result"),
     "cancel": ("cancel", "cancel a queued or running job"),
     "demo": ("demo", "review a sample change offline (no login needed)"),
+    "eval": ("eval", "score the review on a corpus: recall on known bugs, false blocks on clean changes"),
     "ci": ("ci", "GitHub Actions: review a pull request (`ci github`), merge shards (`ci merge`)"),
     "install": ("install", "install or update the Codex plugin (`$cc:` skills and hooks)"),
     "uninstall": ("uninstall", "remove the Codex plugin and everything install added"),

@@ -1,0 +1,3 @@
+module example.com/exports
+
+go 1.22

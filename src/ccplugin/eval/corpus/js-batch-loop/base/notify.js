@@ -1,0 +1,7 @@
+'use strict';
+
+function sendOne(client, user) {
+  return client.post('/notify', { id: user.id });
+}
+
+module.exports = { sendOne };

@@ -1,0 +1,16 @@
+'use strict';
+
+/**
+ * The price of every item times its quantity, summed.
+ * @param {{price: number, qty: number}[]} items
+ * @returns {number}
+ */
+function cartTotal(items) {
+  var total = 0;
+  for (var i = 0; i < items.length; i++) {
+    total += items[i].price * items[i].qty;
+  }
+  return total;
+}
+
+module.exports = { cartTotal };

@@ -1,0 +1,7 @@
+'use strict';
+
+function fmtUser(u) {
+  return u.first + ' ' + u.last + ' <' + u.email + '>';
+}
+
+module.exports = { fmtUser };

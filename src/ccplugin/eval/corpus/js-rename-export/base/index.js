@@ -1,0 +1,5 @@
+'use strict';
+
+const { fmtUser } = require('./format');
+
+module.exports = { label: (u) => fmtUser(u) };

@@ -1,0 +1,5 @@
+'use strict';
+
+const { formatUser } = require('./format');
+
+module.exports = { label: (u) => formatUser(u) };

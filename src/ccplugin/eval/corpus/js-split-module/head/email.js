@@ -1,0 +1,7 @@
+'use strict';
+
+function isEmail(text) {
+  return /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(text);
+}
+
+module.exports = { isEmail };

@@ -1,0 +1,5 @@
+"""Project archives."""
+
+from pathlib import Path
+
+ARCHIVES = Path("/var/archives")

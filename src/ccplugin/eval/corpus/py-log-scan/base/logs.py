@@ -1,0 +1,7 @@
+"""Log file helpers."""
+
+from pathlib import Path
+
+
+def log_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.log"))

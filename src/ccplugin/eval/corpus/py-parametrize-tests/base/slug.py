@@ -1,0 +1,5 @@
+"""Slugs."""
+
+
+def slug(title: str) -> str:
+    return "-".join(title.lower().split())

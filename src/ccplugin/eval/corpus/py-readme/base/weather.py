@@ -1,0 +1,5 @@
+"""Weather client."""
+
+
+def forecast(city: str) -> str:
+    return f"sunny in {city}"

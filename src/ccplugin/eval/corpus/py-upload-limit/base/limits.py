@@ -1,0 +1,3 @@
+"""Request limits."""
+
+MAX_UPLOAD_MB = 10

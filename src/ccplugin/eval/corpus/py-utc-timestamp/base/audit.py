@@ -1,0 +1,3 @@
+"""Audit trail."""
+
+events: list[dict[str, str]] = []
