@@ -40,6 +40,7 @@ CHANGED: dict[str, Any] = {
     "base_ref": "main",
     "commits": ("## Commits\n\n1a2b3c4 another subject\n",),
     "budget_bytes": 1000,
+    "rules": "f" * 64,
 }
 
 

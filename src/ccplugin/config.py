@@ -16,6 +16,17 @@ ON_ERROR = ("fail", "pass")
 SCOPES = ("auto", "working-tree", "branch")
 
 
+RULE_FILES = ("REVIEW.md", "AGENTS.md", "CLAUDE.md")  # the review rules read by default (review.rules)
+
+
+@dataclass(frozen=True)
+class PathRule:
+    """A review rule for the changed files matching ``paths`` (globs as in ``include``)."""
+
+    paths: tuple[str, ...]
+    rule: str
+
+
 @dataclass(frozen=True)
 class Settings:
     """Review settings; file values first, then command-line overrides."""
@@ -33,6 +44,9 @@ class Settings:
     cache: bool = True
     keep_jobs: int = 200
     waivers: str = ".ccplugin-waivers.toml"
+    rules: tuple[str, ...] = RULE_FILES  # repository files whose text guides the reviewer
+    path_rules: tuple[PathRule, ...] = ()
+    review_generated: tuple[str, ...] = ()  # globs reviewed even when generated, vendored or lock files
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def override(self, **values: Any) -> Settings:
@@ -107,11 +121,59 @@ def settings_of(table: Mapping[str, Any]) -> Settings:
                 f"unknown setting `{key}` in ccplugin config",
                 f"remove it; known: {', '.join(sorted(known))}",
             )
-        values[name] = tuple(value) if isinstance(value, list) else value
+        values[name] = _typed(name, value)
     try:
         return validate(Settings(**values))
     except TypeError as e:  # pragma: no cover (guarded by the known-keys check)
         raise CCError(f"bad ccplugin settings: {e}", "fix [tool.ccplugin]") from e
+
+
+def _typed(name: str, value: Any) -> Any:
+    """A settings file's value as the field holds it; the review-rule keys are checked here."""
+    if name in ("rules", "review_generated"):
+        return _strings(name, value, paths=name == "rules")
+    if name == "path_rules":
+        return tuple(_path_rule(entry) for entry in _list(name, value))
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _list(name: str, value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise _bad_setting(name, "must be a list")
+    return value
+
+
+def _strings(name: str, value: Any, paths: bool = False) -> tuple[str, ...]:
+    items = _list(name, value)
+    if not all(isinstance(v, str) and v.strip() for v in items):
+        raise _bad_setting(name, "must be a list of non-empty strings")
+    if paths and any(_outside(v) for v in items):
+        raise _bad_setting(name, "must name files inside the repository (relative paths, no `..`)")
+    return tuple(v.strip() for v in items)
+
+
+def _outside(path: str) -> bool:
+    parts = path.strip().replace("\\", "/").split("/")
+    return path.strip().startswith("/") or ".." in parts
+
+
+def _path_rule(entry: Any) -> PathRule:
+    if not isinstance(entry, dict) or set(entry) != {"paths", "rule"}:
+        raise _bad_setting("path_rules", "entries must be tables with exactly `paths` (a list) and `rule` (text)")
+    rule = entry["rule"]
+    if not isinstance(rule, str) or not rule.strip():
+        raise _bad_setting("path_rules", "`rule` must be non-empty text")
+    paths = _strings("path_rules", entry["paths"])
+    if not paths:
+        raise _bad_setting("path_rules", "`paths` must name at least one glob")
+    return PathRule(paths, rule.strip())
+
+
+def _bad_setting(name: str, must: str) -> CCError:
+    return CCError(
+        f"`{name}` in the ccplugin settings {must}",
+        f"fix `{name}` in .ccplugin.toml or [tool.ccplugin] of pyproject.toml (see docs/configuration.md)",
+    )
 
 
 def _settings_table(read: Reader, where: str) -> tuple[str | None, dict[str, Any]]:

@@ -99,6 +99,7 @@ def combine(shards: Sequence[Shard], expect: int | None = None) -> ReviewOutcome
         prompt_version=first.prompt_version,
         policy=first.policy,  # the shards of one change share its base
         coverage=_coverage(outcomes),
+        rules=next((o.rules for o in outcomes if o.rules), {}),  # the shards share the base's rule files
     )
 
 
@@ -155,6 +156,7 @@ def _input(outcomes: Sequence[ReviewOutcome]) -> dict[str, Any]:
         "files": [f for o in outcomes for f in o.input.get("files", [])],
         "additions": sum(int(o.input.get("additions", 0)) for o in outcomes),
         "deletions": sum(int(o.input.get("deletions", 0)) for o in outcomes),
+        "not_reviewed": list({f["path"]: f for o in outcomes for f in o.input.get("not_reviewed", [])}.values()),
     }
 
 

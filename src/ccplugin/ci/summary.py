@@ -93,6 +93,10 @@ def saw(o: ReviewOutcome) -> str:
     ]
     if o.policy_source:
         lines.append(f"- Policy: {cell(o.policy_source)}")
+    if o.rules_source:
+        lines.append(f"- Rules: {cell(o.rules_source)}")
+    if o.not_reviewed:
+        lines.append(f"- Not reviewed (generated/vendored/lock): {cell(o.not_reviewed)}")
     if o.coverage:
         lines.insert(3, f"- Coverage: {o.coverage.line()}")
     if o.reused_from:

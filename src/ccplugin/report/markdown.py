@@ -81,11 +81,15 @@ def _saw(o: ReviewOutcome) -> list[str]:
         out += [f"- Coverage: {o.coverage.line()}"]
     if files:
         out += [f"- Files: {shown}"]
+    if o.not_reviewed:
+        out += [f"- Not reviewed (generated/vendored/lock): {o.not_reviewed}"]
     cost = "cached, no Claude call" if o.cached else _cost(o.cost_usd)
     effort = f" · effort {o.effort}" if o.effort else ""
     out += [f"- Model: {o.model}{effort} · {cost}"]
     if o.policy_source:
         out += [f"- Policy: {o.policy_source}"]
+    if o.rules_source:
+        out += [f"- Rules: {o.rules_source}"]
     if o.reused_from:
         out += [f"- Cached: reuses the review of {o.reused_from}"]
     if o.job_id:

@@ -46,6 +46,7 @@ class KeyParts:
     base_ref: str | None
     commits: tuple[str, ...]  # the Commits section the reviewer is shown
     budget_bytes: int  # named in a self-collect prompt
+    rules: str = ""  # the digest of the review rules the reviewer is given (review.rules)
 
     def to_dict(self) -> dict[str, Any]:
         parts = asdict(self)

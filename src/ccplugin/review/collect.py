@@ -39,6 +39,7 @@ _CHUNK = 1 << 20
 _BINARY = "\nBinary files "
 
 Matcher = Callable[[str], bool]
+LeaveOut = Callable[[Sequence[str]], Mapping[str, str]]  # changed paths → why each left out is not reviewed
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class ReviewInput:
     change_digest: str = ""
     excluded: int = 0  # changed paths the include/exclude globs left out
     commits: tuple[str, ...] = ()  # the Commits section shown in the prompt (empty for a working tree)
+    not_reviewed: Mapping[str, str] = field(default_factory=dict)  # path → kind (generated, vendored, lock, ...)
 
     def digest(self) -> str:
         """sha256 over the diff, the file list, ids of unshown contents, and the input mode."""
@@ -73,6 +75,7 @@ class ReviewInput:
             "diff_bytes": self.diff_bytes,
             "budget_bytes": self.budget_bytes,
             "target": self.target.to_dict(),
+            "not_reviewed": [{"path": p, "kind": str(k)} for p, k in self.not_reviewed.items()],
         }
 
 
@@ -88,6 +91,7 @@ class _Change:
     commits: list[str] = field(default_factory=list)
     pathspec: str = ""  # the globs as git pathspecs, for the commands the prompt suggests
     moved: dict[str, str] = field(default_factory=dict)  # deleted path → the untracked path holding its bytes
+    not_reviewed: dict[str, str] = field(default_factory=dict)  # path → why it is left out (``leave_out``)
 
 
 def collect(
@@ -96,19 +100,35 @@ def collect(
     exclude: Sequence[str] = (),
     budget_bytes: int = DEFAULT_BUDGET,
     env: Mapping[str, str] | None = None,
+    leave_out: LeaveOut | None = None,
 ) -> ReviewInput:
     """Collect the change ``target`` names, keeping paths that pass the globs (``path_matches``).
 
-    ``env`` is the environment for git (default ``os.environ``).
+    ``env`` is the environment for git (default ``os.environ``). ``leave_out`` picks, of the paths
+    the globs keep, those not to review (generated, vendored, lock files: :mod:`.generated`): they
+    are dropped like excluded ones, and listed in ``not_reviewed``.
     """
     revs = _revs(target, env)
     # a diff against the work tree would write its refreshed stat data back to the user's index
     with git.scratch_index(target.repo_root, env) as scratch, git.patch(target.repo_root, revs, scratch) as patch_job:
         change = _Change(commits=_commits(target, scratch), pathspec=pathspec(include, exclude))
-        entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), scratch)
+        entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), scratch, leave_out)
         patch = git.decode(patch_job.result().stdout)
+    excluded = len(dropped - set(change.not_reviewed) - set(change.moved))
     if not change.files:
-        return ReviewInput(target, "nothing", (), "", "", 0, 0, {}, budget_bytes=budget_bytes, excluded=len(dropped))
+        return ReviewInput(
+            target,
+            "nothing",
+            (),
+            "",
+            "",
+            0,
+            0,
+            {},
+            budget_bytes=budget_bytes,
+            excluded=excluded,
+            not_reviewed=change.not_reviewed,
+        )
     if dropped:
         patch = _without(patch, entries, dropped)
         entries = [e for e in entries if e.path not in dropped]
@@ -120,17 +140,27 @@ def collect(
 
 
 def _gather(
-    change: _Change, target: Target, revs: Sequence[str], keep: PathFilter, env: Mapping[str, str] | None
+    change: _Change,
+    target: Target,
+    revs: Sequence[str],
+    keep: PathFilter,
+    env: Mapping[str, str] | None,
+    leave_out: LeaveOut | None = None,
 ) -> tuple[list[git.RawEntry], set[str]]:
-    """The tracked file pairs and the paths the globs drop (untracked ones too); files (tracked, then
-    untracked) into ``change``."""
+    """The tracked file pairs and the paths the globs or ``leave_out`` drop (untracked ones too);
+    files (tracked, then untracked) into ``change``."""
     entries = git.raw_diff(target.repo_root, revs, env)
     dropped = {e.path for e in entries if not keep(e.path)} if keep else set()
+    untracked = git.untracked(target.repo_root, env) if target.scope == "working-tree" else []
+    paths = [p for p in untracked if not keep or keep(p)]
+    dropped |= set(untracked) - set(paths)
+    if leave_out is not None:
+        kept = [e.path for e in entries if e.path not in dropped] + [p for p in paths if not p.endswith("/")]
+        change.not_reviewed = dict(leave_out(kept))
+        dropped |= set(change.not_reviewed)
+        paths = [p for p in paths if p not in change.not_reviewed]
     change.files = [_file_change(e) for e in entries if e.path not in dropped]
     if target.scope == "working-tree":
-        untracked = git.untracked(target.repo_root, env)
-        paths = [p for p in untracked if not keep or keep(p)]
-        dropped |= set(untracked) - set(paths)
         no_diff = git.diff_unset(target.repo_root, [p for p in paths if not p.endswith("/")], env)
         deleted = {(e.old_oid, e.meta[1:7]): e.path for e in entries if e.status == "D" and e.path not in dropped}
         for path in paths:
@@ -343,6 +373,7 @@ def _finish(
         skipped=dict(change.skipped),
         change_digest=digest.hexdigest(),
         commits=tuple(change.commits),
+        not_reviewed=change.not_reviewed,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from ccplugin.claude.types import ClaudeFailure, FailureKind, Mode, RunResult, R
 from ccplugin.errors import CCError
 from ccplugin.jobs.context import JobContext, run_claude
 from ccplugin.redact import redact_json
-from ccplugin.review import coverage, findings, gate, inflight, policy, prompts, suppress
+from ccplugin.review import coverage, findings, gate, generated, inflight, policy, prompts, rules, suppress
 from ccplugin.review.cache import Cache, KeyParts, key
 from ccplugin.review.collect import PathFilter, ReviewInput, collect
 from ccplugin.review.model import Finding, ReviewResult
@@ -133,21 +133,24 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
     """Run the review; every Claude failure ends as gate ERROR, never as a pass."""
     ctx.on_phase("collecting diff")
     s = prep.settings
+    root, rev = prep.target.repo_root, prep.trusted.origin.rev
     inp = collect(
         prep.target,
         s.include + prep.request.include,
         s.exclude + prep.request.exclude,
         s.budget_bytes,
+        leave_out=generated.classifier(root, rev, s.review_generated),
     )
     edited = policy.edited(prep.target, prep.trusted, PathFilter(prep.request.include, prep.request.exclude))
-    base = _outcome(prep, inp, ctx, edited)
     marked = policy.findings(edited, inp.hunks)
     if inp.input_mode == "nothing":
-        return _nothing(prep, base, marked, inp.excluded)
+        return _nothing(prep, _outcome(prep, inp, ctx, edited), marked, inp)
+    guide = rules.gather(root, prep.trusted.origin, s, inp.files)
+    base = _outcome(prep, inp, ctx, edited, guide)
     cache = Cache.of(ctx.state_root, ctx.env)
-    k = key(_key_parts(prep, inp))
+    k = key(_key_parts(prep, inp, guide))
     if not (prep.request.use_cache and s.cache):  # --no-cache: never waits, never reads
-        return _review(prep, inp, ctx, base, marked, cache, k)
+        return _review(prep, inp, ctx, base, marked, cache, k, guide)
     hit = _usable(cache.get(k))
     if hit is None:
         claim = _claim(prep, ctx, cache, k)
@@ -156,7 +159,7 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
         try:
             hit = _usable(cache.get(k))  # the review we waited for stored its result; a failed one did not
             if hit is None:
-                return _review(prep, inp, ctx, base, marked, cache, k)
+                return _review(prep, inp, ctx, base, marked, cache, k, guide)
         finally:
             if claim is not None:
                 claim.release()
@@ -169,7 +172,7 @@ def _usable(hit: dict[str, Any] | None) -> dict[str, Any] | None:
     return hit if hit is not None and hit.get("coverage") else None
 
 
-def _key_parts(prep: Prepared, inp: ReviewInput) -> KeyParts:
+def _key_parts(prep: Prepared, inp: ReviewInput, guide: rules.Rules) -> KeyParts:
     s = prep.settings
     return KeyParts(
         digest=inp.digest(),
@@ -183,6 +186,7 @@ def _key_parts(prep: Prepared, inp: ReviewInput) -> KeyParts:
         base_ref=prep.target.base_ref,
         commits=inp.commits,
         budget_bytes=s.budget_bytes,
+        rules=guide.digest(),
     )
 
 
@@ -212,10 +216,11 @@ def _review(
     marked: tuple[Finding, ...],
     cache: Cache,
     k: str,
+    guide: rules.Rules,
 ) -> ReviewOutcome:
     """Run Claude on the change and store what it found under ``k``; every failure is gate ERROR."""
     try:
-        run = _run_claude(prep, inp, ctx)
+        run = _run_claude(prep, inp, ctx, guide)
     except ClaudeFailure as e:  # claude missing, or no network inside Codex's sandbox
         return _failed(prep, base, e, RunResult(exit_code=None))
     if not run.ok:
@@ -264,9 +269,10 @@ def _saw_nothing(seen: coverage.Coverage) -> ClaudeFailure:
 
 
 def _outcome(
-    prep: Prepared, inp: ReviewInput, ctx: JobContext, edited: tuple[str, ...]
+    prep: Prepared, inp: ReviewInput, ctx: JobContext, edited: tuple[str, ...], guide: rules.Rules | None = None
 ) -> Callable[..., ReviewOutcome]:
     origin = replace(prep.trusted.origin, edited=edited).to_dict()
+    used = guide.to_dict() if guide is not None else {}
 
     def build(**fields: Any) -> ReviewOutcome:
         return ReviewOutcome(
@@ -279,18 +285,20 @@ def _outcome(
             job_id=ctx.job_id,
             prompt_version=prompts.PROMPT_VERSION,
             policy=origin,
+            rules=used,
             **fields,
         )
 
     return build
 
 
-def _run_claude(prep: Prepared, inp: ReviewInput, ctx: JobContext) -> RunResult:
+def _run_claude(prep: Prepared, inp: ReviewInput, ctx: JobContext, guide: rules.Rules) -> RunResult:
     prompt = prompts.render(
         prep.request.mode,
         target_label=prep.target.label,
         review_input=inp.context,
         focus=prep.request.focus,
+        rules=guide.text,
     )
     spec = RunSpec(
         prompt=prompt,
@@ -366,20 +374,28 @@ def _judged(prep: Prepared, result: ReviewResult, marked: tuple[Finding, ...]) -
 
 
 def _nothing(
-    prep: Prepared, base: Callable[..., ReviewOutcome], marked: tuple[Finding, ...], excluded: int
+    prep: Prepared, base: Callable[..., ReviewOutcome], marked: tuple[Finding, ...], inp: ReviewInput
 ) -> ReviewOutcome:
     """Nothing to review; an edit of a policy file (one the policy excludes, say) is still reported and can fail.
 
-    A change whose every path is excluded is not called "no changes"."""
-    why = f"nothing to review: {prep.target.label} has no changes"
-    if excluded:
-        why = f"nothing to review: the {excluded} changed path(s) of the {prep.target.label} are all excluded"
-    nothing = gate.nothing(why, prep.policy)
+    A change whose every path is excluded, or generated, vendored or a lock file, is not called "no changes"."""
+    nothing = gate.nothing(_nothing_reason(prep.target.label, inp.excluded, inp.not_reviewed), prep.policy)
     if not marked:
         return base(gate=nothing)
     result = _judged(prep, ReviewResult("needs-attention", "Only the review policy changed.", ()), marked)
     decided = gate.decide(result, prep.policy)
     return base(gate=decided if decided.status is gate.GateStatus.FAIL else nothing, review=result)
+
+
+def _nothing_reason(label: str, excluded: int, left_out: Mapping[str, str]) -> str:
+    if not (excluded or left_out):
+        return f"nothing to review: {label} has no changes"
+    if not left_out:
+        return f"nothing to review: the {excluded} changed path(s) of the {label} are all excluded"
+    kinds = "generated/vendored/lock"
+    also = f"{excluded} excluded, " if excluded else ""
+    total = excluded + len(left_out)
+    return f"nothing to review: the {total} changed path(s) of the {label} are all {also}not reviewed as {kinds}"
 
 
 def not_reviewed(prep: Prepared, error: ReviewError, job_id: str | None = None) -> ReviewOutcome:

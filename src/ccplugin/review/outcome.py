@@ -46,6 +46,7 @@ class ReviewOutcome:
     prompt_version: str = ""
     policy: dict[str, Any] = field(default_factory=dict)  # where the judging policy came from (policy.Origin)
     coverage: Coverage | None = None  # the changed files the review saw (None: it did not run)
+    rules: dict[str, Any] = field(default_factory=dict)  # the review rules it was given (review.rules.Rules)
 
     @property
     def input_mode(self) -> str:
@@ -55,6 +56,20 @@ class ReviewOutcome:
     def policy_source(self) -> str:
         """``.ccplugin.toml at 1a2b3c4 (base)``, ``defaults at … (HEAD)``; empty for an old record."""
         return str(self.policy.get("source", ""))
+
+    @property
+    def rules_source(self) -> str:
+        """``REVIEW.md, AGENTS.md at 1a2b3c4 (base)``; empty when the reviewer was not called."""
+        return str(self.rules.get("source", ""))
+
+    @property
+    def not_reviewed(self) -> str:
+        """``2 file(s): package-lock.json (lock), gen/api.py (generated)``; empty when none was left out."""
+        left = self.input.get("not_reviewed") or []
+        if not left:
+            return ""
+        names = ", ".join(f"{f.get('path')} ({f.get('kind')})" for f in left[:20]) + (" …" if len(left) > 20 else "")
+        return f"{len(left)} file(s): {names}"
 
     @property
     def reused_from(self) -> str:
@@ -93,6 +108,7 @@ class ReviewOutcome:
             "prompt_version": self.prompt_version,
             "policy": self.policy,
             "coverage": self.coverage.to_dict() if self.coverage else None,
+            "rules": self.rules,
         }
 
     @classmethod
@@ -121,4 +137,5 @@ class ReviewOutcome:
             prompt_version=d.get("prompt_version", ""),
             policy=d.get("policy") or {},
             coverage=Coverage.from_dict(d["coverage"]) if d.get("coverage") else None,
+            rules=d.get("rules") or {},
         )

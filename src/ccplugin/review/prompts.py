@@ -16,6 +16,7 @@ SCHEMA_NAME = "review-output.v1.json"
 _TEMPLATES = {"review": "review", "adversarial-review": "adversarial"}
 _PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
 NO_FOCUS = "No extra focus provided."
+NO_RULES = "This repository has no review rules."
 
 
 def _read(folder: str, name: str) -> str:
@@ -42,10 +43,11 @@ def schema_digest() -> str:
     return hashlib.sha256(json.dumps(schema(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def render(mode: str, *, target_label: str, review_input: str, focus: str = "") -> str:
+def render(mode: str, *, target_label: str, review_input: str, focus: str = "", rules: str = "") -> str:
     """Fill a mode's template in one pass (inserted text is never re-scanned).
 
-    The untrusted sections are tagged with a fresh random token the inserted text does not
+    ``rules`` (the repository's review rules, :mod:`ccplugin.review.rules`) fill their own untrusted
+    section. The untrusted sections are tagged with a fresh random token the inserted text does not
     contain, so nothing in the change (a diff line, a file name, a commit subject) can close
     them; the label, which sits outside them, cannot open or close a tag.
     """
@@ -53,6 +55,7 @@ def render(mode: str, *, target_label: str, review_input: str, focus: str = "") 
         "TARGET_LABEL": _no_tags(target_label),
         "USER_FOCUS": focus.strip() or NO_FOCUS,
         "REVIEW_INPUT": review_input,
+        "REVIEW_RULES": rules.strip() or NO_RULES,
     }
     values["BOUNDARY"] = boundary(values.values())
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template(mode))
