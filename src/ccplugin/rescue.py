@@ -27,9 +27,10 @@ from ccplugin import changes, config
 from ccplugin.claude import models, runner
 from ccplugin.claude.types import ClaudeFailure, Mode, RunResult, RunSpec
 from ccplugin.errors import CCError, Exit
+from ccplugin.jobs import service
 from ccplugin.jobs.context import JobContext, executor_of, run_claude
 from ccplugin.jobs.runner import Cancel, Executor, JobEnd, Progress
-from ccplugin.jobs.store import LIVE, TERMINAL, Job, State, Store
+from ccplugin.jobs.store import LIVE, TERMINAL, Job, Store
 from ccplugin.review.outcome import ReviewError as RunError
 
 KIND = "rescue"
@@ -413,18 +414,41 @@ def _outcome(
 # ---- as a tracked job
 
 
-def create_job(store: Store, prep: Prepared, owner: str | None, *, queued: bool = False) -> Job:
-    """Record the settled rescue as a job: ``queued`` for a worker, else running in this process."""
-    return store.create(
+def settled(store: Store, request: RescueRequest, owner: str | None, ask: Ask | None = None) -> Prepared:
+    """The request prepared and its resume question settled, in the scope of ``owner``'s workspace."""
+    prep = prepare(request)
+    return settle(prep, store, Scope(str(prep.workspace), owner), ask)
+
+
+def spec(prep: Prepared) -> service.Spec:
+    """The job of a settled rescue."""
+    return service.Spec(
         kind=KIND,
         workspace=str(prep.workspace),
-        owner=owner,
         title=prep.title,
         request=prep.request.to_dict(),
         model=prep.model,
         effort=prep.effort,
-        state=State.QUEUED if queued else State.RUNNING,
+        executor=executor(prep),
+        keep=prep.settings.keep_jobs,
     )
+
+
+def run_tracked(
+    prep: Prepared, store: Store, owner: str | None, env: Mapping[str, str], echo: service.Echo | None = None
+) -> RescueOutcome:
+    """Run the settled rescue as a job in this process; always an outcome (a job that ended without one failed)."""
+    return outcome_of(prep, service.submit(store, spec(prep), owner, env=env, echo=echo))
+
+
+def outcome_of(prep: Prepared, job: Job) -> RescueOutcome:
+    """The finished job's outcome, or a failed one naming why the job ended without one."""
+    if job.result is not None:
+        return RescueOutcome.from_dict(job.result)
+    reason = f"the rescue job ended without a result ({job.error or job.state.value})"
+    req = prep.request
+    error = RunError("job-failed", reason)
+    return RescueOutcome(req.task, req.write, prep.model, prep.effort, req.decision or "fresh", job.id, error=error)
 
 
 def execute_job(job: Job, store: Store, cancel: Cancel, progress: Progress, env: Mapping[str, str]) -> JobEnd:

@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ccplugin import config, git
 from ccplugin.errors import CCError
-from ccplugin.jobs import runner
-from ccplugin.jobs.store import Store
+from ccplugin.jobs import service
 from ccplugin.review.model import Finding
 
 if TYPE_CHECKING:
@@ -116,18 +115,16 @@ def propose(req: Request) -> Proposal:
 
 
 def _in_worktree(req: Request, tree: Path, env: dict[str, str]) -> Proposal:
-    outcome, job_id = _run_rescue(req, tree, env)
+    outcome = _run_rescue(req, tree, env)
     label = req.check.label if req.check else ""
-    if outcome is None or outcome.error is not None:
-        reason = outcome.error.line() if outcome and outcome.error else "the rescue job ended without a result"
-        cost = outcome.cost_usd if outcome else None
-        failed = Proposal(req.out_dir / NOTES, None, (), job_id, cost, reason, label)
+    if outcome.error is not None:
+        failed = Proposal(req.out_dir / NOTES, None, (), outcome.job_id, outcome.cost_usd, outcome.error.line(), label)
         _write(failed.notes, notes(req, failed, outcome))
         return failed
     patch_text, files = worktree_diff(tree, env)
     patch = _write(req.out_dir / PATCH, patch_text) if patch_text else None
     checked = req.check.run(tree, env) if req.check and patch else None
-    done = Proposal(req.out_dir / NOTES, patch, files, job_id, outcome.cost_usd, None, label, checked)
+    done = Proposal(req.out_dir / NOTES, patch, files, outcome.job_id, outcome.cost_usd, None, label, checked)
     _write(done.notes, notes(req, done, outcome))
     return done
 
@@ -144,7 +141,7 @@ def _isolated_objects(repo_root: Path, scratch: Path, env: Mapping[str, str]) ->
     }
 
 
-def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> tuple[engine.RescueOutcome | None, str | None]:
+def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> engine.RescueOutcome:
     from ccplugin import rescue as engine  # only a run that rescues pays for the import
 
     request = engine.RescueRequest(
@@ -159,14 +156,9 @@ def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> tuple[engin
         persist_session=False,  # the worktree is removed: there is nothing to resume
         run_tests=False,  # the change's tests would run beside Claude's key; a Check runs them without secrets
     )
-    prep = engine.prepare(request)
     owner = config.owner_session(env)
-    with Store(config.state_root(env)) as store:
-        prep = engine.settle(prep, store, engine.Scope(str(prep.workspace), owner))
-        job = engine.create_job(store, prep, owner)
-        job = runner.run(store, job, engine.executor(prep), env, req.echo, keep=prep.settings.keep_jobs)
-        store.mark_viewed(job.id)
-    return (engine.RescueOutcome.from_dict(job.result) if job.result else None), job.id
+    with service.open_store(env) as store:
+        return engine.run_tracked(engine.settled(store, request, owner), store, owner, env, req.echo)
 
 
 def worktree_diff(tree: Path, env: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:

@@ -22,8 +22,8 @@ import pytest
 from ccplugin import config as cc_config
 from ccplugin import git, plugins
 from ccplugin.ci.event import FORK_RESCUE_REFUSED, from_fork, in_ci
-from ccplugin.cli import common
 from ccplugin.errors import CCError
+from ccplugin.jobs import service
 from ccplugin.jobs.store import Store
 from ccplugin.review import engine
 from ccplugin.review.gate import GateStatus
@@ -106,7 +106,7 @@ class ControllerPlugin:
         self.wait_s = self.prep.settings.timeout + MARGIN_S
         self.env = dict(os.environ)
         try:
-            self.store = common.open_store()
+            self.store = service.open_store()
         except CCError as e:  # the job store cannot be opened
             raise pytest.UsageError(f"cc-review: {e.line()}") from None
 

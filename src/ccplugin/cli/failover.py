@@ -17,8 +17,7 @@ from typing import Any
 from ccplugin import failover as watch
 from ccplugin import output
 from ccplugin import rescue as engine
-from ccplugin.cli import render
-from ccplugin.cli import rescue as cli_rescue
+from ccplugin.cli import common, render
 from ccplugin.errors import CCError, Exit
 
 DEFAULT_STALL = 600.0
@@ -85,7 +84,9 @@ def failover(
 
 def _take_over(request: engine.RescueRequest, tried: watch.Attempt, as_json: bool) -> int:
     """Run the rescue in the foreground and print its report (inside the failover report with --json)."""
-    text, code = render.rendered(cli_rescue.run(request), "json" if as_json else "markdown")
+    store = common.open_store()
+    job = common.submit(store, engine.spec(engine.settled(store, request, common.owner())))
+    text, code = render.rendered(job, "json" if as_json else "markdown")
     if as_json:
         return _report(tried, json.loads(text), code)
     output.write(text)

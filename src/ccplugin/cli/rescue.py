@@ -10,9 +10,9 @@ from typing import Any
 
 from ccplugin import output
 from ccplugin import rescue as engine
-from ccplugin.cli import common, render
+from ccplugin.cli import common
 from ccplugin.errors import CCError, Exit
-from ccplugin.jobs.store import Job, Store
+from ccplugin.jobs.store import Store
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -85,47 +85,21 @@ def rescue(
 ) -> int:
     """Submit a rescue job; in the foreground run it and exit with its outcome's code."""
     store = common.open_store()
-    prep = _settled(store, request, ask)
-    job = engine.create_job(store, prep, common.owner(), queued=background)
-    if background:
-        return common.detach(store, job, as_json)
-    return render.show(_run(store, job, prep), as_json)
+    spec = engine.spec(_settled(store, request, ask))
+    return common.submitted(store, spec, background=background, as_json=as_json)
 
 
 def run_reserved(request: engine.RescueRequest, job_id: str, *, as_json: bool = False) -> int:
     """Run the rescue job a Codex session reserved (its subagent calls this with ``--job-id``)."""
-    return common.run_reserved(job_id, engine.KIND, "rescue", lambda store: _reservable(store, request), as_json)
-
-
-def _reservable(store: Store, request: engine.RescueRequest) -> common.Reservable:
-    prep = _settled(store, request, None)
-    return common.Reservable(
-        workspace=str(prep.workspace),
-        title=prep.title,
-        request=prep.request.to_dict(),
-        model=prep.model,
-        effort=prep.effort,
-        executor=engine.executor(prep),
-        keep=prep.settings.keep_jobs,
+    return common.run_reserved(
+        job_id, engine.KIND, "rescue", lambda store: engine.spec(_settled(store, request, None)), as_json
     )
 
 
-def run(request: engine.RescueRequest) -> Job:
-    """Run a rescue in the foreground without asking anything (failover) and return the finished job."""
-    store = common.open_store()
-    prep = _settled(store, request, None)
-    return _run(store, engine.create_job(store, prep, common.owner()), prep)
-
-
 def _settled(store: Store, request: engine.RescueRequest, ask: engine.Ask | None) -> engine.Prepared:
-    prep = engine.prepare(request)
-    prep = engine.settle(prep, store, engine.Scope(str(prep.workspace), common.owner()), ask)
+    prep = engine.settled(store, request, common.owner(), ask)
     _announce(prep.request)
     return prep
-
-
-def _run(store: Store, job: Job, prep: engine.Prepared) -> Job:
-    return common.run_here(store, job, engine.executor(prep), prep.settings.keep_jobs)
 
 
 def _announce(req: engine.RescueRequest) -> None:

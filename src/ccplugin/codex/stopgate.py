@@ -32,18 +32,15 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ccplugin.codex import fingerprint, state
 from ccplugin.codex.fingerprint import Fingerprint
 from ccplugin.errors import CCError
-from ccplugin.jobs import runner
-from ccplugin.jobs.store import Job, State, Store
+from ccplugin.jobs import service
+from ccplugin.jobs.store import Job, Store
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.outcome import ReviewOutcome
-
-if TYPE_CHECKING:
-    from ccplugin.review.engine import Prepared
 
 BUDGET = 870.0  # seconds; Codex's Stop hook timeout is 900
 MARGIN = 30.0  # kept back for collecting the diff and writing the answer
@@ -186,25 +183,9 @@ def _review(stop: StopInput, paths: list[str], deadline: float, policy_rev: str 
         return None, e.line()
     if prep.policy.fail_on in (None, "none"):
         prep = dataclasses.replace(prep, policy=dataclasses.replace(prep.policy, fail_on=DEFAULT_FAIL_ON))
-    store = Store(stop.root)
-    job = _gate_job(store, prep, stop.session)
-    done = runner.run(store, job, review_job.executor(prep), stop.env, None, prep.settings.keep_jobs)
-    store.mark_viewed(done.id)  # its verdict is delivered by the hook: never announced as unread
-    return done, ""
-
-
-def _gate_job(store: Store, prep: Prepared, session: str) -> Job:
-    """The ``gate`` job this hook process runs itself, owned by the session."""
-    return store.create(
-        kind="gate",
-        workspace=str(prep.target.repo_root),
-        owner=session,
-        title=f"Stop-time review gate: {prep.target.label}",
-        request=prep.request.to_dict(),
-        model=prep.model,
-        effort=prep.effort,
-        state=State.RUNNING,
-    )
+    gate_job = review_job.spec(prep, kind="gate", title=f"Stop-time review gate: {prep.target.label}")
+    with Store(stop.root) as store:  # viewed: its verdict is delivered by the hook, never announced as unread
+        return service.submit(store, gate_job, stop.session, env=stop.env), ""
 
 
 def judge(job: Job | None, why: str) -> Decision:

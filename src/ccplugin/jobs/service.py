@@ -1,0 +1,81 @@
+"""The one way any surface runs a job: record it from a :class:`Spec`, then run it here or hand it to a worker.
+
+``submit`` is the whole lifecycle of a new job; ``run_here`` runs one this process already created
+(the pytest plugin creates its review at session start and runs it in a thread). A job run in the
+foreground counts as viewed: its outcome is delivered by the caller, never announced as unread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ccplugin import config
+from ccplugin.jobs import background, runner
+from ccplugin.jobs.store import Job, State, Store
+
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A job to record, and the executor that runs it in this process."""
+
+    kind: str
+    workspace: str
+    title: str
+    request: dict[str, Any]
+    model: str | None
+    effort: str | None
+    executor: runner.Executor
+    keep: int = runner.DEFAULT_KEEP
+
+
+def open_store(env: Mapping[str, str] | None = None) -> Store:
+    return Store(config.state_root(env))
+
+
+def create(store: Store, spec: Spec, owner: str | None, state: State = State.RUNNING) -> Job:
+    """The job record of ``spec``: ``running`` when this process runs it, ``queued`` for a worker."""
+    return store.create(
+        kind=spec.kind,
+        workspace=spec.workspace,
+        owner=owner,
+        title=spec.title,
+        request=spec.request,
+        model=spec.model,
+        effort=spec.effort,
+        state=state,
+    )
+
+
+def submit(
+    store: Store,
+    spec: Spec,
+    owner: str | None,
+    *,
+    background: bool = False,
+    env: Mapping[str, str],
+    echo: Echo | None = None,
+) -> Job:
+    """Record ``spec`` and run it: here to its end (the finished job), or queued for a detached worker."""
+    if background:
+        return detach(store, create(store, spec, owner, State.QUEUED), env)
+    return run_here(store, create(store, spec, owner), spec, env, echo)
+
+
+def run_here(
+    store: Store, job: Job, spec: Spec, env: Mapping[str, str], echo: Echo | None = None, *, viewed: bool = True
+) -> Job:
+    """Run a job this process created ``running`` to its terminal state."""
+    done = runner.run(store, job, spec.executor, env, echo, spec.keep)
+    if viewed:
+        store.mark_viewed(done.id)
+    return done
+
+
+def detach(store: Store, job: Job, env: Mapping[str, str]) -> Job:
+    """Hand a queued job to a detached worker; the job as recorded with the worker's pid."""
+    ident = background.start_worker(job.id, env, store.log_path(job.id))
+    return store.update(job.id, pid=ident.pid, pid_start=ident.start) or job
