@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ccplugin import changes, rescue
+from ccplugin import changes
 from ccplugin.errors import CCError
 from ccplugin.jobs.store import State, Store
+from ccplugin.rescue import request, resume
 from conftest import git
 
 
@@ -27,7 +28,7 @@ from conftest import git
     ],
 )
 def test_wording_recommends_resume_or_fresh(task: str, choice: str) -> None:
-    assert rescue.recommend(task)[0] == choice
+    assert resume.recommend(task)[0] == choice
 
 
 def finished_rescue(store: Store, ws: Path, session: str | None, state: State = State.COMPLETED) -> str:
@@ -45,16 +46,16 @@ def store(tmp_path: Path) -> Store:
     return Store(tmp_path / "state")
 
 
-def settle(store: Store, repo: Path, task: str, ask: rescue.Ask | None = None, **flags: bool) -> rescue.RescueRequest:
-    prep = rescue.prepare(rescue.RescueRequest(cwd=str(repo), task=task, **flags))
-    return rescue.settle(prep, store, rescue.Scope(str(prep.workspace), None), ask).request
+def settle(store: Store, repo: Path, task: str, ask: resume.Ask | None = None, **flags: bool) -> request.RescueRequest:
+    prep = request.prepare(request.RescueRequest(cwd=str(repo), task=task, **flags))
+    return resume.settle(prep, store, resume.Scope(str(prep.workspace), None), ask).request
 
 
 def test_the_newest_finished_rescue_with_a_session_is_the_candidate(store: Store, repo: Path) -> None:
     older = finished_rescue(store, repo, "s-old")
     finished_rescue(store, repo, None, State.FAILED)  # no session saved: never a candidate
     newer = finished_rescue(store, repo, "s-new", State.CANCELLED)
-    found = rescue.Scope(str(repo), None).candidate(store)
+    found = resume.Scope(str(repo), None).candidate(store)
     assert found is not None and (found.job_id, found.claude_session) == (newer, "s-new")
     assert older != newer
 
@@ -63,7 +64,7 @@ def test_an_interactive_answer_decides_and_the_default_starts_fresh(store: Store
     job_id = finished_rescue(store, repo, "s-1")
     asked: list[str] = []
 
-    def yes(candidate: rescue.Candidate, choice: str, reason: str) -> bool:
+    def yes(candidate: resume.Candidate, choice: str, reason: str) -> bool:
         asked.append(choice)
         return True
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ccplugin import config, git, output, plugins, rescue_worktree
+from ccplugin import config, git, output, plugins
 from ccplugin.ci import event, fetch, pr, summary, workflow
 from ccplugin.ci.event import Event
 from ccplugin.ci.rest import DEFAULT_API, GitHub
@@ -27,6 +27,7 @@ from ccplugin.errors import CCError, Exit
 from ccplugin.jobs import service
 from ccplugin.redact import redact
 from ccplugin.report import sarif
+from ccplugin.rescue import worktree as rescue_worktree
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
 from ccplugin.review.gate import GateStatus

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from ccplugin import output
-from ccplugin import rescue as engine
 from ccplugin.cli import common
 from ccplugin.errors import CCError, Exit
 from ccplugin.jobs.store import Store
+from ccplugin.rescue import job as rescue_job
+from ccplugin.rescue import request as rescue_request
+from ccplugin.rescue import resume
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -45,7 +47,7 @@ def run_args(args: argparse.Namespace) -> int:
     task = task_text(args.task, args.prompt_file, cwd)
     if args.resume_candidate:
         return candidate(task=task, as_json=args.json)
-    request = engine.RescueRequest(
+    request = rescue_request.RescueRequest(
         cwd=cwd,
         task=task,
         write=args.write,
@@ -81,28 +83,32 @@ def task_text(words: list[str], prompt_file: str | None, cwd: str) -> str:
 
 
 def rescue(
-    request: engine.RescueRequest, *, background: bool = False, as_json: bool = False, ask: engine.Ask | None = None
+    request: rescue_request.RescueRequest,
+    *,
+    background: bool = False,
+    as_json: bool = False,
+    ask: resume.Ask | None = None,
 ) -> int:
     """Submit a rescue job; in the foreground run it and exit with its outcome's code."""
     store = common.open_store()
-    spec = engine.spec(_settled(store, request, ask))
+    spec = rescue_job.spec(_settled(store, request, ask))
     return common.submitted(store, spec, background=background, as_json=as_json)
 
 
-def run_reserved(request: engine.RescueRequest, job_id: str, *, as_json: bool = False) -> int:
+def run_reserved(request: rescue_request.RescueRequest, job_id: str, *, as_json: bool = False) -> int:
     """Run the rescue job a Codex session reserved (its subagent calls this with ``--job-id``)."""
     return common.run_reserved(
-        job_id, engine.KIND, "rescue", lambda store: engine.spec(_settled(store, request, None)), as_json
+        job_id, rescue_request.KIND, "rescue", lambda store: rescue_job.spec(_settled(store, request, None)), as_json
     )
 
 
-def _settled(store: Store, request: engine.RescueRequest, ask: engine.Ask | None) -> engine.Prepared:
-    prep = engine.settled(store, request, common.owner(), ask)
+def _settled(store: Store, request: rescue_request.RescueRequest, ask: resume.Ask | None) -> rescue_request.Prepared:
+    prep = rescue_job.settled(store, request, common.owner(), ask)
     _announce(prep.request)
     return prep
 
 
-def _announce(req: engine.RescueRequest) -> None:
+def _announce(req: rescue_request.RescueRequest) -> None:
     if req.decision == "resume":
         output.progress(f"continuing Claude session {req.resume_session} (from job {req.resume_job})")
     elif req.decision == "fresh-default" and req.candidate:
@@ -110,7 +116,7 @@ def _announce(req: engine.RescueRequest) -> None:
         output.progress(f"starting fresh; {job_id} has a Claude session to continue: pass `--resume` for that")
 
 
-def _ask(found: engine.Candidate, choice: str, reason: str) -> bool:
+def _ask(found: resume.Candidate, choice: str, reason: str) -> bool:
     """Ask once on the terminal; Enter (or end of input) takes the recommendation."""
     default = "c" if choice == "resume" else "f"
     output.error(f"{found.job_id} ({found.title}) left a Claude Code session that can be continued.")
@@ -122,7 +128,7 @@ def _ask(found: engine.Candidate, choice: str, reason: str) -> bool:
 
 def candidate(*, task: str, as_json: bool) -> int:
     """Report the resumable session (if any) and the recommendation for ``task``'s wording."""
-    found = engine.query(common.open_store_to_read(), engine.Scope(common.here(), common.owner()), task)
+    found = resume.query(common.open_store_to_read(), resume.Scope(common.here(), common.owner()), task)
     if as_json:
         output.json_out(found)
         return Exit.OK

@@ -28,7 +28,7 @@ from ccplugin.jobs import service
 from ccplugin.review.model import Finding
 
 if TYPE_CHECKING:
-    from ccplugin import rescue as engine
+    from ccplugin.rescue.outcome import RescueOutcome
 
 PATCH = "cc-rescue.patch"
 NOTES = "cc-rescue.md"
@@ -141,10 +141,11 @@ def _isolated_objects(repo_root: Path, scratch: Path, env: Mapping[str, str]) ->
     }
 
 
-def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> engine.RescueOutcome:
-    from ccplugin import rescue as engine  # only a run that rescues pays for the import
+def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> RescueOutcome:
+    from ccplugin.rescue import job  # only a run that rescues pays for the import
+    from ccplugin.rescue.request import RescueRequest
 
-    request = engine.RescueRequest(
+    request = RescueRequest(
         cwd=str(tree),
         task=req.task,
         write=True,
@@ -158,7 +159,7 @@ def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> engine.Resc
     )
     owner = config.owner_session(env)
     with service.open_store(env) as store:
-        return engine.run_tracked(engine.settled(store, request, owner), store, owner, env, req.echo)
+        return job.run_tracked(job.settled(store, request, owner), store, owner, env, req.echo)
 
 
 def worktree_diff(tree: Path, env: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
@@ -188,7 +189,7 @@ def dirty(req: Request) -> bool:
         return False
 
 
-def notes(req: Request, p: Proposal, outcome: engine.RescueOutcome | None) -> str:
+def notes(req: Request, p: Proposal, outcome: RescueOutcome | None) -> str:
     """``cc-rescue.md``: the task, what was proposed and checked, and Claude's own account."""
     lines = ["# Claude Code rescue proposal", "", f"Task: {req.task}", ""]
     if p.error:
