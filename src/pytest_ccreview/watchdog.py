@@ -66,4 +66,4 @@ def serve() -> None:
             pid, start = (int(field) for field in line.split())
             guarded.append(proc.Identity(pid, start))
     for ident in guarded:
-        proc.kill_group(ident)
+        proc.stop(ident)
