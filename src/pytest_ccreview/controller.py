@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ccplugin import config as cc_config
-from ccplugin import git, plugins
+from ccplugin import files, git, plugins
 from ccplugin.ci.event import FORK_RESCUE_REFUSED, from_fork, in_ci
 from ccplugin.errors import CCError
 from ccplugin.jobs import service
@@ -213,8 +213,7 @@ class ControllerPlugin:
             if path is None:
                 continue
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(plugins.render(outcome, fmt), encoding="utf-8")
+                files.write_atomic(path, plugins.render(outcome, fmt))
             except OSError as e:
                 self.notes.append(f"cannot write the {fmt} report {path}: {e}")
                 session.exitstatus = pytest.ExitCode.USAGE_ERROR

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ccplugin import files
 from ccplugin.review.outcome import ReviewOutcome
 
 POLL_S = 0.05
@@ -19,9 +19,7 @@ class SharedOutcome:
 
     def write(self, outcome: ReviewOutcome) -> None:
         """Atomic: a reader sees no file or the whole outcome."""
-        part = self.path.with_name(self.path.name + ".part")
-        part.write_text(json.dumps(outcome.to_dict()), encoding="utf-8")
-        os.replace(part, self.path)
+        files.write_atomic(self.path, json.dumps(outcome.to_dict()))
 
     def read(self) -> ReviewOutcome | None:
         try:

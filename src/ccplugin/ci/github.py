@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ccplugin import config, git, output, plugins
+from ccplugin import config, files, git, output, plugins
 from ccplugin.ci import event, fetch, pr, summary, workflow
 from ccplugin.ci.event import Event
 from ccplugin.ci.rest import DEFAULT_API, GitHub
@@ -191,9 +191,7 @@ def write_files(o: ReviewOutcome, files: Publish) -> None:
 
 
 def _write(path: str, text: str) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(redact(text), encoding="utf-8")
+    files.write_atomic(Path(path), redact(text))
 
 
 def _annotate(o: ReviewOutcome, ev: Event, report: Report) -> None:

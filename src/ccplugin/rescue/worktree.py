@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ccplugin import config, git
+from ccplugin import config, files, git
 from ccplugin.errors import CCError
 from ccplugin.jobs import service
 from ccplugin.review.model import Finding
@@ -119,13 +119,13 @@ def _in_worktree(req: Request, tree: Path, env: dict[str, str]) -> Proposal:
     label = req.check.label if req.check else ""
     if outcome.error is not None:
         failed = Proposal(req.out_dir / NOTES, None, (), outcome.job_id, outcome.cost_usd, outcome.error.line(), label)
-        _write(failed.notes, notes(req, failed, outcome))
+        files.write_atomic(failed.notes, notes(req, failed, outcome))
         return failed
-    patch_text, files = worktree_diff(tree, env)
-    patch = _write(req.out_dir / PATCH, patch_text) if patch_text else None
+    patch_text, changed = worktree_diff(tree, env)
+    patch = files.write_atomic(req.out_dir / PATCH, patch_text) if patch_text else None
     checked = req.check.run(tree, env) if req.check and patch else None
-    done = Proposal(req.out_dir / NOTES, patch, files, outcome.job_id, outcome.cost_usd, None, label, checked)
-    _write(done.notes, notes(req, done, outcome))
+    done = Proposal(req.out_dir / NOTES, patch, changed, outcome.job_id, outcome.cost_usd, None, label, checked)
+    files.write_atomic(done.notes, notes(req, done, outcome))
     return done
 
 
@@ -209,9 +209,3 @@ def notes(req: Request, p: Proposal, outcome: RescueOutcome | None) -> str:
         cost = f"${outcome.cost_usd:.4f}" if outcome.cost_usd is not None else "unknown"
         lines += [f"Job: {outcome.job_id} · model {outcome.model} · cost {cost}"]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
