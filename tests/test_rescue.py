@@ -6,11 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ccplugin import changes
 from ccplugin.errors import CCError
 from ccplugin.jobs.store import State, Store
 from ccplugin.rescue import request, resume
-from conftest import git
 
 
 @pytest.mark.parametrize(
@@ -96,21 +94,3 @@ def test_resume_is_refused_while_a_rescue_is_live(store: Store, repo: Path) -> N
     )
     with pytest.raises(CCError, match=f"rescue {live.id} is still running"):
         settle(store, repo, "go on", resume=True)
-
-
-def test_tree_changes_include_an_already_dirty_file_edited_again(repo: Path) -> None:
-    (repo / "calc.py").write_text("dirty\n")
-    (repo / "notes.txt").write_text("untracked\n")
-    before = changes.snapshot(repo)
-    (repo / "calc.py").write_text("dirtier\n")
-    (repo / "new.py").write_text("x = 1\n")
-    (repo / "notes.txt").unlink()
-    after = changes.snapshot(repo)
-    assert before is not None and after is not None
-    assert after.changed_since(before) == ["calc.py", "new.py", "notes.txt"]
-    git(repo, "add", "-A")
-    assert changes.snapshot(repo) != after  # staging changes the status code
-
-
-def test_no_git_means_no_tree_state(tmp_path: Path) -> None:
-    assert changes.snapshot(tmp_path) is None

@@ -2,7 +2,7 @@
 
 Off by default (``ccplugin setup --enable-review-gate`` turns it on per workspace). When on:
 
-- UserPromptSubmit records a baseline fingerprint of the work tree (:mod:`.fingerprint`).
+- UserPromptSubmit records a baseline snapshot of the work tree (:mod:`ccplugin.tree`).
 - At Stop, no change since the baseline → allow at once, no Claude call.
 - Otherwise the review engine reviews the working tree, limited to the files the turn changed,
   with a small turn budget, as a ``gate`` job owned by the session (marked viewed: its verdict is
@@ -34,13 +34,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ccplugin.codex import fingerprint, state
-from ccplugin.codex.fingerprint import Fingerprint
+from ccplugin import tree
+from ccplugin.codex import state
 from ccplugin.errors import CCError
 from ccplugin.jobs import service
 from ccplugin.jobs.store import Job, Store
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.outcome import ReviewOutcome
+from ccplugin.tree import Snapshot
 
 BUDGET = 870.0  # seconds; Codex's Stop hook timeout is 900
 MARGIN = 30.0  # kept back for collecting the diff and writing the answer
@@ -71,7 +72,7 @@ class Decision:
 class Memory:
     """The gate's state for one session (``sessions/<id>.gate.json``)."""
 
-    baseline: Fingerprint | None = None
+    baseline: Snapshot | None = None
     last_block: str | None = None
     blocks: int = 0
 
@@ -79,7 +80,7 @@ class Memory:
     def load(cls, root: Path, session: str) -> Memory:
         data = state.read_json(state.session_file(root, session, ".gate.json")) or {}
         try:
-            base = Fingerprint.from_dict(data["baseline"]) if data.get("baseline") else None
+            base = Snapshot.from_dict(data["baseline"]) if data.get("baseline") else None
             return cls(base, data.get("last_block"), int(data.get("blocks", 0)))
         except (KeyError, TypeError, ValueError, AttributeError):
             return cls()
@@ -101,14 +102,14 @@ class StopInput:
 
 def record_baseline(root: Path, session: str, workspace: str, env: Mapping[str, str]) -> None:
     """At prompt submit: remember the tree, and start the block count afresh."""
-    Memory(fingerprint.take(workspace, env)).save(root, session)
+    Memory(tree.take(workspace, env)).save(root, session)
 
 
 def decide(stop: StopInput) -> Decision:
     """The gate's answer for one Stop event."""
     deadline = time.monotonic() + BUDGET
     memory = Memory.load(stop.root, stop.session)
-    now = fingerprint.take(stop.workspace, stop.env)
+    now = tree.take(stop.workspace, stop.env)
     if now is None:
         return Decision(log="skipped: not a git work tree")
     early = _early(stop, memory, now)
@@ -124,7 +125,7 @@ def decide(stop: StopInput) -> Decision:
     return decision
 
 
-def _early(stop: StopInput, memory: Memory, now: Fingerprint) -> Decision | None:
+def _early(stop: StopInput, memory: Memory, now: Snapshot) -> Decision | None:
     """A decision that needs no review, or None."""
     if memory.baseline is not None and now.signature == memory.baseline.signature:
         memory.blocks = 0
@@ -144,7 +145,7 @@ def _early(stop: StopInput, memory: Memory, now: Fingerprint) -> Decision | None
     return None
 
 
-def _turn_paths(stop: StopInput, memory: Memory, now: Fingerprint) -> list[str]:
+def _turn_paths(stop: StopInput, memory: Memory, now: Snapshot) -> list[str]:
     """The files the turn changed: in the work tree, and in any commit it made (their policy edits count)."""
     if memory.baseline is None:
         return []

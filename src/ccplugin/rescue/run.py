@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ccplugin import changes
+from ccplugin import tree
 from ccplugin.claude import runner
 from ccplugin.claude.types import ClaudeFailure, Mode, RunResult, RunSpec
-from ccplugin.errors import CCError
 from ccplugin.jobs.context import JobContext, run_claude
 from ccplugin.rescue.outcome import RescueOutcome
 from ccplugin.rescue.prompt import render_prompt
 from ccplugin.rescue.request import Prepared
 from ccplugin.review.outcome import ReviewError as RunError
+
+MAX_PATHS = 20_000  # beyond this many dirty paths the rest are not tracked (and the outcome says so)
 
 
 def execute(prep: Prepared, ctx: JobContext) -> RescueOutcome:
@@ -49,14 +50,12 @@ def _run_claude(prep: Prepared, ctx: JobContext) -> RunResult:
     return run_claude(spec, ctx)
 
 
-def _tree(root: Path, env: Mapping[str, str]) -> changes.TreeState | None:
-    try:
-        return changes.snapshot(root, env)
-    except CCError:  # git broke mid-run: report Claude's own edits rather than lose the run
-        return None
+def _tree(root: Path, env: Mapping[str, str]) -> tree.Snapshot | None:
+    """The work tree now; None when it is not a git work tree or git broke (Claude's own edits are still reported)."""
+    return tree.take(root, env, limit=MAX_PATHS)
 
 
-def _changed(before: changes.TreeState | None, after: changes.TreeState | None) -> tuple[list[str], bool] | None:
+def _changed(before: tree.Snapshot | None, after: tree.Snapshot | None) -> tuple[list[str], bool] | None:
     """The paths that changed between the two states and whether either was capped (None: unknown)."""
     if before is None or after is None:
         return None
