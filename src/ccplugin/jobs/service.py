@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ccplugin import config
 from ccplugin.jobs import background, runner
@@ -30,6 +30,39 @@ class Spec:
     effort: str | None
     executor: runner.Executor
     keep: int = runner.DEFAULT_KEEP
+
+
+class _Request(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class Prepared(Protocol):
+    """What a prepared review or rescue offers its job: the request as asked, what runs it, and its title."""
+
+    @property
+    def request(self) -> _Request: ...
+    @property
+    def settings(self) -> config.Settings: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def effort(self) -> str | None: ...
+    @property
+    def title(self) -> str: ...
+
+
+def spec_of(prep: Prepared, *, kind: str, workspace: str, executor: runner.Executor, title: str = "") -> Spec:
+    """The job of a prepared request (its stored request is the request as asked, re-prepared by a worker)."""
+    return Spec(
+        kind=kind,
+        workspace=workspace,
+        title=title or prep.title,
+        request=prep.request.to_dict(),
+        model=prep.model,
+        effort=prep.effort,
+        executor=executor,
+        keep=prep.settings.keep_jobs,
+    )
 
 
 def open_store(env: Mapping[str, str] | None = None) -> Store:

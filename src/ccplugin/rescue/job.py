@@ -24,16 +24,7 @@ def settled(store: Store, request: RescueRequest, owner: str | None, ask: Ask | 
 
 def spec(prep: Prepared) -> service.Spec:
     """The job of a settled rescue."""
-    return service.Spec(
-        kind=KIND,
-        workspace=str(prep.workspace),
-        title=prep.title,
-        request=prep.request.to_dict(),
-        model=prep.model,
-        effort=prep.effort,
-        executor=executor(prep),
-        keep=prep.settings.keep_jobs,
-    )
+    return service.spec_of(prep, kind=KIND, workspace=str(prep.workspace), executor=executor(prep))
 
 
 def run_tracked(

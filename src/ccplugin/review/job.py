@@ -24,17 +24,11 @@ def executor(prep: engine.Prepared) -> Executor:
     return executor_of(functools.partial(engine.execute, prep))
 
 
-def spec(prep: engine.Prepared, *, kind: str | None = None, title: str | None = None) -> service.Spec:
+def spec(prep: engine.Prepared, *, kind: str | None = None, title: str = "") -> service.Spec:
     """The job of a prepared review (a ``review`` or ``adversarial-review`` unless ``kind`` says otherwise)."""
-    return service.Spec(
-        kind=kind or prep.request.mode,
-        workspace=str(prep.target.repo_root),
-        title=title or prep.title,
-        request=prep.request.to_dict(),
-        model=prep.model,
-        effort=prep.effort,
-        executor=executor(prep),
-        keep=prep.settings.keep_jobs,
+    workspace = str(prep.target.repo_root)
+    return service.spec_of(
+        prep, kind=kind or prep.request.mode, workspace=workspace, executor=executor(prep), title=title
     )
 
 
