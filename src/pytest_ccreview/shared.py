@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ccplugin import files
 from ccplugin.review.outcome import ReviewOutcome
 
 POLL_S = 0.05
@@ -19,6 +18,8 @@ class SharedOutcome:
 
     def write(self, outcome: ReviewOutcome) -> None:
         """Atomic: a reader sees no file or the whole outcome."""
+        from ccplugin import files  # only the controller writes: xdist workers import what they read with
+
         files.write_atomic(self.path, json.dumps(outcome.to_dict()))
 
     def read(self) -> ReviewOutcome | None:
