@@ -37,7 +37,6 @@ from typing import Any
 from ccplugin import tree
 from ccplugin.codex import state
 from ccplugin.errors import CCError
-from ccplugin.jobs import service
 from ccplugin.jobs.store import Job, Store
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.outcome import ReviewOutcome
@@ -167,7 +166,8 @@ def _turn_start(memory: Memory) -> str | None:
 
 def _review(stop: StopInput, paths: list[str], deadline: float, policy_rev: str | None) -> tuple[Job | None, str]:
     """Run the gate review as a job; the finished job, or None and why it could not start."""
-    from ccplugin.review import engine  # GitPython and the engine: only when a review runs
+    from ccplugin.jobs import service
+    from ccplugin.review import engine  # the engine: only when a review runs
     from ccplugin.review import job as review_job
 
     request = engine.ReviewRequest(
