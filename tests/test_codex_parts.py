@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from ccplugin import __version__
+from ccplugin import __version__, tree
 from ccplugin.cli.main import build_parser
-from ccplugin.codex import fasthook, features, fingerprint, install, materialise, state, stopgate
+from ccplugin.codex import fasthook, features, install, materialise, state, stopgate
 from ccplugin.codex.codexcli import Feature
 from ccplugin.codex.layout import Layout
 from ccplugin.jobs.store import State, Store
@@ -337,8 +337,8 @@ def test_session_start_ignores_nested_sessions_and_session_end_clears_the_marker
 # -- the stop gate's memory and answers -----------------------------------------------------------
 
 
-def fp(signature: str) -> fingerprint.Fingerprint:
-    return fingerprint.Fingerprint(signature, "head", {})
+def fp(signature: str) -> tree.Snapshot:
+    return tree.Snapshot(signature, "head", {})
 
 
 def stop_input(tmp_path: Path, active: bool) -> stopgate.StopInput:
@@ -418,24 +418,6 @@ def test_uninstall_removes_only_an_empty_cache_folder(tmp_path: Path) -> None:
 def test_block_output_is_codex_stop_json() -> None:
     decision = stopgate.Decision(block=True, text="BLOCK: fix it")
     assert json.loads(decision.output() or "") == {"decision": "block", "reason": "BLOCK: fix it"}
-
-
-# -- fingerprints ---------------------------------------------------------------------------------
-
-
-def test_fingerprint_sees_content_edits_new_files_and_nothing_else(repo: Path, tmp_path: Path) -> None:
-    before = fingerprint.take(str(repo))
-    assert before is not None and before == fingerprint.take(str(repo))
-    (repo / "calc.py").write_text("changed\n")
-    (repo / "new file.py").write_text("x\n")
-    after = fingerprint.take(str(repo))
-    assert after is not None and after.signature != before.signature
-    assert after.changed_since(before) == ["calc.py", "new file.py"]
-    (repo / "calc.py").write_text("changed again\n")
-    again = fingerprint.take(str(repo))
-    assert again is not None and again.changed_since(after) == ["calc.py"]
-    assert fingerprint.Fingerprint.from_dict(again.to_dict()) == again
-    assert fingerprint.take(str(tmp_path)) is None  # not a git work tree
 
 
 # -- feature flags --------------------------------------------------------------------------------

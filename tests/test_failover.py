@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ccplugin import proc
-from ccplugin.failover import task_of
+from ccplugin.rescue.failover import task_of
 from ccplugin.testing import fail, reply, text
 from ccplugin.testing.runner import OfflineClaude
 from helpers import ccplugin

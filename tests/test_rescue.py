@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ccplugin import changes, rescue
 from ccplugin.errors import CCError
 from ccplugin.jobs.store import State, Store
-from conftest import git
+from ccplugin.rescue import request, resume
 
 
 @pytest.mark.parametrize(
@@ -27,7 +26,7 @@ from conftest import git
     ],
 )
 def test_wording_recommends_resume_or_fresh(task: str, choice: str) -> None:
-    assert rescue.recommend(task)[0] == choice
+    assert resume.recommend(task)[0] == choice
 
 
 def finished_rescue(store: Store, ws: Path, session: str | None, state: State = State.COMPLETED) -> str:
@@ -45,16 +44,16 @@ def store(tmp_path: Path) -> Store:
     return Store(tmp_path / "state")
 
 
-def settle(store: Store, repo: Path, task: str, ask: rescue.Ask | None = None, **flags: bool) -> rescue.RescueRequest:
-    prep = rescue.prepare(rescue.RescueRequest(cwd=str(repo), task=task, **flags))
-    return rescue.settle(prep, store, rescue.Scope(str(prep.workspace), None), ask).request
+def settle(store: Store, repo: Path, task: str, ask: resume.Ask | None = None, **flags: bool) -> request.RescueRequest:
+    prep = request.prepare(request.RescueRequest(cwd=str(repo), task=task, **flags))
+    return resume.settle(prep, store, resume.Scope(str(prep.workspace), None), ask).request
 
 
 def test_the_newest_finished_rescue_with_a_session_is_the_candidate(store: Store, repo: Path) -> None:
     older = finished_rescue(store, repo, "s-old")
     finished_rescue(store, repo, None, State.FAILED)  # no session saved: never a candidate
     newer = finished_rescue(store, repo, "s-new", State.CANCELLED)
-    found = rescue.Scope(str(repo), None).candidate(store)
+    found = resume.Scope(str(repo), None).candidate(store)
     assert found is not None and (found.job_id, found.claude_session) == (newer, "s-new")
     assert older != newer
 
@@ -63,7 +62,7 @@ def test_an_interactive_answer_decides_and_the_default_starts_fresh(store: Store
     job_id = finished_rescue(store, repo, "s-1")
     asked: list[str] = []
 
-    def yes(candidate: rescue.Candidate, choice: str, reason: str) -> bool:
+    def yes(candidate: resume.Candidate, choice: str, reason: str) -> bool:
         asked.append(choice)
         return True
 
@@ -95,21 +94,3 @@ def test_resume_is_refused_while_a_rescue_is_live(store: Store, repo: Path) -> N
     )
     with pytest.raises(CCError, match=f"rescue {live.id} is still running"):
         settle(store, repo, "go on", resume=True)
-
-
-def test_tree_changes_include_an_already_dirty_file_edited_again(repo: Path) -> None:
-    (repo / "calc.py").write_text("dirty\n")
-    (repo / "notes.txt").write_text("untracked\n")
-    before = changes.snapshot(repo)
-    (repo / "calc.py").write_text("dirtier\n")
-    (repo / "new.py").write_text("x = 1\n")
-    (repo / "notes.txt").unlink()
-    after = changes.snapshot(repo)
-    assert before is not None and after is not None
-    assert after.changed_since(before) == ["calc.py", "new.py", "notes.txt"]
-    git(repo, "add", "-A")
-    assert changes.snapshot(repo) != after  # staging changes the status code
-
-
-def test_no_git_means_no_tree_state(tmp_path: Path) -> None:
-    assert changes.snapshot(tmp_path) is None

@@ -187,10 +187,11 @@ def run(
     *,
     check: bool = True,
     stdin: bytes | None = None,
+    timeout: float | None = None,
 ) -> proc.Completed:
     """Run ``git <args>`` in ``cwd``; a non-zero exit is a CCError unless ``check`` is off."""
     try:
-        done = proc.run(["git", *CONFIG, *args], cwd=cwd, env=git_env(env, cwd), stdin=stdin)
+        done = proc.run(["git", *CONFIG, *args], cwd=cwd, env=git_env(env, cwd), stdin=stdin, timeout=timeout)
     except CCError as e:
         raise _git_missing() from e
     return _checked(done, args) if check else done
@@ -277,22 +278,38 @@ def is_shallow(root: Path, env: Mapping[str, str] | None = None) -> bool:
 def is_dirty(root: Path, env: Mapping[str, str] | None = None, relevant: Callable[[str], bool] | None = None) -> bool:
     """Any staged, unstaged or untracked (not ignored) change; only of ``relevant`` paths if given."""
     untracked = "--untracked-files=all" if relevant else "--untracked-files=normal"
-    done = run(root, ["status", "--porcelain=v1", "-z", untracked], env)
+    done = run(root, ["status", "--porcelain=v2", "-z", untracked], env)
     if relevant is None:
         return bool(done.stdout)
-    return any(relevant(path) for path in status_paths(done.out))
+    return any(relevant(entry.path) for entry in parse_status(done.out)[1])
 
 
-def status_paths(porcelain_z: str) -> list[str]:
-    """The paths of ``git status --porcelain=v1 -z`` (a rename's new path; its old one is skipped)."""
-    paths, fields = [], iter(porcelain_z.split("\0"))
-    for entry in fields:
-        if len(entry) < 4:
-            continue
-        paths.append(entry[3:])
-        if entry[0] in "RC":
-            next(fields, None)
-    return paths
+class StatusEntry(NamedTuple):
+    path: str  # a rename's new path
+    fields: str  # the status fields before the path (XY, modes, blob ids); ``?`` for an untracked file
+
+
+_STATUS_FIELDS = {"1": 8, "2": 9, "u": 10}  # space-separated fields before the path, per entry kind
+
+
+def parse_status(out: str) -> tuple[str, list[StatusEntry]]:
+    """HEAD (with ``--branch``) and the entries of ``git status --porcelain=v2 -z``.
+
+    A rename's original path (the record after it) is skipped; ignored files are not listed."""
+    head, entries = "", []
+    records = iter(out.split("\0"))
+    for record in records:
+        if record.startswith("# branch.oid "):
+            head = record.removeprefix("# branch.oid ")
+        elif record.startswith("? "):
+            entries.append(StatusEntry(record[2:], "?"))
+        elif record[:1] in _STATUS_FIELDS:
+            parts = record.split(" ", _STATUS_FIELDS[record[0]])
+            if len(parts) > _STATUS_FIELDS[record[0]]:
+                entries.append(StatusEntry(parts[-1], " ".join(parts[:-1])))
+            if record[0] == "2":
+                next(records, None)
+    return head, entries
 
 
 _REGULAR_FILE = (b"100644", b"100755")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import selectors
 import shutil
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ccplugin.errors import CCError
 
@@ -70,6 +73,16 @@ def run(
     except FileNotFoundError as e:
         raise CCError(f"executable `{argv[0]}` not found", "install it or put it on PATH") from e
     return Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+
+
+def call(argv: Sequence[str], *, cwd: str | Path | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Run to completion with stdout and stderr passed straight through (stdin closed); the exit code."""
+    try:
+        return subprocess.run(
+            list(argv), cwd=cwd, env=dict(env) if env is not None else None, stdin=subprocess.DEVNULL, check=False
+        ).returncode
+    except FileNotFoundError as e:
+        raise CCError(f"executable `{argv[0]}` not found", "install it or put it on PATH") from e
 
 
 def spawn(
@@ -178,29 +191,137 @@ def kill_groups(pgids: Iterable[int], sig: signal.Signals) -> None:
             os.killpg(pgid, sig)
 
 
-def kill_group(ident: Identity, grace: float = 5.0) -> bool:
-    """SIGTERM the process group led by ``ident``, then SIGKILL it after ``grace``, together with
-    the groups its processes started (claude's).
+def stop(ident: Identity, grace: float = 5.0, *, group: bool = True) -> bool:
+    """SIGTERM the process group led by ``ident`` (the process alone with ``group=False``), then
+    SIGKILL it after ``grace``, together with the groups its processes started (claude's).
 
-    Signals nothing unless the pid still has the stored start time. Returns True when
-    the group is gone (or was never ours to kill).
+    Signals nothing unless the pid still has the stored start time. Returns True when it is
+    gone (or was never ours to kill).
     """
     if not ident.alive():
         return True
-    try:
-        os.killpg(ident.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return True
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if not _group_alive(ident.pid):
-            return True
-        time.sleep(0.05)
-    if ident.alive() or _group_alive(ident.pid):
-        kill_groups(descendant_groups(ident.pid), signal.SIGKILL)  # before their parent link goes
+
+    def gone() -> bool:
+        return not _group_alive(ident.pid) if group else not ident.alive()
+
+    send = os.killpg if group else os.kill
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 1.0)):
+        if sig is signal.SIGKILL:
+            kill_groups(descendant_groups(ident.pid), sig)  # before their parent link goes
         try:
-            os.killpg(ident.pid, signal.SIGKILL)
+            send(ident.pid, sig)
         except ProcessLookupError:
             return True
-    time.sleep(0.1)
-    return not _group_alive(ident.pid)
+        if _until(gone, wait):
+            return True
+    return gone()
+
+
+def _until(done: Callable[[], bool], seconds: float) -> bool:
+    """Whether ``done()`` turns true within ``seconds`` (looked at every 20 ms)."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def exited(pid: int) -> bool:
+    """Has ``pid`` (a child of this process) exited? Leaves it unreaped, so its pid names its group still."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def reap(child: subprocess.Popen[bytes], grace: float) -> int:
+    """Stop ``child``'s group if the child still runs (:func:`stop`), kill whatever it left in its
+    group, then reap it and close its pipes; its exit code."""
+    ident = None if exited(child.pid) else identity(child.pid)
+    if ident is not None:
+        stop(ident, grace)
+    kill_groups([child.pid], signal.SIGKILL)  # the leader is not reaped yet: its pid still names the group
+    code = child.wait()
+    for pipe in (child.stdin, child.stdout, child.stderr):
+        if pipe is not None:
+            pipe.close()
+    return code
+
+
+# ---- supervision: one loop passes a child's output on until it ends, times out, stalls or is cancelled
+
+Ended = Literal["eof", "timeout", "cancelled", "stalled"]
+Sink = Callable[[bytes], None]
+POLL = 0.1  # how often the deadline, the stall and ``cancel`` are looked at
+DRAIN = 1.0  # after the child exits, how long what it started may hold its pipes open
+CHUNK = 64 * 1024
+
+
+def watch(
+    child: subprocess.Popen[bytes],
+    out: Sink,
+    err: Sink,
+    *,
+    deadline: float | None = None,
+    stall: float | None = None,
+    cancel: Callable[[], bool] | None = None,
+    drain: float = DRAIN,
+) -> Ended:
+    """Pass the child's stdout and stderr to ``out`` and ``err`` until it has exited and its pipes are
+    closed (``eof``; ``drain`` seconds after its exit at most), the monotonic ``deadline`` passes
+    (``timeout``), no output came for ``stall`` seconds (``stalled``) or ``cancel()`` says so
+    (``cancelled``). The child is left running and unreaped: :func:`reap` it."""
+    assert child.stdout is not None and child.stderr is not None
+    last = time.monotonic()
+    exited_at: float | None = None
+    next_look = 0.0
+    with selectors.DefaultSelector() as sel:
+        sel.register(child.stdout, selectors.EVENT_READ, out)
+        sel.register(child.stderr, selectors.EVENT_READ, err)
+        while True:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                return "timeout"
+            if cancel is not None and now >= next_look:
+                next_look = now + POLL
+                if cancel():
+                    return "cancelled"
+            if exited_at is None and exited(child.pid):
+                exited_at = now
+            if exited_at is not None and (not sel.get_map() or now - exited_at > drain):
+                return "eof"
+            if stall is not None and now - last >= stall:
+                return "stalled"
+            if _pass_on(sel, POLL if deadline is None else min(POLL, deadline - now)):
+                last = time.monotonic()
+
+
+def _pass_on(sel: selectors.BaseSelector, wait: float) -> bool:
+    """Hand on what is ready, waiting up to ``wait``; True when anything came."""
+    if not sel.get_map():  # both pipes closed: only the exit is awaited
+        time.sleep(min(wait, 0.02))
+        return False
+    got = False
+    for key, _ in sel.select(wait):
+        data = os.read(key.fd, CHUNK)
+        if not data:
+            sel.unregister(key.fileobj)
+            continue
+        key.data(data)
+        got = True
+    return got
+
+
+@contextlib.contextmanager
+def on_sigterm(handler: Callable[[], None]) -> Iterator[None]:
+    """While inside: SIGTERM (a CI cancel, `kill`, a job cancel) calls ``handler``; only the main
+    thread can take signals, so elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: handler())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from ccplugin import rescue
 from ccplugin.errors import CCError
 from ccplugin.jobs.runner import Executor
+from ccplugin.rescue import job as rescue_job
 from ccplugin.review import job as review_job
 
 EXECUTORS: dict[str, Executor] = {
     "review": review_job.execute,
     "adversarial-review": review_job.execute,
-    "rescue": rescue.execute_job,
+    "rescue": rescue_job.execute_job,
 }
 
 

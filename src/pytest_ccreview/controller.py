@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ccplugin import config as cc_config
-from ccplugin import git, paths, plugins
+from ccplugin import files, git, paths, plugins
 from ccplugin.ci.event import FORK_RESCUE_REFUSED, from_fork, in_ci
-from ccplugin.cli import common
 from ccplugin.errors import CCError
+from ccplugin.jobs import service
 from ccplugin.jobs.store import Store
 from ccplugin.review import engine
 from ccplugin.review.gate import GateStatus
@@ -106,7 +106,7 @@ class ControllerPlugin:
         self.wait_s = self.prep.settings.timeout + MARGIN_S
         self.env = dict(os.environ)
         try:
-            self.store = common.open_store()
+            self.store = service.open_store()
         except CCError as e:  # the job store cannot be opened
             raise pytest.UsageError(f"cc-review: {e.line()}") from None
 
@@ -209,8 +209,7 @@ class ControllerPlugin:
             if path is None:
                 continue
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(plugins.render(outcome, fmt), encoding="utf-8")
+                files.write_atomic(path, plugins.render(outcome, fmt))
             except OSError as e:
                 self.notes.append(f"cannot write the {fmt} report {path}: {e}")
                 session.exitstatus = pytest.ExitCode.USAGE_ERROR

@@ -1,7 +1,7 @@
 """``--cc-rescue-on-failure``: a proposed fix, made in a temporary git worktree, never in the checkout.
 
 After a session with failed tests or a failed gate, the engine's worktree rescue
-(:mod:`ccplugin.rescue_worktree`) runs with the failure reports and gating findings as context;
+(:mod:`ccplugin.rescue.worktree`) runs with the failure reports and gating findings as context;
 what is pytest's own is the task text and the check: the failed tests are re-run inside the
 patched worktree, before it is removed, to say whether the patch fixes them.
 """
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccplugin import proc
-from ccplugin import rescue_worktree as worktree
 from ccplugin.claude.env import secretless_env
+from ccplugin.rescue import worktree
 from ccplugin.review.outcome import ReviewOutcome
 
 PATCH = worktree.PATCH

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +18,9 @@ class SharedOutcome:
 
     def write(self, outcome: ReviewOutcome) -> None:
         """Atomic: a reader sees no file or the whole outcome."""
-        part = self.path.with_name(self.path.name + ".part")
-        part.write_text(json.dumps(outcome.to_dict()), encoding="utf-8")
-        os.replace(part, self.path)
+        from ccplugin import files  # only the controller writes: xdist workers import what they read with
+
+        files.write_atomic(self.path, json.dumps(outcome.to_dict()))
 
     def read(self) -> ReviewOutcome | None:
         try:

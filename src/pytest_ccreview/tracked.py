@@ -19,16 +19,16 @@ from typing import Any
 
 import pytest
 
-from ccplugin import controls, plugins, proc
-from ccplugin.cli import common
+from ccplugin import controls, paths, plugins, proc
 from ccplugin.hookspecs import hookimpl
-from ccplugin.jobs import runner
+from ccplugin.jobs import service
 from ccplugin.jobs.context import context_for, end_of
 from ccplugin.jobs.runner import Cancel, JobEnd, Progress
 from ccplugin.jobs.store import Job, Store
 from ccplugin.review import engine
+from ccplugin.review import job as review_job
 from ccplugin.review.model import Finding
-from ccplugin.review.outcome import ReviewError, ReviewOutcome
+from ccplugin.review.outcome import ReviewOutcome
 from pytest_ccreview.shared import SharedOutcome
 from pytest_ccreview.watchdog import Watchdog
 
@@ -44,7 +44,8 @@ class BackgroundReview:
         self.env = dict(env)
         self.shared = shared
         self.store = store
-        self.job = common.create_review_job(self.store, prep)
+        self.spec = replace(review_job.spec(prep), executor=self._execute)
+        self.job = service.create(self.store, self.spec, paths.owner_session())
         self.thread = threading.Thread(target=self._run, name="cc-review", daemon=True)
         self.done = threading.Event()
         self.watchdog = Watchdog()
@@ -84,7 +85,7 @@ class BackgroundReview:
         try:
             outcome = self._tracked()
         except Exception as e:  # a bug must still end the gate as ERROR: never a hang, never a pass
-            outcome = not_reviewed(self.prep, f"internal error: {e!r}", self.job.id)
+            outcome = review_job.not_reviewed(self.prep, f"internal error: {e!r}", self.job.id)
         finally:
             self.store.close()
         try:
@@ -93,12 +94,8 @@ class BackgroundReview:
             self.done.set()
 
     def _tracked(self) -> ReviewOutcome:
-        keep = self.prep.settings.keep_jobs
-        job = runner.run(self.store, self.job, self._execute, self.env, echo=self._on_phase, keep=keep)
-        self.store.mark_viewed(job.id)  # pytest shows it: not an unread result
-        if job.result is None:
-            return not_reviewed(self.prep, job.error or f"job {job.state.value}", job.id)
-        return ReviewOutcome.from_dict(job.result)
+        job = service.run_here(self.store, self.job, self.spec, self.env, self._on_phase)  # viewed: pytest shows it
+        return review_job.outcome_of(self.prep, job)
 
     def _on_phase(self, text: str) -> None:
         self._phase = text
@@ -115,11 +112,6 @@ class BackgroundReview:
             logged(ident)
 
         return end_of(engine.execute(self.prep, replace(ctx, on_spawn=on_spawn)))
-
-
-def not_reviewed(prep: engine.Prepared, reason: str, job_id: str | None) -> ReviewOutcome:
-    """The gate ERROR outcome for a job that ended without one."""
-    return engine.not_reviewed(prep, ReviewError("job-failed", f"could not review: {reason}"), job_id)
 
 
 class FindingsFilter:

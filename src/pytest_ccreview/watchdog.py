@@ -30,13 +30,12 @@ class Watchdog:
     def start(self) -> None:
         here = [str(Path(__file__).resolve().parents[1]), str(Path(proc.__file__).resolve().parents[1])]
         path = os.pathsep.join([*dict.fromkeys(here), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-        self.child = subprocess.Popen(
+        self.child = proc.spawn(  # a session of its own: a ^C to pytest's terminal does not end it first
             [sys.executable, "-c", _SERVE],
+            env={**os.environ, "PYTHONPATH": path},
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": path},
-            start_new_session=True,  # a ^C to pytest's terminal does not end it first
         )
 
     def guard(self, ident: proc.Identity) -> None:
@@ -66,4 +65,4 @@ def serve() -> None:
             pid, start = (int(field) for field in line.split())
             guarded.append(proc.Identity(pid, start))
     for ident in guarded:
-        proc.kill_group(ident)
+        proc.stop(ident)

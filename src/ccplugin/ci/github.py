@@ -19,14 +19,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ccplugin import git, output, plugins, rescue_worktree
+from ccplugin import files, git, output, paths, plugins
 from ccplugin.ci import event, fetch, pr, summary, workflow
 from ccplugin.ci.event import Event
 from ccplugin.ci.rest import DEFAULT_API, GitHub
-from ccplugin.cli import common
 from ccplugin.errors import CCError, Exit
+from ccplugin.jobs import service
 from ccplugin.redact import redact
 from ccplugin.report import sarif
+from ccplugin.rescue import worktree as rescue_worktree
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
 from ccplugin.review.gate import GateStatus
@@ -162,15 +163,8 @@ def _named(root: Path, base: str, ev: Event, env: Mapping[str, str]) -> str:
 def _review(prep: engine.Prepared, ev: Event, env: Mapping[str, str]) -> ReviewOutcome:
     if not any(env.get(name) for name in CREDENTIALS):
         return engine.not_reviewed(prep, _no_credentials(ev))
-    store = common.open_store()
-    try:
-        job = common.create_review_job(store, prep)
-        job = common.run_here(store, job, review_job.executor(prep), prep.settings.keep_jobs)
-    finally:
-        store.close()
-    if job.result is None:
-        return engine.not_reviewed(prep, ReviewError("job-failed", f"could not review: {job.error}"), job.id)
-    return ReviewOutcome.from_dict(job.result)
+    with service.open_store(env) as store:
+        return review_job.run_tracked(prep, store, paths.owner_session(env), env, output.progress)
 
 
 def _no_credentials(ev: Event) -> ReviewError:
@@ -197,9 +191,7 @@ def write_files(o: ReviewOutcome, files: Publish) -> None:
 
 
 def _write(path: str, text: str) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(redact(text), encoding="utf-8")
+    files.write_atomic(Path(path), redact(text))
 
 
 def _annotate(o: ReviewOutcome, ev: Event, report: Report) -> None:

@@ -19,7 +19,6 @@ import functools
 import json
 import math
 import os
-import selectors
 import signal
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 from ccplugin import proc
 from ccplugin.claude import confine
@@ -39,8 +38,6 @@ from ccplugin.claude.types import ClaudeFailure, Event, FailureKind, RunResult, 
 from ccplugin.errors import CCError
 
 STDERR_CAP = 64 * 1024
-READ_CHUNK = 64 * 1024
-POLL = 0.1  # how often the deadline and cancel_check are looked at
 KILL_GRACE = 3.0  # SIGTERM → SIGKILL
 DRAIN_GRACE = 2.0  # after claude exits, how long its leftovers may hold the pipes open
 # Linux refuses one argv element of 128 KiB or more; bigger prompts go through stdin
@@ -141,9 +138,11 @@ def _run(
     try:
         if on_spawn is not None:
             on_spawn(proc.identity(child.pid) or proc.Identity(child.pid, 0))
-        reason = _pump(child, sink, started + spec.timeout, cancel_check)
+        reason = proc.watch(
+            child, sink.stdout, sink.stderr, deadline=started + spec.timeout, cancel=cancel_check, drain=DRAIN_GRACE
+        )
     finally:
-        exit_code = _reap(child)
+        exit_code = proc.reap(child, KILL_GRACE)
         if prompt_file:
             _unlink(prompt_file)
     sink.close()
@@ -237,82 +236,6 @@ class _Sink:
         for ev in events:
             data = {k: self.redact(v) if isinstance(v, str) else v for k, v in ev.data.items()}
             self._on_event(Event(ev.kind, self.redact(ev.message), data))
-
-
-def _pump(
-    child: subprocess.Popen[bytes],
-    sink: _Sink,
-    deadline: float,
-    cancel_check: Callable[[], bool] | None,
-) -> str:
-    """Read both pipes until EOF; returns "eof", "timeout" or "cancelled"."""
-    assert child.stdout is not None and child.stderr is not None
-    readers: dict[IO[bytes], Callable[[bytes], None]] = {
-        child.stdout: sink.stdout,
-        child.stderr: sink.stderr,
-    }
-    exited_at: float | None = None
-    next_check = 0.0
-    with selectors.DefaultSelector() as sel:
-        for pipe, handler in readers.items():
-            sel.register(pipe, selectors.EVENT_READ, handler)
-        while sel.get_map():
-            now = time.monotonic()
-            if now >= deadline:
-                return "timeout"
-            if cancel_check is not None and now >= next_check:
-                next_check = now + POLL
-                if cancel_check():
-                    return "cancelled"
-            if exited_at is None and _exited(child.pid):
-                exited_at = now
-            elif exited_at is not None and now - exited_at > DRAIN_GRACE:
-                return "eof"  # claude is gone; something it started holds the pipes
-            for key, _ in sel.select(min(POLL, deadline - now)):
-                data = os.read(key.fd, READ_CHUNK)
-                if data:
-                    key.data(data)
-                else:
-                    sel.unregister(key.fileobj)
-    return "eof" if _wait_exit(child.pid, deadline) else "timeout"
-
-
-# ---- stopping
-
-
-def _exited(pid: int) -> bool:
-    """Has ``pid`` (our child) exited? Leaves it unreaped."""
-    flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
-    try:
-        return os.waitid(os.P_PID, pid, flags) is not None
-    except ChildProcessError:
-        return True
-
-
-def _wait_exit(pid: int, until: float) -> bool:
-    while not _exited(pid):
-        if time.monotonic() >= until:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def _reap(child: subprocess.Popen[bytes]) -> int:
-    """Stop claude if it still runs, kill whatever is left in its group, then reap it."""
-    if not _exited(child.pid):
-        _signal_group(child.pid, signal.SIGTERM)
-        _wait_exit(child.pid, time.monotonic() + KILL_GRACE)
-    _signal_group(child.pid, signal.SIGKILL)
-    code = child.wait()
-    for pipe in (child.stdout, child.stderr):
-        if pipe is not None:
-            pipe.close()
-    return code
 
 
 # ---- classifying

@@ -17,7 +17,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from ccplugin import paths
+from ccplugin import files, paths, proc
+from ccplugin.errors import CCError
 
 CACHE_FILE = "claude-versions.json"
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)\.(\d+)")
@@ -50,18 +51,10 @@ def parse(text: str) -> Version | None:
 
 def _ask(binary: str, env: Mapping[str, str]) -> str | None:
     try:
-        done = subprocess.run(
-            [binary, "--version"],
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+        done = proc.run([binary, "--version"], env=env, timeout=TIMEOUT)
+    except (OSError, subprocess.SubprocessError, CCError):
         return None
-    first = (done.stdout.strip().splitlines() or [""])[0]
+    first = (done.out.strip().splitlines() or [""])[0]
     return first if done.returncode == 0 and parse(first) else None
 
 
@@ -76,7 +69,4 @@ def _load(cache: Path) -> dict[str, str]:
 def _store(cache: Path, known: dict[str, str]) -> None:
     """Write the cache atomically; a state folder we cannot write only costs the next run a call."""
     with contextlib.suppress(OSError):
-        cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(dict(list(known.items())[-16:]), indent=0), encoding="utf-8")
-        os.replace(tmp, cache)
+        files.write_atomic(cache, json.dumps(dict(list(known.items())[-16:]), indent=0), mode=0o600, dir_mode=0o700)

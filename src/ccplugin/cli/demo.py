@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -94,7 +93,7 @@ def _review(repo: Path, env: dict[str, str], as_json: bool) -> int:
     argv = [sys.executable, "-m", "ccplugin", "review", "--fail-on", "high", "--no-cache"]
     argv += ["--json"] if as_json else []
     # output passes straight through: the demo shows exactly what `ccplugin review` prints
-    return subprocess.run(argv, cwd=repo, env=env, stdin=subprocess.DEVNULL, check=False).returncode
+    return proc.call(argv, cwd=repo, env=env)
 
 
 def _verdict(code: int, as_json: bool) -> int:

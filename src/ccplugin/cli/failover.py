@@ -14,12 +14,12 @@ import os
 from dataclasses import replace
 from typing import Any
 
-from ccplugin import failover as watch
 from ccplugin import output
-from ccplugin import rescue as engine
-from ccplugin.cli import render
-from ccplugin.cli import rescue as cli_rescue
+from ccplugin.cli import common, render
 from ccplugin.errors import CCError, Exit
+from ccplugin.rescue import failover as watch
+from ccplugin.rescue import job as rescue_job
+from ccplugin.rescue import request as rescue_request
 
 DEFAULT_STALL = 600.0
 MODEL, EFFORT = "opus", "high"
@@ -69,7 +69,7 @@ def failover(
 ) -> int:
     """Run ``command``; on a non-zero exit or a stall run ``rescue --fresh --write`` with its task."""
     request = _request(command, task, stall_timeout, model, effort, timeout)
-    engine.prepare(request)  # a bad model or effort is an error before anything runs
+    rescue_request.prepare(request)  # a bad model or effort is an error before anything runs
     # with --json stdout carries one JSON object, so the command's own stdout goes to stderr
     out, err = functools.partial(output.raw, err=as_json), functools.partial(output.raw, err=True)
     tried = watch.attempt(
@@ -83,9 +83,11 @@ def failover(
     return _take_over(replace(request, context=_context(said, tried.tail)), tried, as_json)
 
 
-def _take_over(request: engine.RescueRequest, tried: watch.Attempt, as_json: bool) -> int:
+def _take_over(request: rescue_request.RescueRequest, tried: watch.Attempt, as_json: bool) -> int:
     """Run the rescue in the foreground and print its report (inside the failover report with --json)."""
-    text, code = render.rendered(cli_rescue.run(request), "json" if as_json else "markdown")
+    store = common.open_store()
+    job = common.submit(store, rescue_job.spec(rescue_job.settled(store, request, common.owner())))
+    text, code = render.rendered(job, "json" if as_json else "markdown")
     if as_json:
         return _report(tried, json.loads(text), code)
     output.write(text)
@@ -99,7 +101,7 @@ def _request(
     model: str | None,
     effort: str | None,
     timeout: float | None,
-) -> engine.RescueRequest:
+) -> rescue_request.RescueRequest:
     if not command:
         raise CCError("no command to run", 'put it after `--`: `ccplugin failover -- codex exec "fix the build"`')
     if stall_timeout < 0:
@@ -112,7 +114,7 @@ def _request(
             "no task to hand over if the command fails",
             "pass `--task TEXT` (only `codex exec PROMPT` names its own task)",
         )
-    return engine.RescueRequest(
+    return rescue_request.RescueRequest(
         cwd=os.getcwd(),
         task=text or "",
         write=True,

@@ -44,7 +44,7 @@ def _review(job: Job, fmt: str) -> tuple[str, int]:
 def _rescue(job: Job, fmt: str) -> tuple[str, int]:
     # the same seam as _review's (bench_cli.py)
     from ccplugin.report import rescue as report
-    from ccplugin.rescue import RescueOutcome
+    from ccplugin.rescue.outcome import RescueOutcome
 
     outcome = stored(job, RescueOutcome.from_dict)
     return report.render(outcome, fmt), outcome.exit_code

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from ccplugin import output
-from ccplugin import rescue as engine
-from ccplugin.cli import common, render
+from ccplugin.cli import common
 from ccplugin.errors import CCError, Exit
-from ccplugin.jobs.store import Job, Store
+from ccplugin.jobs.store import Store
+from ccplugin.rescue import job as rescue_job
+from ccplugin.rescue import request as rescue_request
+from ccplugin.rescue import resume
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -45,7 +47,7 @@ def run_args(args: argparse.Namespace) -> int:
     task = task_text(args.task, args.prompt_file, cwd)
     if args.resume_candidate:
         return candidate(task=task, as_json=args.json)
-    request = engine.RescueRequest(
+    request = rescue_request.RescueRequest(
         cwd=cwd,
         task=task,
         write=args.write,
@@ -81,54 +83,32 @@ def task_text(words: list[str], prompt_file: str | None, cwd: str) -> str:
 
 
 def rescue(
-    request: engine.RescueRequest, *, background: bool = False, as_json: bool = False, ask: engine.Ask | None = None
+    request: rescue_request.RescueRequest,
+    *,
+    background: bool = False,
+    as_json: bool = False,
+    ask: resume.Ask | None = None,
 ) -> int:
     """Submit a rescue job; in the foreground run it and exit with its outcome's code."""
     store = common.open_store()
-    prep = _settled(store, request, ask)
-    job = engine.create_job(store, prep, common.owner(), queued=background)
-    if background:
-        return common.detach(store, job, as_json)
-    return render.show(_run(store, job, prep), as_json)
+    spec = rescue_job.spec(_settled(store, request, ask))
+    return common.submitted(store, spec, background=background, as_json=as_json)
 
 
-def run_reserved(request: engine.RescueRequest, job_id: str, *, as_json: bool = False) -> int:
+def run_reserved(request: rescue_request.RescueRequest, job_id: str, *, as_json: bool = False) -> int:
     """Run the rescue job a Codex session reserved (its subagent calls this with ``--job-id``)."""
-    return common.run_reserved(job_id, engine.KIND, "rescue", lambda store: _reservable(store, request), as_json)
-
-
-def _reservable(store: Store, request: engine.RescueRequest) -> common.Reservable:
-    prep = _settled(store, request, None)
-    return common.Reservable(
-        workspace=str(prep.workspace),
-        title=prep.title,
-        request=prep.request.to_dict(),
-        model=prep.model,
-        effort=prep.effort,
-        executor=engine.executor(prep),
-        keep=prep.settings.keep_jobs,
+    return common.run_reserved(
+        job_id, rescue_request.KIND, "rescue", lambda store: rescue_job.spec(_settled(store, request, None)), as_json
     )
 
 
-def run(request: engine.RescueRequest) -> Job:
-    """Run a rescue in the foreground without asking anything (failover) and return the finished job."""
-    store = common.open_store()
-    prep = _settled(store, request, None)
-    return _run(store, engine.create_job(store, prep, common.owner()), prep)
-
-
-def _settled(store: Store, request: engine.RescueRequest, ask: engine.Ask | None) -> engine.Prepared:
-    prep = engine.prepare(request)
-    prep = engine.settle(prep, store, engine.Scope(str(prep.workspace), common.owner()), ask)
+def _settled(store: Store, request: rescue_request.RescueRequest, ask: resume.Ask | None) -> rescue_request.Prepared:
+    prep = rescue_job.settled(store, request, common.owner(), ask)
     _announce(prep.request)
     return prep
 
 
-def _run(store: Store, job: Job, prep: engine.Prepared) -> Job:
-    return common.run_here(store, job, engine.executor(prep), prep.settings.keep_jobs)
-
-
-def _announce(req: engine.RescueRequest) -> None:
+def _announce(req: rescue_request.RescueRequest) -> None:
     if req.decision == "resume":
         output.progress(f"continuing Claude session {req.resume_session} (from job {req.resume_job})")
     elif req.decision == "fresh-default" and req.candidate:
@@ -136,7 +116,7 @@ def _announce(req: engine.RescueRequest) -> None:
         output.progress(f"starting fresh; {job_id} has a Claude session to continue: pass `--resume` for that")
 
 
-def _ask(found: engine.Candidate, choice: str, reason: str) -> bool:
+def _ask(found: resume.Candidate, choice: str, reason: str) -> bool:
     """Ask once on the terminal; Enter (or end of input) takes the recommendation."""
     default = "c" if choice == "resume" else "f"
     output.error(f"{found.job_id} ({found.title}) left a Claude Code session that can be continued.")
@@ -148,7 +128,7 @@ def _ask(found: engine.Candidate, choice: str, reason: str) -> bool:
 
 def candidate(*, task: str, as_json: bool) -> int:
     """Report the resumable session (if any) and the recommendation for ``task``'s wording."""
-    found = engine.query(common.open_store_to_read(), engine.Scope(common.here(), common.owner()), task)
+    found = resume.query(common.open_store_to_read(), resume.Scope(common.here(), common.owner()), task)
     if as_json:
         output.json_out(found)
         return Exit.OK

@@ -15,6 +15,7 @@ from typing import Any
 from ccplugin import output
 from ccplugin.cli import common
 from ccplugin.errors import Exit
+from ccplugin.jobs import reservations
 
 KINDS = ("review", "adversarial-review", "rescue")
 
@@ -31,7 +32,7 @@ def run_args(args: argparse.Namespace) -> int:
 
 def reserve(*, kind: str, as_json: bool) -> int:
     store = common.open_store()
-    job = common.reserve(store, kind)
+    job = reservations.reserve(store, kind, common.here(), common.owner())
     if as_json:
         output.json_out(
             {

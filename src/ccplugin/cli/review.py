@@ -8,8 +8,8 @@ from typing import Any
 
 from ccplugin import config
 from ccplugin.claude import env as claude_env
-from ccplugin.cli import common, render
-from ccplugin.jobs.store import State
+from ccplugin.cli import common
+from ccplugin.jobs import service
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
 
@@ -87,13 +87,8 @@ def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -
 def review(request: engine.ReviewRequest, *, background: bool = False, as_json: bool = False) -> int:
     """Submit a review job; in the foreground, run it and exit with the gate's code."""
     claude_env.check_sandbox_network(os.environ)  # inside Codex without network: say so first
-    prep = engine.prepare(request)
-    store = common.open_store()
-    job = common.create_review_job(store, prep, State.QUEUED if background else State.RUNNING)
-    if background:
-        return common.detach(store, job, as_json)
-    job = common.run_here(store, job, review_job.executor(prep), prep.settings.keep_jobs)
-    return render.show(job, as_json)
+    spec = review_job.spec(engine.prepare(request))
+    return common.submitted(common.open_store(), spec, background=background, as_json=as_json)
 
 
 def run_reserved(request: engine.ReviewRequest, job_id: str, *, as_json: bool = False) -> int:
@@ -103,14 +98,5 @@ def run_reserved(request: engine.ReviewRequest, job_id: str, *, as_json: bool = 
     return common.run_reserved(job_id, request.mode, label, lambda _store: _reservable(request), as_json)
 
 
-def _reservable(request: engine.ReviewRequest) -> common.Reservable:
-    prep = engine.prepare(request)
-    return common.Reservable(
-        workspace=str(prep.target.repo_root),
-        title=prep.title,
-        request=request.to_dict(),
-        model=prep.model,
-        effort=prep.effort,
-        executor=review_job.executor(prep),
-        keep=prep.settings.keep_jobs,
-    )
+def _reservable(request: engine.ReviewRequest) -> service.Spec:
+    return review_job.spec(engine.prepare(request))

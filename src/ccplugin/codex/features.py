@@ -9,8 +9,6 @@ so uninstall puts back exactly that, and leaves alone a flag the user changed si
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Item, Table
 
+from ccplugin import files
 from ccplugin.codex.codexcli import Feature
 from ccplugin.errors import CCError
 
@@ -155,15 +154,6 @@ def _write(config: Path, text: str) -> None:
     """Replace the file atomically, keeping its permissions."""
     mode = config.stat().st_mode & 0o777 if config.exists() else 0o600
     try:
-        config.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".config.toml.", dir=config.parent)
+        files.write_atomic(config, text, mode=mode)
     except OSError as e:
-        raise CCError(f"cannot write {config} ({e.strerror})", f"make {config.parent} writable") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, config)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
         raise CCError(f"cannot write {config} ({e.strerror})", f"make {config.parent} writable") from None

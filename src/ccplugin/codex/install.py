@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ccplugin import __version__
+from ccplugin import __version__, files
 from ccplugin.claude import env as claude_env
 from ccplugin.claude.types import ClaudeFailure
 from ccplugin.codex import features, materialise
@@ -224,8 +224,7 @@ def _remember(layout: Layout, changes: list[features.FlagChange]) -> None:
     record = {"version": __version__, "python": sys.executable, "flags": [c.to_dict() for c in flags]}
     text = json.dumps(record, indent=2, sort_keys=True) + "\n"
     if not layout.record.exists() or layout.record.read_text(encoding="utf-8") != text:
-        layout.root.mkdir(parents=True, exist_ok=True)
-        layout.record.write_text(text, encoding="utf-8")
+        files.write_atomic(layout.record, text)
 
 
 def read_record(layout: Layout) -> dict[str, Any]:

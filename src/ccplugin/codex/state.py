@@ -17,12 +17,11 @@ file names.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from ccplugin import files
 from ccplugin.codex.hookpaths import GATE_FILE, codex_dir, gate_enabled, session_path
 
 LOG_CAP = 256 * 1024
@@ -63,15 +62,7 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 def write_text(path: Path, text: str) -> None:
     """Replace ``path`` atomically (a private file; the folders are created as needed)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    files.write_atomic(path, text, mode=0o600, dir_mode=0o700)
 
 
 def forget_session(root: Path, session: str) -> None:

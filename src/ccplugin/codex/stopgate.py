@@ -2,7 +2,7 @@
 
 Off by default (``ccplugin setup --enable-review-gate`` turns it on per workspace). When on:
 
-- UserPromptSubmit records a baseline fingerprint of the work tree (:mod:`.fingerprint`).
+- UserPromptSubmit records a baseline snapshot of the work tree (:mod:`ccplugin.tree`).
 - At Stop, no change since the baseline → allow at once, no Claude call.
 - Otherwise the review engine reviews the working tree, limited to the files the turn changed,
   with a small turn budget, as a ``gate`` job owned by the session (marked viewed: its verdict is
@@ -34,17 +34,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ccplugin import git
-from ccplugin.codex import fingerprint, state
-from ccplugin.codex.fingerprint import Fingerprint
+from ccplugin import git, tree
+from ccplugin.codex import state
 from ccplugin.errors import CCError
-from ccplugin.jobs import runner
-from ccplugin.jobs.store import Job, State, Store
+from ccplugin.jobs import service
+from ccplugin.jobs.store import Job, Store
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
-from ccplugin.review.engine import Prepared
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.outcome import ReviewOutcome
+from ccplugin.tree import Snapshot
 
 BUDGET = 870.0  # seconds; Codex's Stop hook timeout is 900
 MARGIN = 30.0  # kept back for collecting the diff and writing the answer
@@ -75,7 +74,7 @@ class Decision:
 class Memory:
     """The gate's state for one session (``sessions/<id>.gate.json``)."""
 
-    baseline: Fingerprint | None = None
+    baseline: Snapshot | None = None
     last_block: str | None = None
     blocks: int = 0
 
@@ -83,7 +82,7 @@ class Memory:
     def load(cls, root: Path, session: str) -> Memory:
         data = state.read_json(state.session_file(root, session, ".gate.json")) or {}
         try:
-            base = Fingerprint.from_dict(data["baseline"]) if data.get("baseline") else None
+            base = Snapshot.from_dict(data["baseline"]) if data.get("baseline") else None
             return cls(base, data.get("last_block"), int(data.get("blocks", 0)))
         except (KeyError, TypeError, ValueError, AttributeError):
             return cls()
@@ -105,14 +104,14 @@ class StopInput:
 
 def record_baseline(root: Path, session: str, workspace: str, env: Mapping[str, str]) -> None:
     """At prompt submit: remember the tree, and start the block count afresh."""
-    Memory(fingerprint.take(workspace, env)).save(root, session)
+    Memory(tree.take(workspace, env)).save(root, session)
 
 
 def decide(stop: StopInput) -> Decision:
     """The gate's answer for one Stop event."""
     deadline = time.monotonic() + BUDGET
     memory = Memory.load(stop.root, stop.session)
-    now = fingerprint.take(stop.workspace, stop.env)
+    now = tree.take(stop.workspace, stop.env)
     if now is None:
         return Decision(log="skipped: not a git work tree")
     early = _early(stop, memory, now)
@@ -128,7 +127,7 @@ def decide(stop: StopInput) -> Decision:
     return decision
 
 
-def _early(stop: StopInput, memory: Memory, now: Fingerprint) -> Decision | None:
+def _early(stop: StopInput, memory: Memory, now: Snapshot) -> Decision | None:
     """A decision that needs no review, or None."""
     if memory.baseline is not None and now.signature == memory.baseline.signature:
         memory.blocks = 0
@@ -148,7 +147,7 @@ def _early(stop: StopInput, memory: Memory, now: Fingerprint) -> Decision | None
     return None
 
 
-def _turn_paths(stop: StopInput, memory: Memory, now: Fingerprint) -> list[str]:
+def _turn_paths(stop: StopInput, memory: Memory, now: Snapshot) -> list[str]:
     """The files the turn changed: in the work tree, and in any commit it made (their policy edits count)."""
     if memory.baseline is None:
         return []
@@ -182,25 +181,9 @@ def _review(stop: StopInput, paths: list[str], deadline: float, policy_rev: str 
         return None, e.line()
     if prep.policy.fail_on in (None, "none"):
         prep = dataclasses.replace(prep, policy=dataclasses.replace(prep.policy, fail_on=DEFAULT_FAIL_ON))
-    store = Store(stop.root)
-    job = _gate_job(store, prep, stop.session)
-    done = runner.run(store, job, review_job.executor(prep), stop.env, None, prep.settings.keep_jobs)
-    store.mark_viewed(done.id)  # its verdict is delivered by the hook: never announced as unread
-    return done, ""
-
-
-def _gate_job(store: Store, prep: Prepared, session: str) -> Job:
-    """The ``gate`` job this hook process runs itself, owned by the session."""
-    return store.create(
-        kind="gate",
-        workspace=str(prep.target.repo_root),
-        owner=session,
-        title=f"Stop-time review gate: {prep.target.label}",
-        request=prep.request.to_dict(),
-        model=prep.model,
-        effort=prep.effort,
-        state=State.RUNNING,
-    )
+    gate_job = review_job.spec(prep, kind="gate", title=f"Stop-time review gate: {prep.target.label}")
+    with Store(stop.root) as store:  # viewed: its verdict is delivered by the hook, never announced as unread
+        return service.submit(store, gate_job, stop.session, env=stop.env), ""
 
 
 def judge(job: Job | None, why: str) -> Decision:

@@ -9,7 +9,6 @@ through its record (it watches for ``cancelling``, see ``runner.Cancel``).
 from __future__ import annotations
 
 import os
-import signal
 import time
 
 from ccplugin import proc
@@ -107,9 +106,9 @@ def _stop_worker(job: Job, grace: float) -> str | None:
     if not proc.owned(ident.pid):  # a record that names another user's process: never ours to stop
         return f"worker {ident.pid} runs as another user, so it was not signalled"
     if _leads_group(ident.pid):
-        gone, target = proc.kill_group(ident, grace), f"-{ident.pid}"
+        gone, target = proc.stop(ident, grace), f"-{ident.pid}"
     else:  # e.g. a foreground worker inside the user's shell: signal it alone
-        gone, target = _kill_process(ident, grace), str(ident.pid)
+        gone, target = proc.stop(ident, grace, group=False), str(ident.pid)
     return None if gone else f"worker {ident.pid} may still be running: `kill -9 {target}`"
 
 
@@ -118,20 +117,3 @@ def _leads_group(pid: int) -> bool:
         return os.getpgid(pid) == pid
     except ProcessLookupError:
         return False
-
-
-def _kill_process(ident: proc.Identity, grace: float) -> bool:
-    """SIGTERM one process, SIGKILL it after ``grace``; True once it is gone."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 1.0)):
-        if not ident.alive():
-            return True
-        if sig is signal.SIGKILL:
-            proc.kill_groups(proc.descendant_groups(ident.pid), sig)  # claude's, before its parent goes
-        try:
-            os.kill(ident.pid, sig)
-        except ProcessLookupError:
-            return True
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and ident.alive():
-            time.sleep(0.02)
-    return not ident.alive()

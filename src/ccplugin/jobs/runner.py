@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -94,18 +93,6 @@ def _watched(store: Store, job_id: str, cancel: Cancel) -> Iterator[None]:
         thread.join()
 
 
-@contextmanager
-def _sigterm_sets(cancel: Cancel) -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, lambda *_: cancel.event.set())
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def run(
     store: Store,
     job: Job,
@@ -117,7 +104,7 @@ def run(
     """Execute a job already in ``running``, record how it ended (compare-and-set), prune old jobs."""
     cancel = Cancel()
     progress = Progress(store, job.id, echo)
-    with _sigterm_sets(cancel), _watched(store, job.id, cancel):
+    with proc.on_sigterm(cancel.event.set), _watched(store, job.id, cancel):
         try:
             end = executor(job, store, cancel, progress, env)
         except CCError as e:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ccplugin.rescue import CONTINUE_PROMPT, PARTIAL_NOTE, RescueOutcome
+from ccplugin.rescue.outcome import PARTIAL_NOTE, RescueOutcome
+from ccplugin.rescue.request import CONTINUE_PROMPT
 
 _STATUS = {"completed": "completed", "failed": "FAILED", "cancelled": "CANCELLED"}
 _NO_TEXT = "Claude Code did not return a final message."

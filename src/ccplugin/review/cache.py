@@ -11,12 +11,12 @@ import hmac
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ccplugin import files
 from ccplugin.jobs import private
 from ccplugin.redact import redact_json
 from ccplugin.review import prompts
@@ -117,7 +117,4 @@ class Cache:
             value = json.loads(json.dumps(value))  # sealed as it will be read back
             value["mac"] = self._seal(k, value)
         private.directory(self.root)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(redact_json(value), f)
-        os.replace(tmp, self._path(k))
+        files.write_atomic(self._path(k), json.dumps(redact_json(value)), mode=0o600, dir_mode=0o700)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ccplugin import git
+from ccplugin import files, git
 from ccplugin.review.hunks import MARK, LazyHunks, section_index, section_path
 from ccplugin.review.model import FileChange, Hunk
 from ccplugin.review.target import Target
@@ -300,8 +300,7 @@ def _content_id(full: str) -> str:
     try:
         st = os.lstat(full)
         if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_HASHED_BYTES:
-            with open(full, "rb") as fh:
-                return hashlib.file_digest(fh, "sha256").hexdigest()
+            return files.sha256_of(full)
         return _stat_id(full, st)
     except OSError:
         return "unreadable"

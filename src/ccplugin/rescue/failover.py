@@ -9,24 +9,18 @@ so is the group when we are interrupted (^C or SIGTERM).
 from __future__ import annotations
 
 import contextlib
-import os
-import selectors
 import shlex
 import signal
-import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ccplugin import proc
 
 KILL_GRACE = 5.0
 DRAIN = 1.0  # after the command exits, how long what it started may hold its pipes open
-POLL = 0.1
-CHUNK = 64 * 1024
 TAIL_BYTES = 8 * 1024
 
 Sink = Callable[[bytes], None]
@@ -76,80 +70,19 @@ def attempt(
     """Run ``argv`` to its end or its stall; ``out``/``err`` receive its output as it comes."""
     started = time.monotonic()
     child = proc.spawn(argv, cwd=cwd, env=env)
-    ident = proc.identity(child.pid)
     tail = _Tail()
+    stalled = False
     try:
-        with _sigterm_interrupts():
-            stalled = _watch(child, stall_timeout, out, err, tail)
-        if stalled and ident is not None:
-            proc.kill_group(ident, KILL_GRACE)
+        with proc.on_sigterm(_interrupt):  # a CI cancel or `kill` stops the command's group too, as ^C does
+            ended = proc.watch(child, tail.tee(out), tail.tee(err), stall=stall_timeout or None, drain=DRAIN)
+        stalled = ended == "stalled"
     finally:
-        # the leader is not reaped yet, so its pid still names our group
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(child.pid, signal.SIGKILL)
-        code = child.wait()
-        _close(child)
+        code = proc.reap(child, KILL_GRACE if stalled else 0.0)
     return Attempt(tuple(argv), code, stalled, round(time.monotonic() - started, 3), tail.text())
 
 
-@contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM (a CI cancel, `kill`) interrupts like ^C, so the command's group is stopped too."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
+def _interrupt() -> None:
     raise KeyboardInterrupt
-
-
-def _watch(child: subprocess.Popen[bytes], stall_timeout: float | None, out: Sink, err: Sink, tail: _Tail) -> bool:
-    """Pass output through until the command is done; True when it stalled instead."""
-    assert child.stdout is not None and child.stderr is not None
-    last, exited_at = time.monotonic(), None
-    with selectors.DefaultSelector() as sel:
-        sel.register(child.stdout, selectors.EVENT_READ, out)
-        sel.register(child.stderr, selectors.EVENT_READ, err)
-        while True:
-            if _pump(sel, tail):
-                last = time.monotonic()
-            now = time.monotonic()
-            if exited_at is None and proc.start_time(child.pid) is None:  # exited (a zombie until reaped)
-                exited_at = now
-            if exited_at is not None and (not sel.get_map() or now - exited_at > DRAIN):
-                return False
-            if stall_timeout and now - last >= stall_timeout:
-                return True
-
-
-def _pump(sel: selectors.BaseSelector, tail: _Tail) -> bool:
-    """Pass on what is ready, waiting up to ``POLL``; True when anything came."""
-    if not sel.get_map():
-        time.sleep(POLL)
-        return False
-    got = False
-    for key, _ in sel.select(POLL):
-        data = os.read(key.fd, CHUNK)
-        if not data:
-            sel.unregister(key.fileobj)
-            continue
-        key.data(data)
-        tail.add(data)
-        got = True
-    return got
-
-
-def _close(child: subprocess.Popen[bytes]) -> None:
-    pipes: tuple[IO[bytes] | None, ...] = (child.stdout, child.stderr)
-    for pipe in pipes:
-        if pipe is not None:
-            pipe.close()
 
 
 class _Tail:
@@ -157,6 +90,13 @@ class _Tail:
 
     def __init__(self) -> None:
         self._buf = bytearray()
+
+    def tee(self, sink: Sink) -> Sink:
+        def both(data: bytes) -> None:
+            sink(data)
+            self.add(data)
+
+        return both
 
     def add(self, data: bytes) -> None:
         self._buf += data

@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ccplugin import git, paths
+from ccplugin import files, git, paths
 from ccplugin.errors import CCError
-from ccplugin.jobs import runner
-from ccplugin.jobs.store import Store
+from ccplugin.jobs import service
 from ccplugin.review.model import Finding
 
 if TYPE_CHECKING:
-    from ccplugin import rescue as engine
+    from ccplugin.rescue.outcome import RescueOutcome
 
 PATCH = "cc-rescue.patch"
 NOTES = "cc-rescue.md"
@@ -116,19 +115,17 @@ def propose(req: Request) -> Proposal:
 
 
 def _in_worktree(req: Request, tree: Path, env: dict[str, str]) -> Proposal:
-    outcome, job_id = _run_rescue(req, tree, env)
+    outcome = _run_rescue(req, tree, env)
     label = req.check.label if req.check else ""
-    if outcome is None or outcome.error is not None:
-        reason = outcome.error.line() if outcome and outcome.error else "the rescue job ended without a result"
-        cost = outcome.cost_usd if outcome else None
-        failed = Proposal(req.out_dir / NOTES, None, (), job_id, cost, reason, label)
-        _write(failed.notes, notes(req, failed, outcome))
+    if outcome.error is not None:
+        failed = Proposal(req.out_dir / NOTES, None, (), outcome.job_id, outcome.cost_usd, outcome.error.line(), label)
+        files.write_atomic(failed.notes, notes(req, failed, outcome))
         return failed
-    patch_text, files = worktree_diff(tree, env)
-    patch = _write(req.out_dir / PATCH, patch_text) if patch_text else None
+    patch_text, changed = worktree_diff(tree, env)
+    patch = files.write_atomic(req.out_dir / PATCH, patch_text) if patch_text else None
     checked = req.check.run(tree, env) if req.check and patch else None
-    done = Proposal(req.out_dir / NOTES, patch, files, job_id, outcome.cost_usd, None, label, checked)
-    _write(done.notes, notes(req, done, outcome))
+    done = Proposal(req.out_dir / NOTES, patch, changed, outcome.job_id, outcome.cost_usd, None, label, checked)
+    files.write_atomic(done.notes, notes(req, done, outcome))
     return done
 
 
@@ -144,10 +141,11 @@ def _isolated_objects(repo_root: Path, scratch: Path, env: Mapping[str, str]) ->
     }
 
 
-def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> tuple[engine.RescueOutcome | None, str | None]:
-    from ccplugin import rescue as engine  # only a run that rescues pays for the import
+def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> RescueOutcome:
+    from ccplugin.rescue import job  # only a run that rescues pays for the import
+    from ccplugin.rescue.request import RescueRequest
 
-    request = engine.RescueRequest(
+    request = RescueRequest(
         cwd=str(tree),
         task=req.task,
         write=True,
@@ -159,14 +157,9 @@ def _run_rescue(req: Request, tree: Path, env: Mapping[str, str]) -> tuple[engin
         persist_session=False,  # the worktree is removed: there is nothing to resume
         run_tests=False,  # the change's tests would run beside Claude's key; a Check runs them without secrets
     )
-    prep = engine.prepare(request)
     owner = paths.owner_session(env)
-    with Store(Path(paths.state_root(env))) as store:
-        prep = engine.settle(prep, store, engine.Scope(str(prep.workspace), owner))
-        job = engine.create_job(store, prep, owner)
-        job = runner.run(store, job, engine.executor(prep), env, req.echo, keep=prep.settings.keep_jobs)
-        store.mark_viewed(job.id)
-    return (engine.RescueOutcome.from_dict(job.result) if job.result else None), job.id
+    with service.open_store(env) as store:
+        return job.run_tracked(job.settled(store, request, owner), store, owner, env, req.echo)
 
 
 def worktree_diff(tree: Path, env: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
@@ -196,7 +189,7 @@ def dirty(req: Request) -> bool:
         return False
 
 
-def notes(req: Request, p: Proposal, outcome: engine.RescueOutcome | None) -> str:
+def notes(req: Request, p: Proposal, outcome: RescueOutcome | None) -> str:
     """``cc-rescue.md``: the task, what was proposed and checked, and Claude's own account."""
     lines = ["# Claude Code rescue proposal", "", f"Task: {req.task}", ""]
     if p.error:
@@ -216,9 +209,3 @@ def notes(req: Request, p: Proposal, outcome: engine.RescueOutcome | None) -> st
         cost = f"${outcome.cost_usd:.4f}" if outcome.cost_usd is not None else "unknown"
         lines += [f"Job: {outcome.job_id} · model {outcome.model} · cost {cost}"]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
