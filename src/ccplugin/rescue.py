@@ -28,11 +28,12 @@ from ccplugin.claude import models, runner
 from ccplugin.claude.types import ClaudeFailure, Mode, RunResult, RunSpec
 from ccplugin.errors import CCError, Exit
 from ccplugin.jobs.context import JobContext, executor_of, run_claude
+from ccplugin.jobs.kinds import Kind
 from ccplugin.jobs.runner import Cancel, Executor, JobEnd, Progress
 from ccplugin.jobs.store import LIVE, TERMINAL, Job, State, Store
 from ccplugin.review.outcome import ReviewError as RunError
 
-KIND = "rescue"
+KIND = Kind.RESCUE
 CONTINUE_PROMPT = "Continue where you left off."
 PARTIAL_NOTE = "the tree is left as the partial edits left it"
 _SCAN = 200  # newest jobs of the scope looked at for a candidate (the default keep_jobs)

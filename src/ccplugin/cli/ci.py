@@ -9,13 +9,14 @@ from typing import Any
 from ccplugin.cli import review
 from ccplugin.cli.parser import Parser, add_json
 from ccplugin.errors import CCError
+from ccplugin.jobs.kinds import ReviewMode
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(name, help="GitHub Actions: review a pull request; merge shard results")
     targets = p.add_subparsers(dest="ci_command", metavar="{github,merge}", parser_class=Parser)
     gh = targets.add_parser("github", help="review the pull request of this workflow run and report it on GitHub")
-    gh.add_argument("--mode", choices=("review", "adversarial-review"), default="review")
+    gh.add_argument("--mode", choices=tuple(ReviewMode), default=ReviewMode.REVIEW)
     gh.add_argument("--focus", default="", help="what an adversarial review should challenge")
     review.add_review_flags(gh)
     gh.add_argument("--paths", nargs="+", action="extend", dest="include", metavar="GLOB", help="only these paths")

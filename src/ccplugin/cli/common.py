@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ccplugin import config, output
 from ccplugin.cli import render
 from ccplugin.errors import CCError, Exit
-from ccplugin.jobs import background, lifecycle, runner
+from ccplugin.jobs import background, kinds, lifecycle, runner
 from ccplugin.jobs.store import Job, State, Store, Unwritable
 
 if TYPE_CHECKING:  # the engine is imported only by the commands that review
@@ -78,12 +78,11 @@ def reserve(store: Store, kind: str) -> Job:
     """A queued job with no worker, owned by this session, for a later ``--job-id`` run to claim.
 
     Unclaimed reservations are failed by the store's reaper (``Store.unclaimed``)."""
-    label = kind.replace("-", " ")
     return store.create(
         kind=kind,
         workspace=here(),
         owner=owner(),
-        title=f"{label[:1].upper()}{label[1:]} (reserved, waiting for its Codex subagent)",
+        title=f"{kinds.info(kind).title} (reserved, waiting for its Codex subagent)",
         request={"reserved": True},
         model=None,
         effort=None,

@@ -9,13 +9,15 @@ from typing import Any
 from ccplugin import config
 from ccplugin.claude import env as claude_env
 from ccplugin.cli import common, render
+from ccplugin.jobs import kinds
+from ccplugin.jobs.kinds import ReviewMode
 from ccplugin.jobs.store import State
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
-    adversarial = name == "adversarial-review"
+    adversarial = name == ReviewMode.ADVERSARIAL
     p: argparse.ArgumentParser = sub.add_parser(
         name,
         help="challenge the change's design (read-only)" if adversarial else "read-only review of the change",
@@ -66,7 +68,7 @@ def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -
     """The review request the shared flags (:func:`add_review_flags`) describe, for the current directory."""
     return engine.ReviewRequest(
         cwd=os.getcwd(),
-        mode=mode,
+        mode=ReviewMode(mode),
         scope=scope,
         base=args.base,
         focus=focus,
@@ -99,7 +101,7 @@ def review(request: engine.ReviewRequest, *, background: bool = False, as_json: 
 def run_reserved(request: engine.ReviewRequest, job_id: str, *, as_json: bool = False) -> int:
     """Run the review job a Codex session reserved (its subagent calls this with ``--job-id``)."""
     claude_env.check_sandbox_network(os.environ)
-    label = "adversarial review" if request.mode == "adversarial-review" else "review"
+    label = kinds.of_mode(request.mode).label
     return common.run_reserved(job_id, request.mode, label, lambda _store: _reservable(request), as_json)
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ccplugin.hookspecs import hookimpl
+from ccplugin.jobs import kinds
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.model import Finding
 from ccplugin.review.outcome import ReviewOutcome
 
-_TITLES = {"review": "Claude Code Review", "adversarial-review": "Claude Code Adversarial Review"}
 _GATE = {
     GateStatus.PASS: "PASS",
     GateStatus.FAIL: "FAIL",
@@ -28,7 +28,7 @@ def ccplugin_render(outcome: ReviewOutcome, fmt: str) -> str | None:
 
 
 def render(o: ReviewOutcome) -> str:
-    lines = [f"# {_TITLES.get(o.mode, 'Claude Code Review')}", ""]
+    lines = [f"# {kinds.of_mode(o.mode).heading}", ""]
     lines += [f"Target: {o.target.get('label', '?')}"]
     if o.focus:
         lines += [f"Focus: {o.focus}"]

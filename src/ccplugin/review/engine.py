@@ -13,7 +13,9 @@ from ccplugin.claude import env as claude_env
 from ccplugin.claude import models
 from ccplugin.claude.types import ClaudeFailure, FailureKind, Mode, RunResult, RunSpec
 from ccplugin.errors import CCError
+from ccplugin.jobs import kinds
 from ccplugin.jobs.context import JobContext, run_claude
+from ccplugin.jobs.kinds import ReviewMode
 from ccplugin.redact import redact_json
 from ccplugin.review import coverage, findings, gate, inflight, policy, prompts, suppress
 from ccplugin.review.cache import Cache, KeyParts, key
@@ -23,7 +25,6 @@ from ccplugin.review.outcome import ReviewError, ReviewOutcome
 from ccplugin.review.policy import Policy
 from ccplugin.review.target import Target, resolve_target
 
-MODES = ("review", "adversarial-review")
 __all__ = ["JobContext", "Prepared", "ReviewRequest", "execute", "prepare"]
 
 
@@ -32,7 +33,7 @@ class ReviewRequest:
     """What the user asked for; ``None`` means "use the settings file or the default"."""
 
     cwd: str
-    mode: str = "review"
+    mode: ReviewMode = ReviewMode.REVIEW
     scope: str = "auto"
     base: str | None = None
     focus: str = ""
@@ -57,7 +58,14 @@ class ReviewRequest:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ReviewRequest:
-        return cls(**{**d, "include": tuple(d.get("include", ())), "exclude": tuple(d.get("exclude", ()))})
+        return cls(
+            **{
+                **d,
+                "mode": ReviewMode(d.get("mode", ReviewMode.REVIEW)),
+                "include": tuple(d.get("include", ())),
+                "exclude": tuple(d.get("exclude", ())),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -72,14 +80,13 @@ class Prepared:
 
     @property
     def title(self) -> str:
-        kind = "Adversarial review" if self.request.mode == "adversarial-review" else "Review"
-        return f"{kind} of {self.target.label}"
+        return f"{kinds.of_mode(self.request.mode).title} of {self.target.label}"
 
 
 def prepare(req: ReviewRequest) -> Prepared:
     """Validate everything that can be checked before a job exists (bad input → CCError)."""
-    if req.mode not in MODES:
-        raise CCError(f"unknown review mode {req.mode!r}", f"use one of: {', '.join(MODES)}")
+    if req.mode not in tuple(ReviewMode):
+        raise CCError(f"unknown review mode {req.mode!r}", f"use one of: {', '.join(ReviewMode)}")
     target, trusted = _judged_by(git.toplevel(Path(req.cwd)), req)
     settings = trusted.settings.override(
         fail_on=req.fail_on,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ccplugin import controls
+from ccplugin.jobs.kinds import ReviewMode
 from ccplugin.review.coverage import Coverage
 from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
 from ccplugin.review.model import Finding, ReviewResult
@@ -27,7 +28,7 @@ class ReviewError:
 
 @dataclass(frozen=True)
 class ReviewOutcome:
-    mode: str  # review | adversarial-review
+    mode: ReviewMode
     gate: GateOutcome
     target: dict[str, Any]
     input: dict[str, Any]  # input_mode, files, additions, deletions, diff_bytes
@@ -102,7 +103,7 @@ class ReviewOutcome:
         review = ReviewResult.from_dict(d["review"]) if d.get("review") else None
         gating = tuple(f for f in (review.findings if review else ()) if f.fingerprint in g["gating"])
         return cls(
-            mode=d["mode"],
+            mode=ReviewMode(d["mode"]),
             gate=GateOutcome(GateStatus(g["status"]), g["reason"], gating, policy),
             target=d["target"],
             input=d["input"],
