@@ -6,14 +6,14 @@ import argparse
 import os
 from typing import Any
 
-from ccplugin import config
 from ccplugin.claude import env as claude_env
 from ccplugin.cli import common, render
 from ccplugin.jobs import kinds
 from ccplugin.jobs.kinds import ReviewMode
 from ccplugin.jobs.store import State
-from ccplugin.review import engine
+from ccplugin.review import engine, options
 from ccplugin.review import job as review_job
+from ccplugin.review.options import Surface
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -22,8 +22,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
         name,
         help="challenge the change's design (read-only)" if adversarial else "read-only review of the change",
     )
-    p.add_argument("--scope", choices=config.SCOPES, default="auto")
-    add_review_flags(p)
+    options.add_arguments(p, Surface.REVIEW)
     how = p.add_mutually_exclusive_group()
     how.add_argument("--background", action="store_true", help="run as a detached job; print its id")
     how.add_argument("--wait", action="store_true", help="run in the foreground (the default)")
@@ -31,30 +30,6 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     if adversarial:
         p.add_argument("focus", nargs="*", help="what to challenge, e.g. the retry and rollback design")
     return p
-
-
-def add_review_flags(p: argparse.ArgumentParser) -> None:
-    """The flags every review surface shares (`review`, `adversarial-review`, `ci github`)."""
-    p.add_argument("--base", help="diff base ref (branch scope); default: CI hints, origin/HEAD, main, master")
-    p.add_argument("--model", help="opus | sonnet | haiku | a full model id (default opus)")
-    p.add_argument("--effort", help="low | medium | high | xhigh | max (default by model)")
-    p.add_argument(
-        "--fail-on",
-        choices=(*config.SEVERITIES, "none"),
-        help="gate: fail at this severity or worse",
-    )
-    p.add_argument(
-        "--filter-mode",
-        choices=config.FILTER_MODES,
-        help="which findings may gate (by diff location)",
-    )
-    p.add_argument("--on-error", choices=config.ON_ERROR, help="exit code policy when the review could not run")
-    p.add_argument("--timeout", type=float, help="wall-clock limit for the Claude run, seconds")
-    p.add_argument("--max-turns", type=int, help="Claude turn limit")
-    p.add_argument("--budget-bytes", type=int, help="inline the diff up to this size, else self-collect")
-    p.add_argument("--include", action="append", default=[], metavar="GLOB", help="only review matching paths")
-    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching paths")
-    p.add_argument("--no-cache", action="store_true", help="ignore a cached result for the same diff")
 
 
 def run_args(args: argparse.Namespace) -> int:
@@ -65,7 +40,7 @@ def run_args(args: argparse.Namespace) -> int:
 
 
 def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -> engine.ReviewRequest:
-    """The review request the shared flags (:func:`add_review_flags`) describe, for the current directory."""
+    """The review request the table's flags (:mod:`ccplugin.review.options`) describe, for the current directory."""
     return engine.ReviewRequest(
         cwd=os.getcwd(),
         mode=ReviewMode(mode),
@@ -80,7 +55,7 @@ def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -
         timeout=args.timeout,
         max_turns=args.max_turns,
         budget_bytes=args.budget_bytes,
-        use_cache=not args.no_cache,
+        use_cache=args.cache,
         include=tuple(args.include),
         exclude=tuple(args.exclude),
     )

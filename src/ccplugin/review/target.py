@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ccplugin import git
-from ccplugin.config import SCOPES
 from ccplugin.errors import CCError
+from ccplugin.review.values import Scope
 
 DEFAULT_BRANCHES = ("main", "master", "trunk")
 ORIGIN_HEAD = "refs/remotes/origin/HEAD"
@@ -53,7 +53,7 @@ def resolve_target(
     run writes, say) never switch ``auto`` to a working-tree review. ``root`` is ``cwd``'s work
     tree root (:func:`git.toplevel`) when the caller has already asked git for it.
     """
-    if scope not in SCOPES:
+    if scope not in tuple(Scope):
         raise CCError(
             f"unknown review scope {scope!r}",
             "use `--scope auto`, `--scope working-tree` or `--scope branch`",
