@@ -38,8 +38,8 @@ class Settings:
     table's defaults (a test holds the two together)."""
 
     fail_on: str | None = None
-    filter_mode: str = "nofilter"
-    on_error: str = "fail"
+    filter_mode: FilterMode = FilterMode.NOFILTER
+    on_error: OnError = OnError.FAIL
     timeout: float = 1200.0
     max_turns: int = 40
     budget_bytes: int = 256 * 1024
@@ -64,6 +64,7 @@ def validate(s: Settings, flags: Collection[str] = ()) -> Settings:
     _choice("fail_on", s.fail_on, FAIL_ON, optional=True)
     _choice("filter_mode", s.filter_mode, tuple(FilterMode))
     _choice("on_error", s.on_error, tuple(OnError))
+    s = replace(s, filter_mode=FilterMode(s.filter_mode), on_error=OnError(s.on_error))
     for name, ok, must in (
         ("timeout", s.timeout > 0, "must be positive"),
         ("max_turns", s.max_turns >= 1, "must be at least 1"),

@@ -26,6 +26,7 @@ from ccplugin.review.coverage import Basis, Coverage
 from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
 from ccplugin.review.model import Finding, ReviewResult
 from ccplugin.review.outcome import ReviewError, ReviewOutcome
+from ccplugin.review.values import InputMode, Verdict
 
 _ORDER = (GateStatus.FAIL, GateStatus.ERROR, GateStatus.PASS, GateStatus.OFF, GateStatus.NOTHING)
 
@@ -112,10 +113,10 @@ def _review(shards: Sequence[Shard]) -> ReviewResult | None:
     if not reviewed:
         return None
     findings = _unique(f for s in reviewed for f in s.outcome.findings)
-    attention = any(s.outcome.review and s.outcome.review.verdict != "approve" for s in reviewed)
+    attention = any(s.outcome.review and s.outcome.review.verdict is not Verdict.APPROVE for s in reviewed)
     summary = "\n\n".join(f"{s.label}: {s.outcome.review.summary}" for s in reviewed if s.outcome.review)
     steps = tuple(dict.fromkeys(x for s in reviewed if s.outcome.review for x in s.outcome.review.next_steps))
-    return ReviewResult("needs-attention" if attention else "approve", summary, findings, steps)
+    return ReviewResult(Verdict.NEEDS_ATTENTION if attention else Verdict.APPROVE, summary, findings, steps)
 
 
 def _unique(findings: Any) -> tuple[Finding, ...]:
@@ -151,7 +152,7 @@ def _reason(shards: Sequence[Shard], missing: int) -> str:
 def _input(outcomes: Sequence[ReviewOutcome]) -> dict[str, Any]:
     modes = {o.input_mode for o in outcomes}
     return {
-        "input_mode": modes.pop() if len(modes) == 1 else "mixed",
+        "input_mode": modes.pop() if len(modes) == 1 else InputMode.MIXED,
         "files": [f for o in outcomes for f in o.input.get("files", [])],
         "additions": sum(int(o.input.get("additions", 0)) for o in outcomes),
         "deletions": sum(int(o.input.get("deletions", 0)) for o in outcomes),

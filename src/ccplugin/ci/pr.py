@@ -100,7 +100,7 @@ class Posted:
     comments: int = 0
     in_body: int = 0
     already: int = 0
-    sticky: str = ""  # "created" | "updated" | ""
+    sticky: Literal["created", "updated", ""] = ""
     problem: str = ""  # why something was not posted
     kind: ProblemKind = ""
     moved: bool = False  # the pull request moved past the reviewed commit: nothing could go in-line

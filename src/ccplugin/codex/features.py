@@ -20,7 +20,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Item, Table
 
-from ccplugin.codex.codexcli import Feature
+from ccplugin.codex.codexcli import Feature, Stage
 from ccplugin.errors import CCError
 
 
@@ -46,7 +46,7 @@ def wanted(features: Mapping[str, Feature]) -> list[str]:
     if hooks is not None and not hooks.enabled:
         names.append(hooks.name)
     plugin_hooks = features.get("plugin_hooks")
-    if plugin_hooks is not None and plugin_hooks.stage != "removed" and not plugin_hooks.enabled:
+    if plugin_hooks is not None and plugin_hooks.stage != Stage.REMOVED and not plugin_hooks.enabled:
         names.append(plugin_hooks.name)
     return names
 

@@ -23,6 +23,7 @@ from ccplugin import git
 from ccplugin.review.hunks import MARK, LazyHunks, section_index, section_path
 from ccplugin.review.model import FileChange, Hunk
 from ccplugin.review.target import Target
+from ccplugin.review.values import InputMode, Scope
 
 DEFAULT_BUDGET = 256 * 1024
 MAX_UNTRACKED_BYTES = 1024 * 1024  # larger untracked files are listed, not read
@@ -46,7 +47,7 @@ class ReviewInput:
     """Everything a review is given about one change."""
 
     target: Target
-    input_mode: str  # "inline" | "self-collect" | "nothing"
+    input_mode: InputMode
     files: tuple[FileChange, ...]
     diff: str
     context: str
@@ -108,7 +109,9 @@ def collect(
         entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), scratch)
         patch = git.decode(patch_job.result().stdout)
     if not change.files:
-        return ReviewInput(target, "nothing", (), "", "", 0, 0, {}, budget_bytes=budget_bytes, excluded=len(dropped))
+        return ReviewInput(
+            target, InputMode.NOTHING, (), "", "", 0, 0, {}, budget_bytes=budget_bytes, excluded=len(dropped)
+        )
     if dropped:
         patch = _without(patch, entries, dropped)
         entries = [e for e in entries if e.path not in dropped]
@@ -127,7 +130,7 @@ def _gather(
     entries = git.raw_diff(target.repo_root, revs, env)
     dropped = {e.path for e in entries if not keep(e.path)} if keep else set()
     change.files = [_file_change(e) for e in entries if e.path not in dropped]
-    if target.scope == "working-tree":
+    if target.scope is Scope.WORKING_TREE:
         untracked = git.untracked(target.repo_root, env)
         paths = [p for p in untracked if not keep or keep(p)]
         dropped |= set(untracked) - set(paths)
@@ -142,7 +145,7 @@ def _gather(
 
 
 def _revs(target: Target, env: Mapping[str, str] | None) -> tuple[str, ...]:
-    if target.scope == "branch":
+    if target.scope is Scope.BRANCH:
         if target.merge_base is None or target.head is None:
             raise ValueError("a branch target needs merge_base and head")
         return (target.merge_base, target.head)
@@ -315,7 +318,7 @@ def _finish(
     names = [(f.old_path or f.path, f.path) for f in files]
     diff_bytes, digest = _measure(change.diff, files, change.ids)
     inline_limit = min(budget_bytes, INLINE_CAP)
-    mode = "inline" if diff_bytes <= inline_limit else "self-collect"
+    mode = InputMode.INLINE if diff_bytes <= inline_limit else InputMode.SELF_COLLECT
     digest.update(f"\0mode={mode}".encode())
     additions, deletions = line_counts(change.diff)
     # per-file counts only when the diff is small enough to be shown (it is then cheap)
@@ -404,7 +407,7 @@ def _measure(diff: str, files: Sequence[FileChange], ids: Mapping[str, str]) -> 
 
 def _commits(target: Target, env: Mapping[str, str] | None) -> list[str]:
     """The branch's commit subjects as a context section (none for the working tree)."""
-    if target.scope != "branch":
+    if target.scope is not Scope.BRANCH:
         return []
     rev_range = f"{target.merge_base}..{target.head}"
     lines = git.commit_subjects(target.repo_root, rev_range, MAX_COMMITS + 1, env)
@@ -414,7 +417,7 @@ def _commits(target: Target, env: Mapping[str, str] | None) -> list[str]:
 
 
 def _range(target: Target, revs: Sequence[str]) -> str:
-    return f"{revs[0]}..{revs[1]}" if target.scope == "branch" else revs[0]
+    return f"{revs[0]}..{revs[1]}" if target.scope is Scope.BRANCH else revs[0]
 
 
 def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_bytes: int, spec: str) -> str:
@@ -428,14 +431,14 @@ def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_by
         f"- `git diff --no-ext-diff --stat {rng}{spec}`: every changed file and the size of its change;",
         f"- `git diff --no-ext-diff {rng} -- <path>`: one file's diff (quote the path for the shell).",
     ]
-    if target.scope == "working-tree":
+    if target.scope is Scope.WORKING_TREE:
         lines.append("Files marked `?` are untracked (new): read them whole.")
     return "\n".join(lines) + "\n"
 
 
 def _list_command(target: Target, revs: Sequence[str], spec: str) -> str:
     listing = f"`git diff --no-ext-diff --name-status {_range(target, revs)}{spec}`"
-    if target.scope == "working-tree":
+    if target.scope is Scope.WORKING_TREE:
         listing += f" and `git ls-files --others --exclude-standard{spec}`"
     return listing
 

@@ -24,6 +24,7 @@ from ccplugin.review.model import Finding, ReviewResult
 from ccplugin.review.outcome import ReviewError, ReviewOutcome
 from ccplugin.review.policy import Policy
 from ccplugin.review.target import Target, resolve_target
+from ccplugin.review.values import InputMode, Scope, Verdict
 
 __all__ = ["JobContext", "Prepared", "ReviewRequest", "execute", "prepare"]
 
@@ -110,7 +111,7 @@ def _judged_by(root: Path, req: ReviewRequest) -> tuple[Target, Policy]:
     head = policy.at(root, _head_rev(root, req), "HEAD") if _head_policy_needed(req) else None
     relevant = _path_filter(head.settings if head else config.Settings(), req)
     target = resolve_target(Path(req.cwd), req.scope, req.base, relevant=relevant or None, root=root)
-    if target.scope == "branch":
+    if target.scope is Scope.BRANCH:
         return target, policy.at(root, target.merge_base, "base")
     assert head is not None  # only a scope that reads HEAD's policy resolves to the working tree
     return target, head
@@ -148,7 +149,7 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
     edited = policy.edited(prep.target, prep.trusted, PathFilter(prep.request.include, prep.request.exclude))
     base = _outcome(prep, inp, ctx, edited)
     marked = policy.findings(edited, inp.hunks)
-    if inp.input_mode == "nothing":
+    if inp.input_mode == InputMode.NOTHING:
         return _nothing(prep, base, marked, inp.excluded)
     cache = Cache.of(ctx.state_root, ctx.env)
     k = key(_key_parts(prep, inp))
@@ -256,7 +257,7 @@ _NO_ANSWER = ClaudeFailure(
 
 def covered(inp: ReviewInput, run: RunResult) -> coverage.Coverage:
     """The changed files the review saw: all of them inline, else what its successful calls showed."""
-    if inp.input_mode == "inline":
+    if inp.input_mode == InputMode.INLINE:
         return coverage.of_prompt(inp.files)
     # the root the reviewer's paths are relative to: the run's working directory (see _run_claude)
     return coverage.of_tools(inp.files, run.tool_calls, inp.target.repo_root)
@@ -385,7 +386,7 @@ def _nothing(
     nothing = gate.nothing(why, prep.policy)
     if not marked:
         return base(gate=nothing)
-    result = _judged(prep, ReviewResult("needs-attention", "Only the review policy changed.", ()), marked)
+    result = _judged(prep, ReviewResult(Verdict.NEEDS_ATTENTION, "Only the review policy changed.", ()), marked)
     decided = gate.decide(result, prep.policy)
     return base(gate=decided if decided.status is gate.GateStatus.FAIL else nothing, review=result)
 

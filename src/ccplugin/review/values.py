@@ -17,10 +17,11 @@ class Severity(StrEnum):
     @property
     def rank(self) -> int:
         """0 for the worst."""
-        return SEVERITY_ORDER.index(self)
+        return SEVERITY_RANK[self]
 
 
 SEVERITY_ORDER = tuple(Severity)
+SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITY_ORDER)}  # by value: a threshold is text
 NO_THRESHOLD = "none"  # `fail_on = "none"`: report only, like no threshold
 FAIL_ON = (*SEVERITY_ORDER, NO_THRESHOLD)  # what `fail_on` may be
 
@@ -62,3 +63,4 @@ class InputMode(StrEnum):
     INLINE = "inline"  # the diff is in the prompt
     SELF_COLLECT = "self-collect"  # too big: the reviewer reads it with git
     NOTHING = "nothing"  # there was nothing to show
+    MIXED = "mixed"  # merged shards that were given their changes differently
