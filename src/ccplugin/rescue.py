@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ccplugin import changes, config
 from ccplugin.claude import models, runner
@@ -34,6 +34,8 @@ from ccplugin.jobs.store import LIVE, TERMINAL, Job, State, Store
 from ccplugin.review.outcome import ReviewError as RunError
 
 KIND = Kind.RESCUE
+# how the resume question was settled ("": not yet); fresh-default: a session could have been resumed
+Decision = Literal["", "resume", "fresh", "fresh-default"]
 CONTINUE_PROMPT = "Continue where you left off."
 PARTIAL_NOTE = "the tree is left as the partial edits left it"
 _SCAN = 200  # newest jobs of the scope looked at for a candidate (the default keep_jobs)
@@ -68,7 +70,7 @@ class RescueRequest:
     persist_session: bool = True
     # False: Claude edits but runs none of the project's code (a change under review, beside Claude's key)
     run_tests: bool = True
-    decision: str = ""  # resume | fresh | fresh-default; set by ``settle``
+    decision: Decision = ""  # set by ``settle``
     resume_session: str | None = None
     resume_job: str | None = None
     candidate: dict[str, Any] | None = None  # the session not resumed when fresh by default
@@ -239,7 +241,7 @@ class RescueOutcome:
     write: bool
     model: str
     effort: str | None
-    decision: str
+    decision: Decision
     job_id: str | None = None
     resumed_session: str | None = None
     resumed_job: str | None = None

@@ -82,13 +82,13 @@ def details(f: Finding) -> str:
 
 def saw(o: ReviewOutcome) -> str:
     inp = o.input
-    files = inp.get("files") or []
+    files = inp.changed
     cost = "cached (no Claude call)" if o.cached else (f"${o.cost_usd:.4f}" if o.cost_usd is not None else "unknown")
     lines = [
         "#### What the reviewer saw",
         "",
-        f"- Target: {cell(str(o.target.get('label', '?')))}",
-        f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.get('additions', 0)} −{inp.get('deletions', 0)}",
+        f"- Target: {cell(o.target.label or '?')}",
+        f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.additions or 0} −{inp.deletions or 0}",
         f"- Model: `{o.model}`" + (f" · effort {o.effort}" if o.effort else "") + f" · cost {cost}",
     ]
     if o.policy_source:

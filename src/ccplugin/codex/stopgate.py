@@ -227,7 +227,7 @@ def judge(job: Job | None, why: str) -> Decision:
 
 def allow_message(outcome: ReviewOutcome, job_id: str) -> str:
     """``ALLOW: Claude reviewed …`` for a review that ran and found nothing gating."""
-    files = len(outcome.input.get("files") or [])
+    files = len(outcome.input.changed)
     which = _count(files, "changed file")
     if outcome.coverage and outcome.coverage.partial:
         which = f"{outcome.coverage.count} of {which}"

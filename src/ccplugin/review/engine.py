@@ -21,7 +21,7 @@ from ccplugin.review import coverage, findings, gate, inflight, policy, prompts,
 from ccplugin.review.cache import Cache, KeyParts, key
 from ccplugin.review.collect import PathFilter, ReviewInput, collect
 from ccplugin.review.model import Finding, ReviewResult
-from ccplugin.review.outcome import ReviewError, ReviewOutcome
+from ccplugin.review.outcome import InputSummary, ReviewError, ReviewOutcome, TargetSummary
 from ccplugin.review.policy import Policy
 from ccplugin.review.target import Target, resolve_target
 from ccplugin.review.values import InputMode, Scope, Verdict
@@ -280,8 +280,8 @@ def _outcome(
     def build(**fields: Any) -> ReviewOutcome:
         return ReviewOutcome(
             mode=prep.request.mode,
-            target=prep.target.to_dict(),
-            input=inp.to_summary(),
+            target=TargetSummary.of(prep.target),
+            input=InputSummary.from_dict(inp.to_summary()),
             model=prep.model,
             effort=prep.effort,
             focus=prep.request.focus,
@@ -396,8 +396,8 @@ def not_reviewed(prep: Prepared, error: ReviewError, job_id: str | None = None) 
     return ReviewOutcome(
         mode=prep.request.mode,
         gate=gate.error(error.message, prep.policy),
-        target=prep.target.to_dict(),
-        input={},
+        target=TargetSummary.of(prep.target),
+        input=InputSummary(),
         model=prep.model,
         effort=prep.effort,
         error=error,
