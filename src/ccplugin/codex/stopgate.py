@@ -38,6 +38,7 @@ from ccplugin.codex import fingerprint, state
 from ccplugin.codex.fingerprint import Fingerprint
 from ccplugin.errors import CCError
 from ccplugin.jobs import runner
+from ccplugin.jobs.kinds import Kind
 from ccplugin.jobs.store import Job, State, Store
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.outcome import ReviewOutcome
@@ -196,7 +197,7 @@ def _review(stop: StopInput, paths: list[str], deadline: float, policy_rev: str 
 def _gate_job(store: Store, prep: Prepared, session: str) -> Job:
     """The ``gate`` job this hook process runs itself, owned by the session."""
     return store.create(
-        kind="gate",
+        kind=Kind.GATE,
         workspace=str(prep.target.repo_root),
         owner=session,
         title=f"Stop-time review gate: {prep.target.label}",

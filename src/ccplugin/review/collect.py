@@ -322,15 +322,15 @@ def _finish(
     digest.update(f"\0mode={mode}".encode())
     additions, deletions = line_counts(change.diff)
     # per-file counts only when the diff is small enough to be shown (it is then cheap)
-    index = section_index(change.diff, names) if mode == "inline" else None
+    index = section_index(change.diff, names) if mode is InputMode.INLINE else None
     counts = _file_counts(change.diff, files, index or {}, change.skipped)
     sections = [f"## Change\n\n{target.label}: {len(files)} file(s), +{additions} -{deletions}.\n"]
     sections += change.commits
-    if mode == "self-collect":
+    if mode is InputMode.SELF_COLLECT:
         sections.append(_how_to_read(target, revs, diff_bytes, inline_limit, change.pathspec))
     limit = max(MIN_LIST_BYTES, min(budget_bytes, MAX_LIST_BYTES))
     sections.append(_file_list(files, change.skipped, counts, _list_command(target, revs, change.pathspec), limit))
-    if mode == "inline":
+    if mode is InputMode.INLINE:
         sections.append(f"## Diff\n\n{_printable(change.diff)}")
     return ReviewInput(
         target=target,
