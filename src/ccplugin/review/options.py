@@ -14,7 +14,7 @@ Imported on every pytest start and by the CLI's parsers: it imports only enums a
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -368,17 +368,21 @@ def add_arguments(p: argparse.ArgumentParser, surface: Surface) -> None:
 def _add(p: argparse.ArgumentParser, o: Option) -> None:
     if o.type in BOOLEAN:
         _add_boolean(p, o)
-        return
-    if o.type == "globs":
-        p.add_argument(o.flag, action="append", default=[], dest=o.name, metavar=o.metavar, help=_help(o))
-        for old in o.old_flags:
-            p.add_argument(old, nargs="+", action="extend", dest=o.name, metavar=o.metavar, help=f"same as {o.flag}")
-        return
-    extra: dict[str, object] = {"choices": o.choices, "type": o.value} if o.type == "choice" else {}
-    if o.type in ("float", "int", "count"):
-        extra["type"] = _NUMBER[o.type]
-    default = None if Surface.SETTINGS in o.surfaces else o.default  # a setting: the settings file decides
-    p.add_argument(o.flag, dest=o.name, metavar=o.metavar, default=default, help=_help(o), **extra)  # type: ignore[arg-type]
+    elif o.type == "globs":
+        _add_globs(p, o)
+    else:
+        default = None if Surface.SETTINGS in o.surfaces else o.default  # a setting: the settings file decides
+        convert = _NUMBER.get(o.type, o.value)  # a value: older spellings of it read as the current one
+        choices = o.choices or None
+        p.add_argument(
+            o.flag, dest=o.name, metavar=o.metavar, default=default, type=convert, choices=choices, help=_help(o)
+        )
+
+
+def _add_globs(p: argparse.ArgumentParser, o: Option) -> None:
+    p.add_argument(o.flag, action="append", default=[], dest=o.name, metavar=o.metavar, help=_help(o))
+    for old in o.old_flags:
+        p.add_argument(old, nargs="+", action="extend", dest=o.name, metavar=o.metavar, help=f"same as {o.flag}")
 
 
 def _add_boolean(p: argparse.ArgumentParser, o: Option) -> None:
@@ -405,7 +409,7 @@ def whole_number(text: str) -> int:
     return value
 
 
-_NUMBER = {"float": float, "int": int, "count": whole_number}
+_NUMBER: dict[str, Callable[[str], object]] = {"float": float, "int": int, "count": whole_number}
 
 
 # -- the Action: its inputs arrive as one JSON object (``toJSON(inputs)``) ---------------------------
