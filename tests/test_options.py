@@ -120,6 +120,12 @@ def test_review_and_ci_have_the_tables_flags() -> None:
     assert (merge.label, merge.junit, merge.sarif) == ("shard-1", "j.xml", None)
 
 
+def test_rescue_shares_the_claude_run_options() -> None:
+    rescue = parse("rescue", "--model", "sonnet", "--timeout", "9", "--max-turns", "3", "fix", "it")
+    assert (rescue.model, rescue.effort, rescue.timeout, rescue.max_turns) == ("sonnet", None, 9.0, 3)
+    assert {o.name for o in on(Surface.RESCUE)} == {"model", "effort", "timeout", "max_turns"}
+
+
 def test_a_bad_value_is_a_usage_error_naming_the_choices() -> None:
     with pytest.raises(CCError, match="invalid choice: 'severe'"):
         parse("review", "--fail-on", "severe")

@@ -30,6 +30,7 @@ class Surface(StrEnum):
     PYTEST = "pytest"  # `pytest --cc-*` and the `cc_*` ini twin
     ACTION = "action"  # an input of action/action.yml, passed to `ci github` as JSON
     SETTINGS = "settings"  # a key of .ccplugin.toml / [tool.ccplugin]
+    RESCUE = "rescue"  # `ccplugin rescue`: the options of the Claude run it shares with a review
 
 
 # text: a string; choice: one of ``choices``; float/int: a number; count: a whole number ≥ 0;
@@ -38,6 +39,7 @@ class Surface(StrEnum):
 Type = Literal["text", "choice", "float", "int", "count", "flag", "negated", "switch", "globs", "path"]
 BOOLEAN: frozenset[Type] = frozenset({"flag", "negated", "switch"})
 ALL_REVIEW = frozenset({Surface.REVIEW, Surface.CI, Surface.PYTEST, Surface.ACTION, Surface.SETTINGS})
+CLAUDE_RUN = ALL_REVIEW | {Surface.RESCUE}  # how Claude runs: rescues take them too
 REPORTS = frozenset({Surface.CI, Surface.MERGE, Surface.ACTION})
 
 
@@ -137,7 +139,7 @@ TABLE: tuple[Option, ...] = (
         "model",
         "text",
         "`opus`, `sonnet`, `haiku` or a full model id (default from settings, else opus).",
-        ALL_REVIEW,
+        CLAUDE_RUN,
         default="opus",
         metavar="MODEL",
     ),
@@ -145,7 +147,7 @@ TABLE: tuple[Option, ...] = (
         "effort",
         "text",
         "`low`, `medium`, `high`, `xhigh` or `max` (default by model).",
-        ALL_REVIEW,
+        CLAUDE_RUN,
         metavar="EFFORT",
     ),
     Option(
@@ -179,7 +181,7 @@ TABLE: tuple[Option, ...] = (
         "timeout",
         "float",
         "Wall-clock limit for the Claude run, in seconds.",
-        ALL_REVIEW,
+        CLAUDE_RUN,
         default=1200.0,
         metavar="SECONDS",
     ),
@@ -187,7 +189,7 @@ TABLE: tuple[Option, ...] = (
         "max_turns",
         "int",
         "Claude turn limit.",
-        frozenset({Surface.REVIEW, Surface.CI, Surface.SETTINGS}),
+        frozenset({Surface.REVIEW, Surface.CI, Surface.SETTINGS, Surface.RESCUE}),
         default=40,
         metavar="N",
     ),
