@@ -575,11 +575,11 @@ def test_merge_counts_a_repeated_shard_once(
 def test_merge_refuses_a_shard_with_a_nan_confidence(tmp_path: Path) -> None:
     """Python's json reads NaN; SARIF written from it would not be JSON: the shard is bad input, nothing is written."""
     from ccplugin.review import findings, gate
-    from ccplugin.review.outcome import ReviewOutcome
+    from ccplugin.review.outcome import InputSummary, ReviewOutcome, TargetSummary
 
     review = findings.parse(review_output(finding("calc.py", 6)), {}, tmp_path)
     decided = gate.decide(review, gate.GatePolicy("high"))
-    outcome = ReviewOutcome("review", decided, {"label": "x"}, {}, "m", None, review)
+    outcome = ReviewOutcome("review", decided, TargetSummary(label="x"), InputSummary(), "m", None, review)
     shard = tmp_path / "shard.json"
     shard.write_text(json.dumps(outcome.to_dict()).replace('"confidence": 0.9', '"confidence": NaN'))
     assert "NaN" in shard.read_text()

@@ -151,11 +151,13 @@ def _finding(confidence: float) -> dict[str, object]:
 def _passing_outcome() -> dict[str, object]:
     from ccplugin.review import gate
     from ccplugin.review.model import ReviewResult
-    from ccplugin.review.outcome import ReviewOutcome
+    from ccplugin.review.outcome import InputSummary, ReviewOutcome, TargetSummary
 
     review = ReviewResult("approve", "fine", ())
     policy = gate.GatePolicy("high")
-    outcome = ReviewOutcome("review", gate.decide(review, policy), {"label": "t"}, {}, "m", None, review)
+    outcome = ReviewOutcome(
+        "review", gate.decide(review, policy), TargetSummary(label="t"), InputSummary(), "m", None, review
+    )
     return outcome.to_dict()
 
 

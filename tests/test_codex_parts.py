@@ -21,7 +21,7 @@ from ccplugin.codex.codexcli import Feature
 from ccplugin.codex.layout import Layout
 from ccplugin.jobs.store import State, Store
 from ccplugin.review import gate
-from ccplugin.review.outcome import ReviewError, ReviewOutcome
+from ccplugin.review.outcome import FileSummary, InputSummary, ReviewError, ReviewOutcome, TargetSummary
 from codex_helpers import hook
 
 SEED_FLAGS = {
@@ -363,8 +363,8 @@ def test_gate_lets_codex_stop_with_a_note_when_the_review_could_not_run(tmp_path
     outcome = ReviewOutcome(
         mode="review",
         gate=gate.error("could not review", policy),
-        target={},
-        input={},
+        target=TargetSummary(),
+        input=InputSummary(),
         model="m",
         effort=None,
         error=ReviewError("timeout", "Claude Code did not finish within 840 s", "raise --timeout"),
@@ -387,9 +387,14 @@ def test_gate_lets_codex_stop_with_a_note_when_the_review_could_not_run(tmp_path
 
 def test_gate_allow_after_a_review_says_what_claude_reviewed(tmp_path: Path) -> None:
     policy = gate.GatePolicy("high")
-    files = [{"path": "a.py"}, {"path": "b.py"}]
+    files = (FileSummary("a.py", "M"), FileSummary("b.py", "M"))
     outcome = ReviewOutcome(
-        "review", gate.GateOutcome(gate.GateStatus.PASS, "ok", (), policy), {}, {"files": files}, "m", None
+        "review",
+        gate.GateOutcome(gate.GateStatus.PASS, "ok", (), policy),
+        TargetSummary(),
+        InputSummary(files=files),
+        "m",
+        None,
     )
     with Store(tmp_path) as store:
         job = store.create(

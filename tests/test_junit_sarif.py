@@ -22,11 +22,13 @@ from ccplugin import plugins
 from ccplugin.review import gate
 from ccplugin.review.findings import fingerprint
 from ccplugin.review.model import Finding, Location, ReviewResult
-from ccplugin.review.outcome import ReviewError, ReviewOutcome
+from ccplugin.review.outcome import InputSummary, ReviewError, ReviewOutcome, TargetSummary
 
 XSD = Path(__file__).with_name("data") / "junit.xsd"
-TARGET = {"label": "working tree diff", "repo_root": "/work/repo", "scope": "working-tree"}
-INPUT = {"input_mode": "inline", "files": [{"path": "calc.py", "status": "M"}], "additions": 4, "deletions": 0}
+TARGET = TargetSummary(label="working tree diff", repo_root="/work/repo", scope="working-tree")
+INPUT = InputSummary.from_dict(
+    {"input_mode": "inline", "files": [{"path": "calc.py", "status": "M"}], "additions": 4, "deletions": 0}
+)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +99,7 @@ def errored() -> ReviewOutcome:
 
 def nothing() -> ReviewOutcome:
     policy = gate.GatePolicy("high")
-    return ReviewOutcome("review", gate.nothing("nothing to review", policy), TARGET, {}, "m", None)
+    return ReviewOutcome("review", gate.nothing("nothing to review", policy), TARGET, InputSummary(), "m", None)
 
 
 def junit(outcome: ReviewOutcome, tmp_path: Path, schema: xmlschema.XMLSchema) -> JUnitXml:

@@ -701,6 +701,11 @@ WORKER_MODULES = {
     "ccplugin.review.model",
     "ccplugin.review.outcome",
     "ccplugin.review.paths",
+    # the closed sets and the option table the plugin's flags are generated from: enums, no engine
+    "ccplugin.jobs",
+    "ccplugin.jobs.kinds",
+    "ccplugin.review.options",
+    "ccplugin.review.values",
 }
 RECORD_WORKER_MODULES = """
 import json, sys

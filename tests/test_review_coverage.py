@@ -20,7 +20,7 @@ from ccplugin.codex import stopgate
 from ccplugin.review import coverage
 from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
 from ccplugin.review.model import FileChange
-from ccplugin.review.outcome import ReviewOutcome
+from ccplugin.review.outcome import InputSummary, ReviewOutcome, TargetSummary
 from ccplugin.testing import reply, structured_output, tool_use
 from ccplugin.testing.runner import OfflineClaude
 from conftest import git
@@ -239,7 +239,10 @@ def test_the_parser_pairs_each_result_with_its_call() -> None:
 def _outcome(status: GateStatus, files: list[str], seen: coverage.Coverage | None) -> ReviewOutcome:
     inp = {"input_mode": "self-collect", "files": [{"path": p, "status": "M"} for p in files]}
     policy = GatePolicy("high")
-    return ReviewOutcome("review", GateOutcome(status, "ok", (), policy), {}, inp, "m", None, coverage=seen)
+    given = InputSummary.from_dict(inp)
+    return ReviewOutcome(
+        "review", GateOutcome(status, "ok", (), policy), TargetSummary(), given, "m", None, coverage=seen
+    )
 
 
 def test_the_stop_gate_says_how_much_of_a_partly_covered_change_claude_reviewed() -> None:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ccplugin.errors import CCError
-
-SEVERITIES = ("critical", "high", "medium", "low")
-FILTER_MODES = ("added", "diff_context", "file", "nofilter")
-ON_ERROR = ("fail", "pass")
-SCOPES = ("auto", "working-tree", "branch")
-
+from ccplugin.review import options
+from ccplugin.review.values import FAIL_ON, FilterMode, OnError
 
 RULE_FILES = ("REVIEW.md", "AGENTS.md", "CLAUDE.md")  # the review rules read by default (review.rules)
 
@@ -29,11 +25,14 @@ class PathRule:
 
 @dataclass(frozen=True)
 class Settings:
-    """Review settings; file values first, then command-line overrides."""
+    """Review settings; file values first, then command-line overrides.
+
+    Its fields are the table's settings (:func:`ccplugin.review.options.setting_keys`), with the
+    table's defaults (a test holds the two together)."""
 
     fail_on: str | None = None
-    filter_mode: str = "nofilter"
-    on_error: str = "fail"
+    filter_mode: FilterMode = FilterMode.NOFILTER
+    on_error: OnError = OnError.FAIL
     timeout: float = 1200.0
     max_turns: int = 40
     budget_bytes: int = 256 * 1024
@@ -58,9 +57,10 @@ class Settings:
 def validate(s: Settings, flags: Collection[str] = ()) -> Settings:
     """``s`` when every value is allowed; the error names the flag when the value came from one
     (``flags``: the names given on the command line), else the settings file."""
-    _choice("fail_on", s.fail_on, (*SEVERITIES, "none"), optional=True)
-    _choice("filter_mode", s.filter_mode, FILTER_MODES)
-    _choice("on_error", s.on_error, ON_ERROR)
+    _choice("fail_on", s.fail_on, FAIL_ON, optional=True)
+    _choice("filter_mode", s.filter_mode, tuple(FilterMode))
+    _choice("on_error", s.on_error, tuple(OnError))
+    s = replace(s, filter_mode=FilterMode(s.filter_mode), on_error=OnError(s.on_error))
     for name, ok, must in (
         ("timeout", s.timeout > 0, "must be positive"),
         ("max_turns", s.max_turns >= 1, "must be at least 1"),
@@ -112,7 +112,7 @@ def read_settings(read: Reader, where: str = "") -> tuple[Settings, str | None]:
 
 
 def settings_of(table: Mapping[str, Any]) -> Settings:
-    known = {f.name for f in fields(Settings)} - {"extra"}
+    known = options.setting_keys()
     values: dict[str, Any] = {}
     for key, value in table.items():
         name = key.replace("-", "_")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from ccplugin.errors import CCError
+from ccplugin.jobs.kinds import Kind
 from ccplugin.jobs.runner import Executor
 from ccplugin.rescue import job as rescue_job
 from ccplugin.review import job as review_job
 
 EXECUTORS: dict[str, Executor] = {
-    "review": review_job.execute,
-    "adversarial-review": review_job.execute,
-    "rescue": rescue_job.execute_job,
+    Kind.REVIEW: review_job.execute,
+    Kind.ADVERSARIAL_REVIEW: review_job.execute,
+    Kind.RESCUE: rescue_job.execute_job,
 }
 
 

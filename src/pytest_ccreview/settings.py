@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from pytest_ccreview.options import SPECS, flag
-
-MODES = {"review": "review", "adversarial": "adversarial-review", "adversarial-review": "adversarial-review"}
+from ccplugin.jobs.kinds import ReviewMode
+from ccplugin.review.options import BY_NAME, Option, Surface, old_inis, on
+from pytest_ccreview.options import flag
 
 
 @dataclass(frozen=True)
 class Options:
     """Everything ``--cc-review`` was asked to do; ``None`` leaves the choice to the engine."""
 
-    mode: str = "review"
+    mode: ReviewMode = ReviewMode.REVIEW
     base: str | None = None
     scope: str = "auto"
     model: str | None = None
@@ -32,8 +32,8 @@ class Options:
     filter_mode: str | None = None
     on_error: str | None = None
     timeout: float | None = None
-    budget: int | None = None
-    use_cache: bool = True
+    budget_bytes: int | None = None
+    cache: bool = True
     junit: Path | None = None
     sarif: Path | None = None
     rescue_on_failure: bool = False
@@ -52,46 +52,48 @@ class Options:
             "filter_mode": self.filter_mode,
             "on_error": self.on_error,
             "timeout": self.timeout,
-            "budget_bytes": self.budget,
-            "use_cache": self.use_cache,
+            "budget_bytes": self.budget_bytes,
+            "use_cache": self.cache,
         }
 
 
 def resolve(config: pytest.Config) -> Options:
     """Read the options (command line over ini); bad values are a ``pytest.UsageError``."""
-    text = {spec.ini: _text(config, spec.ini) for spec in SPECS if spec.kind != "flag"}
-    return Options(
-        mode=_mode(text["cc_mode"]),
-        base=text["cc_base"],
-        scope=text["cc_scope"] or "auto",
-        model=text["cc_model"],
-        effort=text["cc_effort"],
-        focus=text["cc_focus"] or "",
-        fail_on=text["cc_fail_on"],
-        filter_mode=text["cc_filter_mode"],
-        on_error=text["cc_on_error"],
-        timeout=_number(text["cc_timeout"], "--cc-timeout", float),
-        budget=_number(text["cc_budget"], "--cc-budget", int),
-        use_cache=not flag(config, "cc_no_cache"),
-        junit=_path(config, "cc_junit"),
-        sarif=_path(config, "cc_sarif"),
-        rescue_on_failure=flag(config, "cc_rescue_on_failure"),
-        rescue_dir=_path(config, "cc_rescue_dir"),
-    )
+    values = {o.name: _value(config, o) for o in on(Surface.PYTEST)}
+    return Options(**{k: v for k, v in values.items() if v is not None})
 
 
-def _text(config: pytest.Config, name: str) -> str | None:
-    given = config.getoption(name)
-    value = str(given if given is not None else config.getini(name) or "").strip()
+def _value(config: pytest.Config, o: Option) -> Any:
+    """One option's value; None leaves the Options default (and so the engine's choice)."""
+    if o.type == "flag":
+        return flag(config, o.ini)
+    if o.type == "negated":
+        return not flag(config, o.ini)
+    if o.type == "path":
+        return _path(config, o.ini)
+    text = _text(config, o)
+    if o is BY_NAME["mode"]:
+        return _mode(o, text)
+    if o.type in ("float", "int"):
+        return _number(text, o.pytest_flag, float if o.type == "float" else int)
+    return text
+
+
+def _text(config: pytest.Config, o: Option) -> str | None:
+    """The command line's value, else the ini file's (its older twin too, ``cc_budget``)."""
+    given = config.getoption(o.ini)
+    if given is None:
+        given = next((v for v in (config.getini(n) for n in (o.ini, *old_inis(o))) if v), "")
+    value = str(given).strip()
     return value or None
 
 
-def _mode(value: str | None) -> str:
+def _mode(o: Option, value: str | None) -> ReviewMode:
     if value is None:
-        return "review"
-    if value not in MODES:
+        return ReviewMode.REVIEW
+    if o.value(value) not in o.choices:
         raise pytest.UsageError(f"--cc-mode {value!r}: use `review` or `adversarial`")
-    return MODES[value]
+    return ReviewMode(o.value(value))
 
 
 def _number(value: str | None, flag: str, kind: type[float] | type[int]) -> Any:

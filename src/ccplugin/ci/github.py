@@ -246,8 +246,8 @@ def _post(o: ReviewOutcome, ev: Event, opts: Options, env: Mapping[str, str], re
 def _commit_hunks(o: ReviewOutcome, ev: Event, env: Mapping[str, str]) -> dict[str, tuple[Hunk, ...]] | None:
     """New-side hunks of the event's head commit against its merge base, from git (None: not in this clone)."""
     assert ev.pr is not None
-    root, head = Path(str(o.target.get("repo_root") or ".")), ev.pr.head_sha
-    base = ev.pr.base_sha or str(o.target.get("merge_base") or "")
+    root, head = Path(o.target.repo_root or "."), ev.pr.head_sha
+    base = ev.pr.base_sha or o.target.merge_base or ""
     if not head or not base or git.commit_of(root, head, env) != head:
         return None
     merge_base = git.merge_base(root, base, head, env)
@@ -315,7 +315,7 @@ def _sticky_body(o: ReviewOutcome, env: Mapping[str, str]) -> str:
 
 
 def _linker(ev: Event, o: ReviewOutcome, env: Mapping[str, str]) -> summary.Link | None:
-    sha = ev.head_sha or o.target.get("head")
+    sha = ev.head_sha or o.target.head
     if not sha or not ev.repository:
         return None
     server = env.get("GITHUB_SERVER_URL") or "https://github.com"

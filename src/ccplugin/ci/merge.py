@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,8 @@ from ccplugin.errors import CCError
 from ccplugin.review.coverage import Basis, Coverage
 from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
 from ccplugin.review.model import Finding, ReviewResult
-from ccplugin.review.outcome import ReviewError, ReviewOutcome
+from ccplugin.review.outcome import InputSummary, ReviewError, ReviewOutcome
+from ccplugin.review.values import InputMode, Verdict
 
 _ORDER = (GateStatus.FAIL, GateStatus.ERROR, GateStatus.PASS, GateStatus.OFF, GateStatus.NOTHING)
 
@@ -87,7 +88,7 @@ def combine(shards: Sequence[Shard], expect: int | None = None) -> ReviewOutcome
     return ReviewOutcome(
         mode=first.mode,
         gate=GateOutcome(status, _reason(shards, missing), _gating(outcomes), _policy(outcomes)),
-        target={**first.target, "label": f"{len(shards)} shard(s): " + ", ".join(s.label for s in shards)},
+        target=replace(first.target, label=f"{len(shards)} shard(s): " + ", ".join(s.label for s in shards)),
         input=_input(outcomes),
         model=first.model,
         effort=first.effort,
@@ -113,10 +114,10 @@ def _review(shards: Sequence[Shard]) -> ReviewResult | None:
     if not reviewed:
         return None
     findings = _unique(f for s in reviewed for f in s.outcome.findings)
-    attention = any(s.outcome.review and s.outcome.review.verdict != "approve" for s in reviewed)
+    attention = any(s.outcome.review and s.outcome.review.verdict is not Verdict.APPROVE for s in reviewed)
     summary = "\n\n".join(f"{s.label}: {s.outcome.review.summary}" for s in reviewed if s.outcome.review)
     steps = tuple(dict.fromkeys(x for s in reviewed if s.outcome.review for x in s.outcome.review.next_steps))
-    return ReviewResult("needs-attention" if attention else "approve", summary, findings, steps)
+    return ReviewResult(Verdict.NEEDS_ATTENTION if attention else Verdict.APPROVE, summary, findings, steps)
 
 
 def _unique(findings: Any) -> tuple[Finding, ...]:
@@ -149,15 +150,15 @@ def _reason(shards: Sequence[Shard], missing: int) -> str:
     return "; ".join(parts)
 
 
-def _input(outcomes: Sequence[ReviewOutcome]) -> dict[str, Any]:
+def _input(outcomes: Sequence[ReviewOutcome]) -> InputSummary:
     modes = {o.input_mode for o in outcomes}
-    return {
-        "input_mode": modes.pop() if len(modes) == 1 else "mixed",
-        "files": [f for o in outcomes for f in o.input.get("files", [])],
-        "additions": sum(int(o.input.get("additions", 0)) for o in outcomes),
-        "deletions": sum(int(o.input.get("deletions", 0)) for o in outcomes),
-        "not_reviewed": list({f["path"]: f for o in outcomes for f in o.input.get("not_reviewed", [])}.values()),
-    }
+    return InputSummary(
+        input_mode=InputMode(modes.pop()) if len(modes) == 1 else InputMode.MIXED,
+        files=tuple(f for o in outcomes for f in o.input.changed),
+        additions=sum(o.input.additions or 0 for o in outcomes),
+        deletions=sum(o.input.deletions or 0 for o in outcomes),
+        not_reviewed=tuple({f.path: f for o in outcomes for f in o.input.not_reviewed or ()}.values()),
+    )
 
 
 def _coverage(outcomes: Sequence[ReviewOutcome]) -> Coverage | None:
@@ -174,7 +175,7 @@ def _coverage(outcomes: Sequence[ReviewOutcome]) -> Coverage | None:
 
 
 def _covered_paths(o: ReviewOutcome, c: Coverage) -> list[str]:
-    return [str(f["path"]) for f in o.input.get("files", [])] if c.basis is Basis.PROMPT else list(c.covered)
+    return [f.path for f in o.input.changed] if c.basis is Basis.PROMPT else list(c.covered)
 
 
 def _cost(outcomes: Sequence[ReviewOutcome]) -> float | None:

@@ -32,6 +32,7 @@ from typing import Any, Literal
 from ccplugin.ci import summary
 from ccplugin.ci.rest import GitHub, GitHubError
 from ccplugin.ci.workflow import fit
+from ccplugin.jobs import kinds
 from ccplugin.review.hunks import changed_path, parse_hunks
 from ccplugin.review.model import Finding, Hunk
 from ccplugin.review.outcome import ReviewOutcome
@@ -99,7 +100,7 @@ class Posted:
     comments: int = 0
     in_body: int = 0
     already: int = 0
-    sticky: str = ""  # "created" | "updated" | ""
+    sticky: Literal["created", "updated", ""] = ""
     problem: str = ""  # why something was not posted
     kind: ProblemKind = ""
     moved: bool = False  # the pull request moved past the reviewed commit: nothing could go in-line
@@ -179,7 +180,7 @@ def capped(text: str, tail: str, limit: int = COMMENT_MAX) -> str:
 
 
 def review_body(p: Plan, o: ReviewOutcome, label: str) -> str:
-    title = summary.TITLES.get(o.mode, "Claude Code review") + (f" · {label}" if label else "")
+    title = kinds.of_mode(o.mode).report_title + (f" · {label}" if label else "")
     lines = [f"### {title}", "", f"**Gate: {summary.gate_label(o.gate.status)}** — {summary.text(o.gate.reason)}", ""]
     if p.inline:
         lines.append(f"{len(p.inline)} new finding(s) commented in-line.")

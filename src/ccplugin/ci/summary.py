@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from ccplugin.jobs import kinds
 from ccplugin.redact import redact
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.model import Finding
 from ccplugin.review.outcome import ReviewOutcome
 
 Link = Callable[[Finding], str | None]
-TITLES = {"review": "Claude Code review", "adversarial-review": "Claude Code adversarial review"}
 
 
 def gate_label(status: GateStatus) -> str:
@@ -40,7 +40,7 @@ def cell(value: str) -> str:
 
 def blocks(o: ReviewOutcome, notes: Sequence[str] = (), *, label: str = "", link: Link | None = None) -> list[str]:
     """The summary: heading and gate, the reviewer's summary, notes, findings table, details, what it saw."""
-    title = TITLES.get(o.mode, "Claude Code review") + (f" · {label}" if label else "")
+    title = kinds.of_mode(o.mode).report_title + (f" · {label}" if label else "")
     out = [f"## {title}\n", f"**Gate: {gate_label(o.gate.status)}** — {text(o.gate.reason)}\n"]
     if o.review:
         out.append(f"**Verdict:** {o.review.verdict}\n\n{text(o.review.summary)}\n")
@@ -82,13 +82,13 @@ def details(f: Finding) -> str:
 
 def saw(o: ReviewOutcome) -> str:
     inp = o.input
-    files = inp.get("files") or []
+    files = inp.changed
     cost = "cached (no Claude call)" if o.cached else (f"${o.cost_usd:.4f}" if o.cost_usd is not None else "unknown")
     lines = [
         "#### What the reviewer saw",
         "",
-        f"- Target: {cell(str(o.target.get('label', '?')))}",
-        f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.get('additions', 0)} −{inp.get('deletions', 0)}",
+        f"- Target: {cell(o.target.label or '?')}",
+        f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.additions or 0} −{inp.deletions or 0}",
         f"- Model: `{o.model}`" + (f" · effort {o.effort}" if o.effort else "") + f" · cost {cost}",
     ]
     if o.policy_source:

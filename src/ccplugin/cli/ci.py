@@ -3,75 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+from collections.abc import MutableMapping
 from typing import Any
 
 from ccplugin.ci import github, merge
 from ccplugin.cli import review
 from ccplugin.cli.parser import Parser, add_json
 from ccplugin.errors import CCError
+from ccplugin.review import options
+from ccplugin.review.options import Surface
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(name, help="GitHub Actions: review a pull request; merge shard results")
     targets = p.add_subparsers(dest="ci_command", metavar="{github,merge}", parser_class=Parser)
     gh = targets.add_parser("github", help="review the pull request of this workflow run and report it on GitHub")
-    gh.add_argument("--mode", choices=("review", "adversarial-review"), default="review")
-    gh.add_argument("--focus", default="", help="what an adversarial review should challenge")
-    review.add_review_flags(gh)
-    gh.add_argument("--paths", nargs="+", action="extend", dest="include", metavar="GLOB", help="only these paths")
-    gh.add_argument("--exclude-paths", nargs="+", action="extend", dest="exclude", metavar="GLOB", help="skip these")
+    options.add_arguments(gh, Surface.CI)
     gh.add_argument(
-        "--post-review",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="post in-hunk review comments and the summary comment (default on)",
-    )
-    gh.add_argument("--max-comments", type=_count, default=20, help="in-line comments per run at most (default 20)")
-    gh.add_argument(
-        "--allow-pull-request-target",
+        "--action-inputs",
         action="store_true",
-        help="review a fork's code under pull_request_target anyway (it then runs beside your secrets)",
+        help=f"read the Action's inputs (its `toJSON(inputs)`) from ${options.INPUTS_VAR}, over these flags",
     )
-    gh.add_argument(
-        "--github-login",
-        default="github-actions[bot]",
-        metavar="LOGIN",
-        help="who the token posts as (default github-actions[bot]; a GitHub App token: <app-slug>[bot]); "
-        "only that author's comments count as already reported or as the summary comment",
-    )
-    gh.add_argument("--event", metavar="PATH", help="a pull_request event file to use instead of $GITHUB_EVENT_PATH")
-    gh.add_argument(
-        "--rescue-on-failure",
-        action="store_true",
-        help="on a FAIL gate: propose a fix from a temporary git worktree (cc-rescue.patch, cc-rescue.md)",
-    )
-    gh.add_argument("--rescue-dir", metavar="DIR", help="where the rescue files go (default: $GITHUB_WORKSPACE)")
-    _add_files(gh)
     merge = targets.add_parser("merge", help="combine `ci github --result-json` files of shards into one gate")
     merge.add_argument("results", nargs="+", metavar="RESULT", help="shard result files, or folders holding them")
-    merge.add_argument("--expect", type=_count, help="how many shard results there must be (missing ones: ERROR)")
-    _add_files(merge)
+    merge.add_argument(
+        "--expect", type=options.whole_number, help="how many shard results there must be (missing ones: ERROR)"
+    )
+    options.add_arguments(merge, Surface.MERGE)
     for child in (gh, merge):
         add_json(child)
     return p
-
-
-def _add_files(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--junit", metavar="PATH", help="write the findings as JUnit XML")
-    p.add_argument("--sarif", metavar="PATH", help="write the findings as SARIF 2.1.0")
-    p.add_argument("--result-json", metavar="PATH", help="write the outcome for `ccplugin ci merge`")
-    p.add_argument("--label", default="", help="name of this shard (titles, summary comment marker)")
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}")
-    return value
 
 
 def run_args(args: argparse.Namespace) -> int:
@@ -80,7 +43,10 @@ def run_args(args: argparse.Namespace) -> int:
     publish = github.Publish(args.junit, args.sarif, args.result_json, args.label, args.json)
     if args.ci_command == "merge":
         return merge.run(args.results, publish, args.expect, os.environ)
-    options = github.Options(
+    if args.action_inputs:
+        args = with_action_inputs(args, os.environ)
+        publish = github.Publish(args.junit, args.sarif, args.result_json, args.label, args.json)
+    opts = github.Options(
         request=review.request_of(args, mode=args.mode, scope="branch", focus=args.focus),
         publish=publish,
         post_review=args.post_review,
@@ -91,4 +57,28 @@ def run_args(args: argparse.Namespace) -> int:
         rescue_dir=args.rescue_dir,
         github_login=args.github_login,
     )
-    return github.run(options, os.environ)
+    return github.run(opts, os.environ)
+
+
+def with_action_inputs(args: argparse.Namespace, env: MutableMapping[str, str]) -> argparse.Namespace:
+    """``args`` with the Action's inputs (JSON in ``$CCPLUGIN_INPUTS``) applied as the table's flags.
+
+    The variable is taken out of ``env`` first: it holds the secret inputs too (the token, the
+    cache secret), and nothing this process starts (Claude, git) may inherit it."""
+    text = env.pop(options.INPUTS_VAR, None)
+    fix = f"pass the inputs as `{options.INPUTS_VAR}: ${{{{ toJSON(inputs) }}}}` (see action/action.yml)"
+    if text is None:
+        raise CCError(f"--action-inputs: ${options.INPUTS_VAR} is not set", fix)
+    try:
+        inputs = json.loads(text)
+    except ValueError:
+        inputs = None
+    if not isinstance(inputs, dict):
+        raise CCError(f"--action-inputs: ${options.INPUTS_VAR} is not a JSON object", fix)
+    try:
+        argv = options.action_argv(inputs)
+    except options.InputError as e:
+        raise CCError(str(e), "fix the input in the workflow's `with:` (action/action.yml lists them)") from None
+    parser = Parser(prog="ccplugin ci github (the Action's inputs)")
+    options.add_arguments(parser, Surface.CI)
+    return parser.parse_args(argv, namespace=args)

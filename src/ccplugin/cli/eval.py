@@ -16,7 +16,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from ccplugin import config, output
+from ccplugin import output
 from ccplugin.claude import env as claude_env
 from ccplugin.claude import models
 from ccplugin.errors import CCError, Exit
@@ -25,7 +25,9 @@ from ccplugin.eval import importers, report, results, runner
 from ccplugin.eval.corpus import Corpus, CorpusError
 from ccplugin.eval.materialise import materialise
 from ccplugin.eval.progress import Progress
-from ccplugin.review import engine, prompts
+from ccplugin.jobs.kinds import ReviewMode
+from ccplugin.review import prompts
+from ccplugin.review.values import SEVERITY_ORDER, FilterMode
 
 DEFAULT_OUT = "ccplugin-eval.json"
 
@@ -42,11 +44,17 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", default=[], metavar="GLOB", help="run only the cases whose id matches")
     p.add_argument("--jobs", type=int, default=2, help="cases reviewed at once (default 2)")
     p.add_argument("--max-cost-usd", type=float, help="start no new case once this much is spent")
-    p.add_argument("--mode", choices=engine.MODES, default="review", help="review or adversarial-review")
+    p.add_argument(
+        "--mode", choices=[m.value for m in ReviewMode], default="review", help="review or adversarial-review"
+    )
     p.add_argument("--model", help="opus | sonnet | haiku | a full model id (default opus)")
     p.add_argument("--effort", help="low | medium | high | xhigh | max (default by model)")
-    p.add_argument("--fail-on", choices=config.SEVERITIES, default="high", help="the gate threshold (default high)")
-    p.add_argument("--filter-mode", choices=config.FILTER_MODES, default="nofilter", help="which findings may gate")
+    p.add_argument(
+        "--fail-on", choices=[s.value for s in SEVERITY_ORDER], default="high", help="the gate threshold (default high)"
+    )
+    p.add_argument(
+        "--filter-mode", choices=[m.value for m in FilterMode], default="nofilter", help="which findings may gate"
+    )
     p.add_argument("--timeout", type=float, help="wall-clock limit per review, seconds")
     p.add_argument("--demo", action="store_true", help="offline: a scripted reviewer on the bundled fake API")
     what = p.add_mutually_exclusive_group()

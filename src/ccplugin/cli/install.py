@@ -9,6 +9,7 @@ from typing import Any
 
 from ccplugin import output
 from ccplugin.codex import install as codex_install
+from ccplugin.codex.appserver import HookTrust
 from ccplugin.errors import Exit
 
 
@@ -42,7 +43,7 @@ def install(*, as_json: bool, enable_hooks: bool = False) -> int:
         return Exit.OK
     output.line(f"Codex plugin `{report.to_dict()['plugin']}` {report.to_dict()['version']} in {report.layout.home}")
     print_actions(report, "already installed and up to date; nothing changed")
-    trusted = sum(1 for h in report.hooks if h.trust == "trusted")
+    trusted = sum(1 for h in report.hooks if h.trust == HookTrust.TRUSTED)
     output.line(f"Hooks trusted: {trusted} of {len(report.hooks)}. Launcher: {report.layout.launcher}")
     output.line("Next: in Codex, run `$cc:setup` to check Claude Code and the sandbox.")
     return Exit.OK

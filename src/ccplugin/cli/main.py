@@ -17,12 +17,13 @@ from types import ModuleType
 from ccplugin import __version__, output, paths
 from ccplugin.cli.parser import Parser, add_json
 from ccplugin.errors import CCError, Exit
+from ccplugin.jobs.kinds import ReviewMode
 from ccplugin.redact import redact
 
 # command → (module, one-line help); the module has add_parser(sub, name) and run_args(args)
 COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("review", "read-only Claude review of the current change"),
-    "adversarial-review": ("review", "challenge the change's design and assumptions (read-only)"),
+    ReviewMode.ADVERSARIAL: ("review", "challenge the change's design and assumptions (read-only)"),
     "rescue": ("rescue", "hand a task to Claude Code (it may edit files)"),
     "failover": ("failover", "run a command; if it fails or stalls, hand its task to Claude Code"),
     "status": ("status", "list jobs, or show one job"),

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from ccplugin import output
 from ccplugin.errors import CCError, Exit
+from ccplugin.jobs.kinds import Kind
 from ccplugin.jobs.store import Job, State
 
 T = TypeVar("T")
@@ -27,7 +28,7 @@ def rendered(job: Job, fmt: str) -> tuple[str, int]:
             f"see `ccplugin status {job.id}`",
             Exit.INTERRUPTED if job.state is State.CANCELLED else Exit.NOT_REVIEWED,
         )
-    return _rescue(job, fmt) if job.kind == "rescue" else _review(job, fmt)
+    return _rescue(job, fmt) if job.kind == Kind.RESCUE else _review(job, fmt)
 
 
 def _review(job: Job, fmt: str) -> tuple[str, int]:

@@ -15,6 +15,8 @@ from ccplugin.jobs.store import Store
 from ccplugin.rescue import job as rescue_job
 from ccplugin.rescue import request as rescue_request
 from ccplugin.rescue import resume
+from ccplugin.review import options
+from ccplugin.review.options import Surface
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -26,10 +28,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     access = p.add_mutually_exclusive_group()
     access.add_argument("--write", dest="write", action="store_true", default=True, help="allow edits (default)")
     access.add_argument("--read-only", dest="write", action="store_false", help="investigate only, no edits")
-    p.add_argument("--model", help="opus | sonnet | haiku | a full model id (default opus)")
-    p.add_argument("--effort", help="low | medium | high | xhigh | max (default by model)")
-    p.add_argument("--timeout", type=float, help="wall-clock limit for the Claude run, seconds")
-    p.add_argument("--max-turns", type=int, help="Claude turn limit")
+    options.add_arguments(p, Surface.RESCUE)
     how = p.add_mutually_exclusive_group()
     how.add_argument("--background", action="store_true", help="run as a detached job; print its id")
     how.add_argument("--wait", action="store_true", help="run in the foreground (the default)")

@@ -15,14 +15,14 @@ from typing import Any
 from ccplugin import output
 from ccplugin.cli import common
 from ccplugin.errors import Exit
-from ccplugin.jobs import reservations
-
-KINDS = ("review", "adversarial-review", "rescue")
+from ccplugin.jobs import kinds, reservations
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(name, help="reserve a job id for a Codex subagent to run")
-    p.add_argument("--kind", choices=KINDS, required=True, help="the command that will run it")
+    p.add_argument(
+        "--kind", choices=[k.value for k in kinds.RESERVABLE], required=True, help="the command that will run it"
+    )
     return p
 
 

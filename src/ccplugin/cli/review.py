@@ -6,22 +6,22 @@ import argparse
 import os
 from typing import Any
 
-from ccplugin import config
 from ccplugin.claude import env as claude_env
 from ccplugin.cli import common
-from ccplugin.jobs import service
-from ccplugin.review import engine
+from ccplugin.jobs import kinds, service
+from ccplugin.jobs.kinds import ReviewMode
+from ccplugin.review import engine, options
 from ccplugin.review import job as review_job
+from ccplugin.review.options import Surface
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
-    adversarial = name == "adversarial-review"
+    adversarial = name == ReviewMode.ADVERSARIAL
     p: argparse.ArgumentParser = sub.add_parser(
         name,
         help="challenge the change's design (read-only)" if adversarial else "read-only review of the change",
     )
-    p.add_argument("--scope", choices=config.SCOPES, default="auto")
-    add_review_flags(p)
+    options.add_arguments(p, Surface.REVIEW)
     how = p.add_mutually_exclusive_group()
     how.add_argument("--background", action="store_true", help="run as a detached job; print its id")
     how.add_argument("--wait", action="store_true", help="run in the foreground (the default)")
@@ -29,30 +29,6 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     if adversarial:
         p.add_argument("focus", nargs="*", help="what to challenge, e.g. the retry and rollback design")
     return p
-
-
-def add_review_flags(p: argparse.ArgumentParser) -> None:
-    """The flags every review surface shares (`review`, `adversarial-review`, `ci github`)."""
-    p.add_argument("--base", help="diff base ref (branch scope); default: CI hints, origin/HEAD, main, master")
-    p.add_argument("--model", help="opus | sonnet | haiku | a full model id (default opus)")
-    p.add_argument("--effort", help="low | medium | high | xhigh | max (default by model)")
-    p.add_argument(
-        "--fail-on",
-        choices=(*config.SEVERITIES, "none"),
-        help="gate: fail at this severity or worse",
-    )
-    p.add_argument(
-        "--filter-mode",
-        choices=config.FILTER_MODES,
-        help="which findings may gate (by diff location)",
-    )
-    p.add_argument("--on-error", choices=config.ON_ERROR, help="exit code policy when the review could not run")
-    p.add_argument("--timeout", type=float, help="wall-clock limit for the Claude run, seconds")
-    p.add_argument("--max-turns", type=int, help="Claude turn limit")
-    p.add_argument("--budget-bytes", type=int, help="inline the diff up to this size, else self-collect")
-    p.add_argument("--include", action="append", default=[], metavar="GLOB", help="only review matching paths")
-    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching paths")
-    p.add_argument("--no-cache", action="store_true", help="ignore a cached result for the same diff")
 
 
 def run_args(args: argparse.Namespace) -> int:
@@ -63,10 +39,10 @@ def run_args(args: argparse.Namespace) -> int:
 
 
 def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -> engine.ReviewRequest:
-    """The review request the shared flags (:func:`add_review_flags`) describe, for the current directory."""
+    """The review request the table's flags (:mod:`ccplugin.review.options`) describe, for the current directory."""
     return engine.ReviewRequest(
         cwd=os.getcwd(),
-        mode=mode,
+        mode=ReviewMode(mode),
         scope=scope,
         base=args.base,
         focus=focus,
@@ -78,7 +54,7 @@ def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -
         timeout=args.timeout,
         max_turns=args.max_turns,
         budget_bytes=args.budget_bytes,
-        use_cache=not args.no_cache,
+        use_cache=args.cache,
         include=tuple(args.include),
         exclude=tuple(args.exclude),
     )
@@ -94,7 +70,7 @@ def review(request: engine.ReviewRequest, *, background: bool = False, as_json: 
 def run_reserved(request: engine.ReviewRequest, job_id: str, *, as_json: bool = False) -> int:
     """Run the review job a Codex session reserved (its subagent calls this with ``--job-id``)."""
     claude_env.check_sandbox_network(os.environ)
-    label = "adversarial review" if request.mode == "adversarial-review" else "review"
+    label = kinds.of_mode(request.mode).label
     return common.run_reserved(job_id, request.mode, label, lambda _store: _reservable(request), as_json)
 
 

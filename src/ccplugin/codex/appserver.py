@@ -26,6 +26,7 @@ import subprocess
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from types import TracebackType
 from typing import Any
 
@@ -37,13 +38,21 @@ TIMEOUT = 30.0
 _MAX_LINE = 16 << 20
 
 
+class HookTrust(StrEnum):
+    """What Codex says of a hook's trust."""
+
+    TRUSTED = "trusted"
+    UNTRUSTED = "untrusted"
+    MODIFIED = "modified"  # trusted once, its command changed since
+
+
 @dataclass(frozen=True)
 class Hook:
     key: str
     event: str
     plugin_id: str | None
     current_hash: str
-    trust: str  # trusted | untrusted | modified
+    trust: str  # a HookTrust value; kept as text: a newer Codex may report another
 
     @classmethod
     def from_wire(cls, d: dict[str, Any]) -> Hook:

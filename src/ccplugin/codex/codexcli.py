@@ -20,6 +20,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ccplugin import proc
 from ccplugin.codex.layout import CODEX_BIN_ENV, INSTALL_CODEX_FIX, PLUGIN_ID
@@ -28,10 +29,20 @@ from ccplugin.errors import CCError
 TIMEOUT = 60.0
 
 
+class Stage(StrEnum):
+    """A Codex feature's stage, as ``codex features list`` prints it."""
+
+    STABLE = "stable"
+    EXPERIMENTAL = "experimental"
+    UNDER_DEVELOPMENT = "under development"
+    DEPRECATED = "deprecated"
+    REMOVED = "removed"
+
+
 @dataclass(frozen=True)
 class Feature:
     name: str
-    stage: str  # stable | experimental | under development | deprecated | removed
+    stage: str  # a Stage value; kept as text: a newer Codex may print another
     enabled: bool
 
 

@@ -19,7 +19,7 @@ from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Item, Table
 
 from ccplugin import files
-from ccplugin.codex.codexcli import Feature
+from ccplugin.codex.codexcli import Feature, Stage
 from ccplugin.errors import CCError
 
 
@@ -45,7 +45,7 @@ def wanted(features: Mapping[str, Feature]) -> list[str]:
     if hooks is not None and not hooks.enabled:
         names.append(hooks.name)
     plugin_hooks = features.get("plugin_hooks")
-    if plugin_hooks is not None and plugin_hooks.stage != "removed" and not plugin_hooks.enabled:
+    if plugin_hooks is not None and plugin_hooks.stage != Stage.REMOVED and not plugin_hooks.enabled:
         names.append(plugin_hooks.name)
     return names
 

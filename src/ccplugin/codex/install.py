@@ -37,7 +37,7 @@ from ccplugin import __version__, files
 from ccplugin.claude import env as claude_env
 from ccplugin.claude.types import ClaudeFailure
 from ccplugin.codex import features, materialise
-from ccplugin.codex.appserver import AppServer, Hook
+from ccplugin.codex.appserver import AppServer, Hook, HookTrust
 from ccplugin.codex.codexcli import Codex
 from ccplugin.codex.layout import MARKETPLACE, PLUGIN, PLUGIN_ID, Layout
 from ccplugin.errors import CCError, Exit
@@ -140,7 +140,7 @@ def trust_hooks(server: AppServer, cwd: str) -> int:
             f"Codex lists none of the `{PLUGIN_ID}` hooks",
             "check `codex features list` shows `hooks` true, then run `ccplugin install` again",
         )
-    stale = [h for h in ours if h.trust != "trusted"]
+    stale = [h for h in ours if h.trust != HookTrust.TRUSTED]
     server.trust(stale)
     return len(stale)
 

@@ -28,8 +28,9 @@ from pathlib import Path
 
 from ccplugin import __version__
 from ccplugin.codex.layout import MARKETPLACE, PLUGIN, Layout
+from ccplugin.jobs import kinds
 
-SKILLS = ("review", "adversarial-review", "rescue", "status", "result", "cancel", "setup")
+SKILLS = (*(k.value for k in kinds.RESERVABLE), "status", "result", "cancel", "setup")  # a skill a command
 _PLUGIN = f"plugins/{PLUGIN}"
 _HOOK_CALL = "from ccplugin.codex.fasthook import main; raise SystemExit(main())"
 

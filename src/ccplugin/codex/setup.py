@@ -25,7 +25,7 @@ from ccplugin.claude import install as claude_install
 from ccplugin.claude import reach
 from ccplugin.claude.types import ClaudeFailure
 from ccplugin.codex import features, install, state
-from ccplugin.codex.appserver import AppServer
+from ccplugin.codex.appserver import AppServer, HookTrust
 from ccplugin.codex.codexcli import Codex
 from ccplugin.codex.layout import INSTALL_CODEX_FIX, PLUGIN_ID, Layout
 from ccplugin.errors import CCError
@@ -222,11 +222,11 @@ def hooks_check(codex: Codex, cwd: str, actions: list[str]) -> Check:
     try:
         with AppServer(codex, cwd) as server:
             ours = [h for h in server.hooks(cwd) if h.plugin_id == PLUGIN_ID]
-            stale = [h for h in ours if h.trust != "trusted"]
+            stale = [h for h in ours if h.trust != HookTrust.TRUSTED]
             if ours and stale:
                 server.trust(stale)
                 actions.append(f"trusted {len(stale)} plugin hook(s) ({', '.join(h.event for h in stale)})")
-                stale = [h for h in server.hooks(cwd) if h.plugin_id == PLUGIN_ID and h.trust != "trusted"]
+                stale = [h for h in server.hooks(cwd) if h.plugin_id == PLUGIN_ID and h.trust != HookTrust.TRUSTED]
     except CCError as e:
         return Check("hooks", False, e.message, fix)
     if not ours:

@@ -38,6 +38,7 @@ from ccplugin import git, tree
 from ccplugin.codex import state
 from ccplugin.errors import CCError
 from ccplugin.jobs import service
+from ccplugin.jobs.kinds import Kind
 from ccplugin.jobs.store import Job, Store
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
@@ -181,7 +182,7 @@ def _review(stop: StopInput, paths: list[str], deadline: float, policy_rev: str 
         return None, e.line()
     if prep.policy.fail_on in (None, "none"):
         prep = dataclasses.replace(prep, policy=dataclasses.replace(prep.policy, fail_on=DEFAULT_FAIL_ON))
-    gate_job = review_job.spec(prep, kind="gate", title=f"Stop-time review gate: {prep.target.label}")
+    gate_job = review_job.spec(prep, kind=Kind.GATE, title=f"Stop-time review gate: {prep.target.label}")
     with Store(stop.root) as store:  # viewed: its verdict is delivered by the hook, never announced as unread
         return service.submit(store, gate_job, stop.session, env=stop.env), ""
 
@@ -206,7 +207,7 @@ def judge(job: Job | None, why: str) -> Decision:
 
 def allow_message(outcome: ReviewOutcome, job_id: str) -> str:
     """``ALLOW: Claude reviewed …`` for a review that ran and found nothing gating."""
-    files = len(outcome.input.get("files") or [])
+    files = len(outcome.input.changed)
     which = _count(files, "changed file")
     if outcome.coverage and outcome.coverage.partial:
         which = f"{outcome.coverage.count} of {which}"

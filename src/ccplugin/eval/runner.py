@@ -21,6 +21,7 @@ from ccplugin.eval.materialise import BASE_BRANCH, materialise
 from ccplugin.eval.results import Results
 from ccplugin.eval.scoring import CaseResult, CaseStatus
 from ccplugin.jobs.context import JobContext
+from ccplugin.jobs.kinds import ReviewMode
 from ccplugin.review import engine
 from ccplugin.review.outcome import ReviewOutcome
 
@@ -41,7 +42,7 @@ def review_case(repo: Path, options: Options, env: Mapping[str, str], cancelled:
     """The review of the change ``main..HEAD`` of ``repo``, exactly as the review engine runs it."""
     request = engine.ReviewRequest(
         cwd=str(repo),
-        mode=options.mode,
+        mode=ReviewMode(options.mode),
         scope="branch",
         base=BASE_BRANCH,
         model=options.model,

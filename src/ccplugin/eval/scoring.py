@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ccplugin import config
 from ccplugin.eval.corpus import Bug, Labels
 from ccplugin.review.gate import GatePolicy, gates
 from ccplugin.review.model import Finding
+from ccplugin.review.values import SEVERITY_ORDER
 
-THRESHOLDS: tuple[str, ...] = config.SEVERITIES
+THRESHOLDS: tuple[str, ...] = tuple(s.value for s in SEVERITY_ORDER)
 
 
 class CaseStatus(StrEnum):

@@ -7,27 +7,22 @@ import secrets
 import time
 
 from ccplugin.errors import CCError, Exit
+from ccplugin.jobs import kinds
 
 # ``\Z`` rather than ``$`` so that a trailing newline never passes ``match``.
 # 8 random hex digits (older ids have 6): jobs started in the same millisecond must not collide
-JOB_ID_RE = re.compile(r"^(review|adversarial|rescue|gate|job)-[0-9a-z]{6,12}-[0-9a-f]{6}(?:[0-9a-f]{2})?\Z")
+JOB_ID_RE = re.compile(rf"^({'|'.join(kinds.PREFIXES)})-[0-9a-z]{{6,12}}-[0-9a-f]{{6}}(?:[0-9a-f]{{2}})?\Z")
 # What a user may type to name a job: an id or the start of one.
 JOB_REF_RE = re.compile(r"^[a-z][0-9a-z-]{0,31}\Z")
 
-_PREFIXES = {
-    "review": "review",
-    "adversarial-review": "adversarial",
-    "adversarial": "adversarial",
-    "rescue": "rescue",
-    "gate": "gate",
-}
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 EXAMPLE_ID = "review-mbx3k2q1-4f9a0c17"
 
 
 def new_job_id(kind: str) -> str:
     """A fresh id whose prefix names ``kind`` (``job`` for anything unknown)."""
-    prefix = _PREFIXES.get(kind, "job")
+    known = kind in kinds.REGISTRY
+    prefix = kinds.REGISTRY[kinds.Kind(kind)].prefix if known else kinds.UNKNOWN_PREFIX
     return f"{prefix}-{_base36(time.time_ns() // 1_000_000)}-{secrets.token_hex(4)}"
 
 

@@ -9,18 +9,17 @@ import os
 from collections.abc import Callable, Mapping
 
 from ccplugin.errors import CCError, Exit
-from ccplugin.jobs import lifecycle, runner, service
+from ccplugin.jobs import kinds, lifecycle, runner, service
 from ccplugin.jobs.store import Job, State, Store
 
 
 def reserve(store: Store, kind: str, workspace: str, owner: str | None) -> Job:
     """A queued job with no worker, owned by ``owner``, for a later ``--job-id`` run to claim."""
-    label = kind.replace("-", " ")
     return store.create(
         kind=kind,
         workspace=workspace,
         owner=owner,
-        title=f"{label[:1].upper()}{label[1:]} (reserved, waiting for its Codex subagent)",
+        title=f"{kinds.info(kind).title} (reserved, waiting for its Codex subagent)",
         request={"reserved": True},
         model=None,
         effort=None,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ccplugin.hookspecs import hookimpl
+from ccplugin.jobs import kinds
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.model import Finding
-from ccplugin.review.outcome import ReviewOutcome
+from ccplugin.review.outcome import FileSummary, ReviewOutcome
 
-_TITLES = {"review": "Claude Code Review", "adversarial-review": "Claude Code Adversarial Review"}
 _GATE = {
     GateStatus.PASS: "PASS",
     GateStatus.FAIL: "FAIL",
@@ -28,8 +28,8 @@ def ccplugin_render(outcome: ReviewOutcome, fmt: str) -> str | None:
 
 
 def render(o: ReviewOutcome) -> str:
-    lines = [f"# {_TITLES.get(o.mode, 'Claude Code Review')}", ""]
-    lines += [f"Target: {o.target.get('label', '?')}"]
+    lines = [f"# {kinds.of_mode(o.mode).heading}", ""]
+    lines += [f"Target: {o.target.label or '?'}"]
     if o.focus:
         lines += [f"Focus: {o.focus}"]
     lines += [f"Gate: {_GATE[o.gate.status]} — {o.gate.reason}"]
@@ -73,10 +73,10 @@ def _bullets(title: str, items: list[str]) -> list[str]:
 
 def _saw(o: ReviewOutcome) -> list[str]:
     inp = o.input
-    files = inp.get("files", [])
+    files = inp.changed
     shown = ", ".join(_file_label(f) for f in files[:20]) + (" …" if len(files) > 20 else "")
     out = ["## What the reviewer saw", ""]
-    out += [f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.get('additions', 0)} −{inp.get('deletions', 0)}"]
+    out += [f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.additions or 0} −{inp.deletions or 0}"]
     if o.coverage:
         out += [f"- Coverage: {o.coverage.line()}"]
     if files:
@@ -101,9 +101,9 @@ def _saw(o: ReviewOutcome) -> list[str]:
     return out
 
 
-def _file_label(f: dict[str, object]) -> str:
-    extra = " binary" if f.get("binary") else ""
-    return f"{f.get('path')} ({f.get('status')}{extra})"
+def _file_label(f: FileSummary) -> str:
+    extra = " binary" if f.binary else ""
+    return f"{f.path} ({f.status}{extra})"
 
 
 def _cost(cost: float | None) -> str:

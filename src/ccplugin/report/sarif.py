@@ -111,7 +111,7 @@ def run(o: ReviewOutcome, label: str = "") -> dict[str, Any]:
         "columnKind": "unicodeCodePoints",
         "properties": run_properties(o),
     }
-    root = o.target.get("repo_root")
+    root = o.target.repo_root
     if root:
         out["originalUriBaseIds"] = {SRCROOT: {"uri": Path(root).as_uri().rstrip("/") + "/"}}
     return out
@@ -197,7 +197,7 @@ def run_properties(o: ReviewOutcome) -> dict[str, Any]:
         "mode": o.mode,
         "gate": {"status": o.gate.status.value, "reason": o.gate.reason, **o.gate.policy.to_dict()},
         "policy": o.policy_source or None,
-        "target": o.target.get("label"),
+        "target": o.target.label,
         "inputMode": o.input_mode,
         "model": o.model,
         "effort": o.effort,

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ccplugin.errors import Exit
+from ccplugin.rescue.request import Decision
 from ccplugin.review.outcome import ReviewError as RunError
 
 PARTIAL_NOTE = "the tree is left as the partial edits left it"
@@ -20,7 +21,7 @@ class RescueOutcome:
     write: bool
     model: str
     effort: str | None
-    decision: str
+    decision: Decision
     job_id: str | None = None
     resumed_session: str | None = None
     resumed_job: str | None = None

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ccplugin import config, paths
 from ccplugin.claude import models
 from ccplugin.errors import CCError
+from ccplugin.jobs.kinds import Kind
 
-KIND = "rescue"
+KIND = Kind.RESCUE
+# how the resume question was settled ("": not yet); fresh-default: a session could have been resumed
+Decision = Literal["", "resume", "fresh", "fresh-default"]
 CONTINUE_PROMPT = "Continue where you left off."
 
 
@@ -33,7 +36,7 @@ class RescueRequest:
     persist_session: bool = True
     # False: Claude edits but runs none of the project's code (a change under review, beside Claude's key)
     run_tests: bool = True
-    decision: str = ""  # resume | fresh | fresh-default; set by ``settle``
+    decision: Decision = ""  # set by ``settle``
     resume_session: str | None = None
     resume_job: str | None = None
     candidate: dict[str, Any] | None = None  # the session not resumed when fresh by default

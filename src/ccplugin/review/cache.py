@@ -18,6 +18,7 @@ from typing import Any
 
 from ccplugin import files
 from ccplugin.jobs import private
+from ccplugin.jobs.kinds import ReviewMode
 from ccplugin.redact import redact_json
 from ccplugin.review import prompts
 
@@ -36,7 +37,7 @@ class KeyParts:
     random token in the prompt is never a part: it would make every key new."""
 
     digest: str  # the diff, the file list, ids of unshown contents, the input mode
-    mode: str
+    mode: ReviewMode
     focus: str
     model: str
     effort: str | None

@@ -23,6 +23,7 @@ from ccplugin import files, git
 from ccplugin.review.hunks import MARK, LazyHunks, section_index, section_path
 from ccplugin.review.model import FileChange, Hunk
 from ccplugin.review.target import Target
+from ccplugin.review.values import InputMode, Scope
 
 DEFAULT_BUDGET = 256 * 1024
 MAX_UNTRACKED_BYTES = 1024 * 1024  # larger untracked files are listed, not read
@@ -47,7 +48,7 @@ class ReviewInput:
     """Everything a review is given about one change."""
 
     target: Target
-    input_mode: str  # "inline" | "self-collect" | "nothing"
+    input_mode: InputMode
     files: tuple[FileChange, ...]
     diff: str
     context: str
@@ -118,7 +119,7 @@ def collect(
     if not change.files:
         return ReviewInput(
             target,
-            "nothing",
+            InputMode.NOTHING,
             (),
             "",
             "",
@@ -151,7 +152,7 @@ def _gather(
     files (tracked, then untracked) into ``change``."""
     entries = git.raw_diff(target.repo_root, revs, env)
     dropped = {e.path for e in entries if not keep(e.path)} if keep else set()
-    untracked = git.untracked(target.repo_root, env) if target.scope == "working-tree" else []
+    untracked = git.untracked(target.repo_root, env) if target.scope is Scope.WORKING_TREE else []
     paths = [p for p in untracked if not keep or keep(p)]
     dropped |= set(untracked) - set(paths)
     if leave_out is not None:
@@ -160,7 +161,7 @@ def _gather(
         dropped |= set(change.not_reviewed)
         paths = [p for p in paths if p not in change.not_reviewed]
     change.files = [_file_change(e) for e in entries if e.path not in dropped]
-    if target.scope == "working-tree":
+    if target.scope is Scope.WORKING_TREE:
         no_diff = git.diff_unset(target.repo_root, [p for p in paths if not p.endswith("/")], env)
         deleted = {(e.old_oid, e.meta[1:7]): e.path for e in entries if e.status == "D" and e.path not in dropped}
         for path in paths:
@@ -172,7 +173,7 @@ def _gather(
 
 
 def _revs(target: Target, env: Mapping[str, str] | None) -> tuple[str, ...]:
-    if target.scope == "branch":
+    if target.scope is Scope.BRANCH:
         if target.merge_base is None or target.head is None:
             raise ValueError("a branch target needs merge_base and head")
         return (target.merge_base, target.head)
@@ -344,19 +345,19 @@ def _finish(
     names = [(f.old_path or f.path, f.path) for f in files]
     diff_bytes, digest = _measure(change.diff, files, change.ids)
     inline_limit = min(budget_bytes, INLINE_CAP)
-    mode = "inline" if diff_bytes <= inline_limit else "self-collect"
+    mode = InputMode.INLINE if diff_bytes <= inline_limit else InputMode.SELF_COLLECT
     digest.update(f"\0mode={mode}".encode())
     additions, deletions = line_counts(change.diff)
     # per-file counts only when the diff is small enough to be shown (it is then cheap)
-    index = section_index(change.diff, names) if mode == "inline" else None
+    index = section_index(change.diff, names) if mode is InputMode.INLINE else None
     counts = _file_counts(change.diff, files, index or {}, change.skipped)
     sections = [f"## Change\n\n{target.label}: {len(files)} file(s), +{additions} -{deletions}.\n"]
     sections += change.commits
-    if mode == "self-collect":
+    if mode is InputMode.SELF_COLLECT:
         sections.append(_how_to_read(target, revs, diff_bytes, inline_limit, change.pathspec))
     limit = max(MIN_LIST_BYTES, min(budget_bytes, MAX_LIST_BYTES))
     sections.append(_file_list(files, change.skipped, counts, _list_command(target, revs, change.pathspec), limit))
-    if mode == "inline":
+    if mode is InputMode.INLINE:
         sections.append(f"## Diff\n\n{_printable(change.diff)}")
     return ReviewInput(
         target=target,
@@ -434,7 +435,7 @@ def _measure(diff: str, files: Sequence[FileChange], ids: Mapping[str, str]) -> 
 
 def _commits(target: Target, env: Mapping[str, str] | None) -> list[str]:
     """The branch's commit subjects as a context section (none for the working tree)."""
-    if target.scope != "branch":
+    if target.scope is not Scope.BRANCH:
         return []
     rev_range = f"{target.merge_base}..{target.head}"
     lines = git.commit_subjects(target.repo_root, rev_range, MAX_COMMITS + 1, env)
@@ -444,7 +445,7 @@ def _commits(target: Target, env: Mapping[str, str] | None) -> list[str]:
 
 
 def _range(target: Target, revs: Sequence[str]) -> str:
-    return f"{revs[0]}..{revs[1]}" if target.scope == "branch" else revs[0]
+    return f"{revs[0]}..{revs[1]}" if target.scope is Scope.BRANCH else revs[0]
 
 
 def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_bytes: int, spec: str) -> str:
@@ -458,14 +459,14 @@ def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_by
         f"- `git diff --no-ext-diff --stat {rng}{spec}`: every changed file and the size of its change;",
         f"- `git diff --no-ext-diff {rng} -- <path>`: one file's diff (quote the path for the shell).",
     ]
-    if target.scope == "working-tree":
+    if target.scope is Scope.WORKING_TREE:
         lines.append("Files marked `?` are untracked (new): read them whole.")
     return "\n".join(lines) + "\n"
 
 
 def _list_command(target: Target, revs: Sequence[str], spec: str) -> str:
     listing = f"`git diff --no-ext-diff --name-status {_range(target, revs)}{spec}`"
-    if target.scope == "working-tree":
+    if target.scope is Scope.WORKING_TREE:
         listing += f" and `git ls-files --others --exclude-standard{spec}`"
     return listing
 

@@ -14,17 +14,19 @@ from ccplugin.claude import models
 from ccplugin.claude.runner import failure_error
 from ccplugin.claude.types import ClaudeFailure, FailureKind, Mode, RunResult, RunSpec
 from ccplugin.errors import CCError
+from ccplugin.jobs import kinds
 from ccplugin.jobs.context import JobContext, run_claude
+from ccplugin.jobs.kinds import ReviewMode
 from ccplugin.redact import redact_json
 from ccplugin.review import coverage, findings, gate, generated, inflight, policy, prompts, rules, suppress
 from ccplugin.review.cache import Cache, KeyParts, key
 from ccplugin.review.collect import PathFilter, ReviewInput, collect
 from ccplugin.review.model import Finding, ReviewResult
-from ccplugin.review.outcome import ReviewError, ReviewOutcome
+from ccplugin.review.outcome import InputSummary, ReviewError, ReviewOutcome, TargetSummary
 from ccplugin.review.policy import Policy
 from ccplugin.review.target import Target, resolve_target
+from ccplugin.review.values import InputMode, Scope, Verdict
 
-MODES = ("review", "adversarial-review")
 __all__ = ["JobContext", "Prepared", "ReviewRequest", "execute", "prepare"]
 
 
@@ -33,7 +35,7 @@ class ReviewRequest:
     """What the user asked for; ``None`` means "use the settings file or the default"."""
 
     cwd: str
-    mode: str = "review"
+    mode: ReviewMode = ReviewMode.REVIEW
     scope: str = "auto"
     base: str | None = None
     focus: str = ""
@@ -58,7 +60,14 @@ class ReviewRequest:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ReviewRequest:
-        return cls(**{**d, "include": tuple(d.get("include", ())), "exclude": tuple(d.get("exclude", ()))})
+        return cls(
+            **{
+                **d,
+                "mode": ReviewMode(d.get("mode", ReviewMode.REVIEW)),
+                "include": tuple(d.get("include", ())),
+                "exclude": tuple(d.get("exclude", ())),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -73,14 +82,13 @@ class Prepared:
 
     @property
     def title(self) -> str:
-        kind = "Adversarial review" if self.request.mode == "adversarial-review" else "Review"
-        return f"{kind} of {self.target.label}"
+        return f"{kinds.of_mode(self.request.mode).title} of {self.target.label}"
 
 
 def prepare(req: ReviewRequest) -> Prepared:
     """Validate everything that can be checked before a job exists (bad input → CCError)."""
-    if req.mode not in MODES:
-        raise CCError(f"unknown review mode {req.mode!r}", f"use one of: {', '.join(MODES)}")
+    if req.mode not in tuple(ReviewMode):
+        raise CCError(f"unknown review mode {req.mode!r}", f"use one of: {', '.join(ReviewMode)}")
     target, trusted = _judged_by(git.toplevel(Path(req.cwd)), req)
     settings = trusted.settings.override(
         fail_on=req.fail_on,
@@ -104,7 +112,7 @@ def _judged_by(root: Path, req: ReviewRequest) -> tuple[Target, Policy]:
     head = policy.at(root, _head_rev(root, req), "HEAD") if _head_policy_needed(req) else None
     relevant = _path_filter(head.settings if head else config.Settings(), req)
     target = resolve_target(Path(req.cwd), req.scope, req.base, relevant=relevant or None, root=root)
-    if target.scope == "branch":
+    if target.scope is Scope.BRANCH:
         return target, policy.at(root, target.merge_base, "base")
     assert head is not None  # only a scope that reads HEAD's policy resolves to the working tree
     return target, head
@@ -143,7 +151,7 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
     )
     edited = policy.edited(prep.target, prep.trusted, PathFilter(prep.request.include, prep.request.exclude))
     marked = policy.findings(edited, inp.hunks)
-    if inp.input_mode == "nothing":
+    if inp.input_mode == InputMode.NOTHING:
         return _nothing(prep, _outcome(prep, inp, ctx, edited), marked, inp)
     guide = rules.gather(root, prep.trusted.origin, s, inp.files)
     base = _outcome(prep, inp, ctx, edited, guide)
@@ -253,7 +261,7 @@ _NO_ANSWER = ClaudeFailure(
 
 def covered(inp: ReviewInput, run: RunResult) -> coverage.Coverage:
     """The changed files the review saw: all of them inline, else what its successful calls showed."""
-    if inp.input_mode == "inline":
+    if inp.input_mode == InputMode.INLINE:
         return coverage.of_prompt(inp.files)
     # the root the reviewer's paths are relative to: the run's working directory (see _run_claude)
     return coverage.of_tools(inp.files, run.tool_calls, inp.target.repo_root)
@@ -277,8 +285,8 @@ def _outcome(
     def build(**fields: Any) -> ReviewOutcome:
         return ReviewOutcome(
             mode=prep.request.mode,
-            target=prep.target.to_dict(),
-            input=inp.to_summary(),
+            target=TargetSummary.of(prep.target),
+            input=InputSummary.from_dict(inp.to_summary()),
             model=prep.model,
             effort=prep.effort,
             focus=prep.request.focus,
@@ -382,7 +390,7 @@ def _nothing(
     nothing = gate.nothing(_nothing_reason(prep.target.label, inp.excluded, inp.not_reviewed), prep.policy)
     if not marked:
         return base(gate=nothing)
-    result = _judged(prep, ReviewResult("needs-attention", "Only the review policy changed.", ()), marked)
+    result = _judged(prep, ReviewResult(Verdict.NEEDS_ATTENTION, "Only the review policy changed.", ()), marked)
     decided = gate.decide(result, prep.policy)
     return base(gate=decided if decided.status is gate.GateStatus.FAIL else nothing, review=result)
 
@@ -403,8 +411,8 @@ def not_reviewed(prep: Prepared, error: ReviewError, job_id: str | None = None) 
     return ReviewOutcome(
         mode=prep.request.mode,
         gate=gate.error(error.message, prep.policy),
-        target=prep.target.to_dict(),
-        input={},
+        target=TargetSummary.of(prep.target),
+        input=InputSummary(),
         model=prep.model,
         effort=prep.effort,
         error=error,

@@ -17,6 +17,7 @@ from ccplugin import controls
 from ccplugin.review.hunks import classify
 from ccplugin.review.model import Finding, Hunk, ReviewResult
 from ccplugin.review.paths import OUTSIDE, repo_path
+from ccplugin.review.values import Severity, Verdict
 
 _SPACE = re.compile(r"\s+")
 
@@ -33,7 +34,7 @@ def parse(
     """Build the result from schema-valid structured output of a review of the repository at ``root``."""
     findings = tuple(_finding(raw, hunks, root) for raw in structured.get("findings", []))
     return ReviewResult(
-        verdict=str(structured["verdict"]),
+        verdict=Verdict(structured["verdict"]),
         summary=str(structured["summary"]).strip(),
         findings=findings,
         next_steps=tuple(str(s) for s in structured.get("next_steps", [])),
@@ -44,7 +45,7 @@ def _finding(raw: Mapping[str, Any], hunks: Mapping[str, tuple[Hunk, ...]], root
     file = repo_path(str(raw["file"]), root, hunks)
     start = int(raw["line_start"])
     end = max(start, int(raw["line_end"]))
-    severity = str(raw["severity"])
+    severity = Severity(raw["severity"])
     title = controls.clean(str(raw["title"])).strip()
     body = str(raw["body"]).strip()
     past = _past_the_end(root, file, start)

@@ -9,13 +9,14 @@ from typing import Any
 from ccplugin import controls
 from ccplugin.errors import Exit
 from ccplugin.review.model import SEVERITY_RANK, Finding, Location, ReviewResult
+from ccplugin.review.values import FilterMode
 
 # filter mode → locations whose findings may gate (reviewdog's vocabulary)
 _FILTERS: dict[str, frozenset[Location]] = {
-    "added": frozenset({Location.ADDED}),
-    "diff_context": frozenset({Location.ADDED, Location.CONTEXT}),
-    "file": frozenset({Location.ADDED, Location.CONTEXT, Location.IN_FILE}),
-    "nofilter": frozenset(Location),
+    FilterMode.ADDED: frozenset({Location.ADDED}),
+    FilterMode.DIFF_CONTEXT: frozenset({Location.ADDED, Location.CONTEXT}),
+    FilterMode.FILE: frozenset({Location.ADDED, Location.CONTEXT, Location.IN_FILE}),
+    FilterMode.NOFILTER: frozenset(Location),
 }
 
 

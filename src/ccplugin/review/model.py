@@ -14,8 +14,9 @@ from typing import Any
 
 from ccplugin import controls
 from ccplugin.review import paths
+from ccplugin.review.values import SEVERITY_RANK, Severity, Verdict
 
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+__all__ = ["SEVERITY_RANK", "FileChange", "Finding", "Hunk", "Location", "ReviewResult", "Severity", "Verdict"]
 
 
 class Location(StrEnum):
@@ -29,7 +30,7 @@ class Location(StrEnum):
 
 @dataclass(frozen=True)
 class Finding:
-    severity: str
+    severity: Severity  # a ValueError for any other value
     title: str
     body: str
     file: str
@@ -42,7 +43,8 @@ class Finding:
     suppressed: str | None = None  # the waiver's reason when suppressed
 
     def __post_init__(self) -> None:
-        controls.clean_fields(self, "severity", "title", "body", "recommendation", "suppressed")
+        object.__setattr__(self, "severity", Severity(self.severity))
+        controls.clean_fields(self, "title", "body", "recommendation", "suppressed")
         object.__setattr__(self, "file", paths.repo_path(self.file))
         confidence = float(self.confidence)
         if not 0 <= confidence <= 1:  # NaN fails this too
@@ -63,7 +65,7 @@ class Finding:
 
     @property
     def rank(self) -> int:
-        return SEVERITY_RANK.get(self.severity, len(SEVERITY_RANK))
+        return self.severity.rank
 
     def with_(self, **changes: Any) -> Finding:
         return replace(self, **changes)
@@ -95,13 +97,14 @@ class FileChange:
 
 @dataclass(frozen=True)
 class ReviewResult:
-    verdict: str  # approve | needs-attention
+    verdict: Verdict  # a ValueError for any other value
     summary: str
     findings: tuple[Finding, ...]
     next_steps: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        controls.clean_fields(self, "verdict", "summary")
+        object.__setattr__(self, "verdict", Verdict(self.verdict))
+        controls.clean_fields(self, "summary")
         object.__setattr__(self, "next_steps", tuple(controls.clean(str(s)) for s in self.next_steps))
 
     def worst_first(self) -> tuple[Finding, ...]:

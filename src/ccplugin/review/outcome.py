@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from ccplugin import controls
+from ccplugin.jobs.kinds import ReviewMode
 from ccplugin.review.coverage import Coverage
 from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
 from ccplugin.review.model import Finding, ReviewResult
+from ccplugin.review.values import InputMode
+
+if TYPE_CHECKING:  # a worker reading outcomes does not load target resolution
+    from ccplugin.review.target import Target
 
 
 @dataclass(frozen=True)
@@ -26,11 +32,120 @@ class ReviewError:
 
 
 @dataclass(frozen=True)
+class TargetSummary:
+    """What was reviewed, as the record holds it: a :class:`~ccplugin.review.target.Target`'s fields."""
+
+    repo_root: str | None = None
+    scope: str | None = None  # working-tree | branch (a Scope value)
+    base_ref: str | None = None
+    merge_base: str | None = None
+    head: str | None = None
+    label: str | None = None
+
+    @classmethod
+    def of(cls, target: Target) -> TargetSummary:
+        return cls.from_dict(target.to_dict())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TargetSummary:
+        return cls(**{f.name: d.get(f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """One changed file the reviewer was told about."""
+
+    path: str
+    status: str  # A, M, D, R, C, T, U, ? (untracked)
+    binary: bool = False
+    old_path: str | None = None  # a rename's or copy's source
+    skipped: str | None = None  # why its content was not shown
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"path": self.path, "status": self.status, "binary": self.binary}
+        return d | {k: v for k, v in (("old_path", self.old_path), ("skipped", self.skipped)) if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FileSummary:
+        return cls(str(d["path"]), str(d["status"]), bool(d.get("binary")), d.get("old_path"), d.get("skipped"))
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A changed file left out of the review on purpose (generated, vendored, lock, minified)."""
+
+    path: str
+    kind: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> LeftOut:
+        return cls(str(d["path"]), str(d["kind"]))
+
+
+@dataclass(frozen=True)
+class InputSummary:
+    """How the change reached the reviewer. A field is None when the record does not say (a review that
+    did not run says nothing; merged shards leave out the byte counts): it is then left out of the JSON."""
+
+    input_mode: InputMode | None = None
+    files: tuple[FileSummary, ...] | None = None
+    additions: int | None = None
+    deletions: int | None = None
+    diff_bytes: int | None = None
+    budget_bytes: int | None = None
+    target: TargetSummary | None = None
+    not_reviewed: tuple[LeftOut, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                out[f.name] = _plain(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> InputSummary:
+        files = d.get("files")
+        target = d.get("target")
+        mode = d.get("input_mode")
+        left = d.get("not_reviewed")
+        return cls(
+            input_mode=InputMode(mode) if mode is not None else None,
+            files=tuple(FileSummary.from_dict(f) for f in files) if files is not None else None,
+            additions=d.get("additions"),
+            deletions=d.get("deletions"),
+            diff_bytes=d.get("diff_bytes"),
+            budget_bytes=d.get("budget_bytes"),
+            target=TargetSummary.from_dict(target) if target is not None else None,
+            not_reviewed=tuple(LeftOut.from_dict(f) for f in left) if left is not None else None,
+        )
+
+    @property
+    def changed(self) -> tuple[FileSummary, ...]:
+        return self.files or ()
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, (TargetSummary, FileSummary, LeftOut)):
+        return value.to_dict()
+    return value
+
+
+@dataclass(frozen=True)
 class ReviewOutcome:
-    mode: str  # review | adversarial-review
+    mode: ReviewMode
     gate: GateOutcome
-    target: dict[str, Any]
-    input: dict[str, Any]  # input_mode, files, additions, deletions, diff_bytes
+    target: TargetSummary
+    input: InputSummary
     model: str
     effort: str | None
     review: ReviewResult | None = None
@@ -50,7 +165,7 @@ class ReviewOutcome:
 
     @property
     def input_mode(self) -> str:
-        return str(self.input.get("input_mode", "nothing"))
+        return str(self.input.input_mode or InputMode.NOTHING)
 
     @property
     def policy_source(self) -> str:
@@ -65,10 +180,10 @@ class ReviewOutcome:
     @property
     def not_reviewed(self) -> str:
         """``2 file(s): package-lock.json (lock), gen/api.py (generated)``; empty when none was left out."""
-        left = self.input.get("not_reviewed") or []
+        left = self.input.not_reviewed or ()
         if not left:
             return ""
-        names = ", ".join(f"{f.get('path')} ({f.get('kind')})" for f in left[:20]) + (" …" if len(left) > 20 else "")
+        names = ", ".join(f"{f.path} ({f.kind})" for f in left[:20]) + (" …" if len(left) > 20 else "")
         return f"{len(left)} file(s): {names}"
 
     @property
@@ -93,8 +208,8 @@ class ReviewOutcome:
             "verdict": self.review.verdict if self.review else None,
             "review": self.review.to_dict() if self.review else None,
             "error": vars(self.error) if self.error else None,
-            "target": self.target,
-            "input": self.input,
+            "target": self.target.to_dict(),
+            "input": self.input.to_dict(),
             "input_mode": self.input_mode,
             "focus": self.focus,
             "model": self.model,
@@ -118,10 +233,10 @@ class ReviewOutcome:
         review = ReviewResult.from_dict(d["review"]) if d.get("review") else None
         gating = tuple(f for f in (review.findings if review else ()) if f.fingerprint in g["gating"])
         return cls(
-            mode=d["mode"],
+            mode=ReviewMode(d["mode"]),
             gate=GateOutcome(GateStatus(g["status"]), g["reason"], gating, policy),
-            target=d["target"],
-            input=d["input"],
+            target=TargetSummary.from_dict(d["target"]),
+            input=InputSummary.from_dict(d["input"]),
             model=d["model"],
             effort=d.get("effort"),
             review=review,

@@ -23,9 +23,10 @@ from ccplugin.review import findings as review_findings
 from ccplugin.review import suppress
 from ccplugin.review.model import Finding, Hunk, Location
 from ccplugin.review.target import Target
+from ccplugin.review.values import Scope, Severity
 
 Role = Literal["base", "HEAD"]
-SEVERITY = "high"
+SEVERITY = Severity.HIGH
 _UNREADABLE = b"\0unreadable"  # a work-tree policy file that cannot be read differs from every commit
 
 
@@ -126,7 +127,7 @@ def _commit_reader(root: Path, rev: str | None, env: Mapping[str, str] | None) -
 
 def _reviewed_reader(target: Target, env: Mapping[str, str] | None) -> config.Reader:
     """The files as the review judges them: the head commit of a branch, else the work tree."""
-    if target.scope == "branch":
+    if target.scope is Scope.BRANCH:
         return _commit_reader(target.repo_root, target.head, env)
     root = target.repo_root
 

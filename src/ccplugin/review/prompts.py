@@ -11,9 +11,11 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+from ccplugin.jobs.kinds import ReviewMode
+
 PROMPT_VERSION = "v2"  # v2: untrusted sections close only with a per-run token
 SCHEMA_NAME = "review-output.v1.json"
-_TEMPLATES = {"review": "review", "adversarial-review": "adversarial"}
+_TEMPLATES = {ReviewMode.REVIEW: "review", ReviewMode.ADVERSARIAL: "adversarial"}
 _PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
 NO_FOCUS = "No extra focus provided."
 NO_RULES = "This repository has no review rules."
@@ -29,7 +31,7 @@ def _read(folder: str, name: str) -> str:
 
 
 @cache
-def template(mode: str) -> str:
+def template(mode: ReviewMode) -> str:
     return _read("prompts", f"{_TEMPLATES[mode]}.{PROMPT_VERSION}.md")
 
 
@@ -43,7 +45,7 @@ def schema_digest() -> str:
     return hashlib.sha256(json.dumps(schema(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def render(mode: str, *, target_label: str, review_input: str, focus: str = "", rules: str = "") -> str:
+def render(mode: ReviewMode, *, target_label: str, review_input: str, focus: str = "", rules: str = "") -> str:
     """Fill a mode's template in one pass (inserted text is never re-scanned).
 
     ``rules`` (the repository's review rules, :mod:`ccplugin.review.rules`) fill their own untrusted

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ccplugin import git
-from ccplugin.config import SCOPES
 from ccplugin.errors import CCError
+from ccplugin.review.values import Scope
 
 DEFAULT_BRANCHES = ("main", "master", "trunk")
 ORIGIN_HEAD = "refs/remotes/origin/HEAD"
@@ -21,11 +21,16 @@ class Target:
     """A resolved review target: ``merge_base..head``, or ``head`` → the work tree."""
 
     repo_root: Path  # realpath of the worktree root
-    scope: str  # "working-tree" | "branch"
+    scope: Scope  # resolved: working-tree or branch, never auto
     base_ref: str | None  # e.g. "main", "origin/main" (branch scope)
     merge_base: str | None  # sha (branch scope); None for working-tree
     head: str | None  # HEAD sha; None in a repository with no commits
     label: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scope", Scope(self.scope))
+        if self.scope is Scope.AUTO:
+            raise ValueError("a resolved target's scope is working-tree or branch, not auto")
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "repo_root": str(self.repo_root)}
@@ -53,7 +58,7 @@ def resolve_target(
     run writes, say) never switch ``auto`` to a working-tree review. ``root`` is ``cwd``'s work
     tree root (:func:`git.toplevel`) when the caller has already asked git for it.
     """
-    if scope not in SCOPES:
+    if scope not in tuple(Scope):
         raise CCError(
             f"unknown review scope {scope!r}",
             "use `--scope auto`, `--scope working-tree` or `--scope branch`",
@@ -65,7 +70,7 @@ def resolve_target(
     head = git.commit_of(root, "HEAD", env)
     if _scope(root, scope, base, head, env, relevant) == "working-tree":
         label = "working tree diff" if head else "working tree diff (no commits yet: every file is new)"
-        return Target(root, "working-tree", None, None, head, label)
+        return Target(root, Scope.WORKING_TREE, None, None, head, label)
     return _branch(root, head, base, env)
 
 
@@ -96,7 +101,7 @@ def _branch(root: Path, head: str | None, base: str | None, env: Mapping[str, st
         raise _no_merge_base(root, base_ref, env)
     which = "" if git.branch_name(root, env) else "of detached HEAD "
     label = f"branch diff {which}against {base_ref} (merge-base {merge_base[:7]})"
-    return Target(root, "branch", base_ref, merge_base, head, label)
+    return Target(root, Scope.BRANCH, base_ref, merge_base, head, label)
 
 
 def _no_merge_base(root: Path, base_ref: str, env: Mapping[str, str] | None) -> CCError:
