@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 import pytest_ccreview.session  # noqa: F401  (one copy of the plugin's modules for all in-process runs)
-from pytest_ccreview.options import SPECS
+from pytest_ccreview.options import SPECS, Spec
+
+OPTIONS = [Spec(*spec) for spec in SPECS]
 
 QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:randomly")
 
@@ -35,8 +37,8 @@ def collected(result: pytest.RunResult) -> list[str]:
 def test_help_lists_every_option_and_its_ini_twin(pytester: pytest.Pytester) -> None:
     shown = run(pytester, "--help").stdout.str()
     assert "Claude Code review gate (ccplugin)" in shown
-    for spec in SPECS:
-        assert spec.flag in shown, spec.flag
+    for spec in OPTIONS:
+        assert spec.flags[0] in shown, spec.flags[0]
         assert f"{spec.ini} " in shown or f"{spec.ini} (" in shown, spec.ini
 
 
@@ -66,7 +68,7 @@ def test_a_review_that_cannot_start_is_an_error_item(project: pytest.Pytester, n
     ("args", "words"),
     [
         (["--cc-timeout", "0"], "must be positive"),
-        (["--cc-budget", "x"], "--cc-budget 'x': expected a number"),
+        (["--cc-budget", "x"], "--cc-budget-bytes 'x': expected a number"),
         (["--cc-on-error", "maybe"], "invalid on_error 'maybe': use one of: fail, pass"),
         (["--cc-filter-mode", "near"], "invalid filter_mode 'near'"),
         (["--cc-scope", "sideways"], "unknown review scope 'sideways'"),
@@ -99,6 +101,7 @@ def test_the_docs_list_every_option_and_the_ignore_line() -> None:
 
     page = DOCS.read_text(encoding="utf-8")
     table = [row for row in page.splitlines() if row.startswith("| `--cc-")]
-    for spec in SPECS:
-        assert any(f"`{spec.flag}" in row and f"`{spec.ini}" in row for row in table), spec.flag
+    for spec in OPTIONS:
+        flag = spec.flags[0]
+        assert any(f"`{flag}" in row and f"`{spec.ini}" in row for row in table), flag
     assert IGNORE_CC_KEYS.strip().rstrip(",") in page

@@ -12,7 +12,7 @@ from ccplugin.errors import CCError
 from ccplugin.review import options
 from ccplugin.review.values import FAIL_ON, FilterMode, OnError
 
-RULE_FILES = ("REVIEW.md", "AGENTS.md", "CLAUDE.md")  # the review rules read by default (review.rules)
+RULE_FILES = options.RULE_FILES
 
 
 @dataclass(frozen=True)

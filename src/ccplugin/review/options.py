@@ -17,10 +17,13 @@ import argparse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal
 
 from ccplugin.jobs.kinds import ReviewMode
 from ccplugin.review.values import FAIL_ON, FilterMode, OnError, Scope
+
+RULE_FILES = ("REVIEW.md", "AGENTS.md", "CLAUDE.md")  # the review rules read by default (review.rules)
 
 
 class Surface(StrEnum):
@@ -35,8 +38,8 @@ class Surface(StrEnum):
 
 # text: a string; choice: one of ``choices``; float/int: a number; count: a whole number ≥ 0;
 # flag: off unless given; negated: on unless ``--no-<name>``; switch: ``--<name>`` / ``--no-<name>``;
-# globs: repeatable; path: a file or folder
-Type = Literal["text", "choice", "float", "int", "count", "flag", "negated", "switch", "globs", "path"]
+# globs: repeatable; path: a file or folder; tables: a list of settings-file tables (settings only)
+Type = Literal["text", "choice", "float", "int", "count", "flag", "negated", "switch", "globs", "path", "tables"]
 BOOLEAN: frozenset[Type] = frozenset({"flag", "negated", "switch"})
 ALL_REVIEW = frozenset({Surface.REVIEW, Surface.CI, Surface.PYTEST, Surface.ACTION, Surface.SETTINGS})
 CLAUDE_RUN = ALL_REVIEW | {Surface.RESCUE}  # how Claude runs: rescues take them too
@@ -242,6 +245,27 @@ TABLE: tuple[Option, ...] = (
         "The waivers file, relative to the repository root.",
         frozenset({Surface.SETTINGS}),
         default=".ccplugin-waivers.toml",
+    ),
+    Option(
+        "rules",
+        "globs",
+        "The repository files whose text guides the reviewer (read from the policy commit; [] for none).",
+        frozenset({Surface.SETTINGS}),
+        default=RULE_FILES,
+    ),
+    Option(
+        "path_rules",
+        "tables",
+        "Review rules for the changed files matching globs: a list of `{paths = [...], rule = \"...\"}`.",
+        frozenset({Surface.SETTINGS}),
+        default=(),
+    ),
+    Option(
+        "review_generated",
+        "globs",
+        "Globs of generated, vendored or lock files to review anyway (they are left out by default).",
+        frozenset({Surface.SETTINGS}),
+        default=(),
     ),
     Option(
         "post_review",
@@ -525,7 +549,5 @@ def _rewrite(path: str) -> None:
         f.write(head + generated_block() + tail)
 
 
-if __name__ == "__main__":
-    import pytest_ccreview.options as target
-
-    _rewrite(target.__file__)
+if __name__ == "__main__":  # the file, not the module: the engine imports no surface (tests/test_layers.py)
+    _rewrite(str(Path(__file__).resolve().parents[2] / "pytest_ccreview" / "options.py"))
