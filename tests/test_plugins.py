@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,22 +12,17 @@ REPORTER = """
 from ccplugin.hookspecs import hookimpl
 
 
-@hookimpl
-def ccplugin_report_formats():
-    return ["shouty"]
+class Shouty:
+    name, suffix = "shouty", ".txt"
+
+    def render(self, outcome):
+        return outcome.gate.reason.upper()
 
 
 @hookimpl
-def ccplugin_render(outcome, fmt):
-    return outcome.gate.reason.upper() if fmt == "shouty" else None
+def ccplugin_reporters():
+    return [Shouty()]
 """
-
-
-@pytest.fixture
-def fresh_manager() -> Iterator[None]:
-    plugins.manager.cache_clear()
-    yield
-    plugins.manager.cache_clear()
 
 
 def install(site: Path, group: str) -> None:
@@ -42,11 +36,11 @@ def install(site: Path, group: str) -> None:
     (site / "shouty_reporter.py").write_text(REPORTER)
 
 
-def test_a_declared_plugin_is_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_manager: None) -> None:
+def test_a_declared_plugin_is_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     install(tmp_path, "ccplugin")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert plugins.may_declare("ccplugin")
-    assert "shouty" in plugins.formats()
+    assert "shouty" in plugins.host().formats()
 
 
 def test_other_groups_do_not_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ class Exit(IntEnum):
     NOT_REVIEWED = 3
     NOTHING = 4  # nothing to review: distinct, never a pass
     NEEDS_CONSENT = 5  # a change only the user may allow (e.g. turning on Codex hooks they turned off)
+    UNKNOWN_FORMAT = 6  # `--report` names a format no installed reporter renders
     INTERRUPTED = 130
 
 

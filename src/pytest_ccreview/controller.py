@@ -56,7 +56,7 @@ class ControllerPlugin:
         self.env: dict[str, str] = {}
         self.store: Store | None = None
         self.review: BackgroundReview | None = None
-        self.filter: FindingsFilter | None = None
+        self.plugins = plugins.host(FindingsFilter(config))  # this session's: the conftest filters join in
         self.failures: list[rescue.Failure] = []
         self.notes: list[str] = []
 
@@ -102,7 +102,8 @@ class ControllerPlugin:
         fields = self.opts.request_fields()
         # in CI no resume is offered: no Claude session transcript is left on the runner
         persist = not in_ci(os.environ)
-        self.prep = prepare(engine.ReviewRequest(cwd=str(root), exclude=excludes, persist_session=persist, **fields))
+        request = engine.ReviewRequest(cwd=str(root), exclude=excludes, persist_session=persist, **fields)
+        self.prep = prepare(request, self.plugins)
         self.wait_s = self.prep.settings.timeout + MARGIN_S
         self.env = dict(os.environ)
         try:
@@ -123,7 +124,6 @@ class ControllerPlugin:
         if self.review is not None or self.prep is None or self.store is None:
             return
         if gate_will_run(self.config, nodeids):
-            self.filter = FindingsFilter(self.config).install()
             self.review = BackgroundReview(self.prep, self.env, self.shared, self.store).start()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -156,8 +156,6 @@ class ControllerPlugin:
             self.review.close()
         elif self.store is not None:
             self.store.close()
-        if self.filter is not None:
-            self.filter.remove()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _rescue_dir(self) -> Path:
@@ -214,7 +212,7 @@ class ControllerPlugin:
                 continue
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(plugins.render(outcome, fmt), encoding="utf-8")
+                path.write_text(self.plugins.render(outcome, fmt), encoding="utf-8")
             except OSError as e:
                 self.notes.append(f"cannot write the {fmt} report {path}: {e}")
                 session.exitstatus = pytest.ExitCode.USAGE_ERROR
@@ -222,10 +220,10 @@ class ControllerPlugin:
                 self.notes.append(f"{fmt} report: {path}")
 
 
-def prepare(request: engine.ReviewRequest) -> engine.Prepared:
+def prepare(request: engine.ReviewRequest, hooks: plugins.Plugins) -> engine.Prepared:
     """The engine's checks (git repository, base ref, settings); bad input is a usage error."""
     try:
-        return engine.prepare(request)
+        return engine.prepare(request, hooks)
     except CCError as e:
         raise pytest.UsageError(f"cc-review: {e.line()}") from None
 

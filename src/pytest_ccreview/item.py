@@ -140,7 +140,7 @@ def _exempt(item: pytest.Item | pytest.Collector) -> None:
 def _report(outcome: ReviewOutcome) -> str:
     from ccplugin import plugins  # the reporters: only in the process that runs the gate
 
-    return plugins.render(outcome, "markdown")
+    return plugins.host().render(outcome, "markdown")
 
 
 def _properties(outcome: ReviewOutcome) -> list[tuple[str, object]]:

@@ -189,7 +189,7 @@ def _no_credentials(ev: Event) -> ReviewError:
 
 def write_files(o: ReviewOutcome, files: Publish) -> None:
     if files.junit:
-        _write(files.junit, plugins.render(o, "junit"))
+        _write(files.junit, plugins.host().render(o, "junit"))
     if files.sarif:  # its code-scanning category names the shard, so shards' uploads do not collide
         _write(files.sarif, sarif.render(o, files.label))
     if files.result_json:
@@ -356,7 +356,7 @@ def _print(o: ReviewOutcome, report: Report, as_json: bool) -> None:
         output.json_out({**o.to_dict(), "ci": report.to_dict()})
         return
     with workflow.commands_stopped():
-        output.write(plugins.render(o, "markdown"))
+        output.write(plugins.host().render(o, "markdown"))
     output.line(f"cc-review gate: {o.gate.status.value} (exit {o.gate.exit_code}) — {o.gate.reason}")
     if report.rescue is not None:
         output.line(report.rescue.summary())

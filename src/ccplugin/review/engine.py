@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,7 @@ class Prepared:
     effort: str | None
     policy: gate.GatePolicy
     trusted: Policy  # the settings and waivers from before the change, and where they came from
+    hooks: plugins.Plugins = field(compare=False, repr=False)  # the host's plugins: its findings filters judge
 
     @property
     def title(self) -> str:
@@ -76,8 +77,10 @@ class Prepared:
         return f"{kind} of {self.target.label}"
 
 
-def prepare(req: ReviewRequest) -> Prepared:
-    """Validate everything that can be checked before a job exists (bad input → CCError)."""
+def prepare(req: ReviewRequest, hooks: plugins.Plugins | None = None) -> Prepared:
+    """Validate everything that can be checked before a job exists (bad input → CCError).
+
+    ``hooks`` is the host's plugin manager (default: one built for this review)."""
     if req.mode not in MODES:
         raise CCError(f"unknown review mode {req.mode!r}", f"use one of: {', '.join(MODES)}")
     target, trusted = _judged_by(git.toplevel(Path(req.cwd)), req)
@@ -93,7 +96,8 @@ def prepare(req: ReviewRequest) -> Prepared:
     )
     model, effort = models.resolve(settings.model, settings.effort)
     gate_policy = gate.GatePolicy(settings.fail_on, settings.filter_mode, settings.on_error)
-    return Prepared(req, target, settings, model, effort, gate_policy, trusted)
+    hooks = plugins.host() if hooks is None else hooks
+    return Prepared(req, target, settings, model, effort, gate_policy, trusted, hooks)
 
 
 def _judged_by(root: Path, req: ReviewRequest) -> tuple[Target, Policy]:
@@ -335,7 +339,7 @@ def _finish(
     cached: bool,
     marked: tuple[Finding, ...],
 ) -> ReviewOutcome:
-    result = _judged(prep, plugins.filter_findings(result), marked)
+    result = _judged(prep, prep.hooks.filter_findings(result), marked)
     run = stored.get("run", {})
     return base(
         gate=gate.decide(result, prep.policy),
