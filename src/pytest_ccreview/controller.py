@@ -94,9 +94,12 @@ class ControllerPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        for path in (self.opts.junit, self.opts.sarif):
-            if path is not None:
-                check_writable(path)
+        try:
+            self.plugins.check(fmt for fmt, _ in self.opts.files)
+        except CCError as e:
+            raise pytest.UsageError(f"cc-review: {e.line()}") from None
+        for _, path in self.opts.files:
+            check_writable(path)
         root = review_root(self.config)
         excludes = output_excludes(root, outputs.of_session(self.config, self.opts, self._rescue_dir()))
         fields = self.opts.request_fields()
@@ -207,12 +210,9 @@ class ControllerPlugin:
         return self.shared.read()
 
     def _write_reports(self, session: pytest.Session, outcome: ReviewOutcome) -> None:
-        for fmt, path in (("junit", self.opts.junit), ("sarif", self.opts.sarif)):
-            if path is None:
-                continue
+        for fmt, path in self.opts.files:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(self.plugins.render(outcome, fmt), encoding="utf-8")
+                self.plugins.write(outcome, fmt, path)
             except OSError as e:
                 self.notes.append(f"cannot write the {fmt} report {path}: {e}")
                 session.exitstatus = pytest.ExitCode.USAGE_ERROR

@@ -16,7 +16,7 @@ class Spec(NamedTuple):
     """One option: its flag, ini twin (also the argparse dest), kind and help."""
 
     flag: str
-    kind: str  # flag | text | number | integer | path
+    kind: str  # flag | text | number | integer | path | reports
     help: str
     metavar: str | None = None
 
@@ -41,6 +41,12 @@ SPECS = (
     Spec("--cc-no-cache", "flag", "ignore a stored review of the same diff"),
     Spec("--cc-junit", "path", "write the findings as JUnit XML to PATH", "PATH"),
     Spec("--cc-sarif", "path", "write the findings as SARIF 2.1.0 to PATH", "PATH"),
+    Spec(
+        "--cc-report",
+        "reports",
+        "also write the outcome as FORMAT to PATH (repeatable; any installed reporter)",
+        "FORMAT=PATH",
+    ),
     Spec("--cc-rescue-on-failure", "flag", "on failed tests or gate: propose a patch from a temporary git worktree"),
     Spec("--cc-rescue-dir", "path", "where cc-rescue.patch and cc-rescue.md go (default: pytest's cache)", "DIR"),
 )
@@ -53,6 +59,9 @@ def add(parser: pytest.Parser) -> None:
         if spec.kind == "flag":
             group.addoption(spec.flag, action="store_true", default=None, dest=spec.ini, help=spec.help)
             parser.addini(spec.ini, f"{spec.help} (ini twin of {spec.flag})", type="bool", default=False)
+        elif spec.kind == "reports":
+            group.addoption(spec.flag, action="append", dest=spec.ini, metavar=spec.metavar, help=spec.help)
+            parser.addini(spec.ini, f"{spec.help} (ini twin of {spec.flag}, one a line)", type="linelist", default=[])
         else:
             group.addoption(spec.flag, dest=spec.ini, metavar=spec.metavar, default=None, help=spec.help)
             parser.addini(spec.ini, f"{spec.help} (ini twin of {spec.flag})", type="string", default="")

@@ -6,12 +6,15 @@ import argparse
 import os
 from typing import Any
 
-from ccplugin import config
+from ccplugin import config, plugins
 from ccplugin.claude import env as claude_env
 from ccplugin.cli import common, render
-from ccplugin.jobs.store import State
+from ccplugin.errors import CCError
+from ccplugin.jobs.store import Job, State
+from ccplugin.report import select
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
+from ccplugin.review.outcome import ReviewOutcome
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -26,9 +29,31 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     how.add_argument("--background", action="store_true", help="run as a detached job; print its id")
     how.add_argument("--wait", action="store_true", help="run in the foreground (the default)")
     p.add_argument("--job-id", help="run the job `ccplugin reserve` reserved (a Codex subagent's background run)")
+    add_report_flag(p)
     if adversarial:
         p.add_argument("focus", nargs="*", help="what to challenge, e.g. the retry and rollback design")
     return p
+
+
+def add_report_flag(p: argparse.ArgumentParser) -> None:
+    """``--report FORMAT=PATH``, repeatable: any installed reporter (built-in: markdown, json, junit, sarif)."""
+    p.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        type=_selected,
+        metavar=select.USAGE,
+        dest="reports",
+        help="also write the outcome as FORMAT to PATH (repeatable; formats: markdown, json, junit, sarif "
+        "and any an installed plugin adds)",
+    )
+
+
+def _selected(text: str) -> select.Selected:
+    try:
+        return select.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def add_review_flags(p: argparse.ArgumentParser) -> None:
@@ -57,9 +82,15 @@ def add_review_flags(p: argparse.ArgumentParser) -> None:
 
 def run_args(args: argparse.Namespace) -> int:
     request = request_of(args, mode=args.command, scope=args.scope, focus=" ".join(getattr(args, "focus", [])))
+    reports = tuple(args.reports)
+    if reports and (args.job_id or args.background):
+        raise CCError(
+            "`--report` writes the files when the review ends here",
+            "drop `--background`/`--job-id`, or write them later with `ccplugin result <job> --json`",
+        )
     if args.job_id:
         return run_reserved(request, args.job_id, as_json=args.json)
-    return review(request, background=args.background, as_json=args.json)
+    return review(request, background=args.background, as_json=args.json, reports=reports)
 
 
 def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -> engine.ReviewRequest:
@@ -84,16 +115,34 @@ def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -
     )
 
 
-def review(request: engine.ReviewRequest, *, background: bool = False, as_json: bool = False) -> int:
-    """Submit a review job; in the foreground, run it and exit with the gate's code."""
+def review(
+    request: engine.ReviewRequest,
+    *,
+    background: bool = False,
+    as_json: bool = False,
+    reports: tuple[select.Selected, ...] = (),
+) -> int:
+    """Submit a review job; in the foreground, run it, write the reports and exit with the gate's code."""
     claude_env.check_sandbox_network(os.environ)  # inside Codex without network: say so first
-    prep = engine.prepare(request)
+    hooks = plugins.host()
+    hooks.check(r.fmt for r in reports)  # an unknown format is refused before anything runs
+    prep = engine.prepare(request, hooks)
     store = common.open_store()
     job = common.create_review_job(store, prep, State.QUEUED if background else State.RUNNING)
     if background:
         return common.detach(store, job, as_json)
     job = common.run_here(store, job, review_job.executor(prep), prep.settings.keep_jobs)
+    write_reports(job, hooks, reports)
     return render.show(job, as_json)
+
+
+def write_reports(job: Job, hooks: plugins.Plugins, reports: tuple[select.Selected, ...]) -> None:
+    """Each ``--report``, from the job's outcome (a job without one has no report: :func:`render.show` says why)."""
+    if not reports or job.result is None:
+        return
+    outcome = render.stored(job, ReviewOutcome.from_dict)
+    for r in reports:
+        hooks.write(outcome, r.fmt, r.path)
 
 
 def run_reserved(request: engine.ReviewRequest, job_id: str, *, as_json: bool = False) -> int:

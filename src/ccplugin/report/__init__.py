@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ccplugin.review.outcome import ReviewOutcome
+if TYPE_CHECKING:  # `--report` is parsed on every start: the outcome is imported where reports are made
+    from ccplugin.review.outcome import ReviewOutcome
 
 
 @dataclass(frozen=True)
