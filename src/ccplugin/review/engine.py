@@ -21,7 +21,7 @@ from ccplugin.review.collect import PathFilter, ReviewInput, collect
 from ccplugin.review.model import Finding, ReviewResult
 from ccplugin.review.outcome import ReviewError, ReviewOutcome
 from ccplugin.review.policy import Policy
-from ccplugin.review.target import Target, resolve_target
+from ccplugin.review.target import BaseHint, Target, resolve_target
 
 MODES = ("review", "adversarial-review")
 __all__ = ["JobContext", "Prepared", "ReviewRequest", "execute", "prepare"]
@@ -48,6 +48,7 @@ class ReviewRequest:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     policy_rev: str | None = None  # the commit whose policy judges a working-tree review (default HEAD)
+    base_hint: BaseHint | None = None  # the CI's base branch, from its provider (ccplugin.ci.providers)
     # False where no resume is offered (CI): Claude runs with --no-session-persistence, so no
     # transcript (which holds raw tool results) stays in the runner's Claude config folder
     persist_session: bool = True
@@ -57,7 +58,8 @@ class ReviewRequest:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ReviewRequest:
-        return cls(**{**d, "include": tuple(d.get("include", ())), "exclude": tuple(d.get("exclude", ()))})
+        tuples = {"include": tuple(d.get("include", ())), "exclude": tuple(d.get("exclude", ()))}
+        return cls(**{**d, **tuples, "base_hint": BaseHint.from_dict(d.get("base_hint"))})
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,8 @@ def _judged_by(root: Path, req: ReviewRequest) -> tuple[Target, Policy]:
     With ``auto``, HEAD's policy is read first: its filter decides whether the work tree counts as dirty."""
     head = policy.at(root, _head_rev(root, req), "HEAD") if _head_policy_needed(req) else None
     relevant = _path_filter(head.settings if head else config.Settings(), req)
-    target = resolve_target(Path(req.cwd), req.scope, req.base, relevant=relevant or None, root=root)
+    cwd, hint = Path(req.cwd), req.base_hint
+    target = resolve_target(cwd, req.scope, req.base, relevant=relevant or None, root=root, hint=hint)
     if target.scope == "branch":
         return target, policy.at(root, target.merge_base, "base")
     assert head is not None  # only a scope that reads HEAD's policy resolves to the working tree
