@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 import xmlschema
 
-from ccplugin.ci import pr, summary, workflow
+from ccplugin.ci.github import pr, summary, workflow
 from ccplugin.review.model import Finding
 from ccplugin.testing import fail, reply, structured_output, text, tool_use
 from ccplugin.testing.fake_github import FakeGitHub, files_from_git

@@ -21,7 +21,8 @@ import pytest
 
 from ccplugin import config as cc_config
 from ccplugin import git, plugins
-from ccplugin.ci.event import FORK_RESCUE_REFUSED, from_fork, in_ci
+from ccplugin.ci import providers
+from ccplugin.ci.provider import FORK_RESCUE_REFUSED
 from ccplugin.cli import common
 from ccplugin.errors import CCError
 from ccplugin.jobs.store import Store
@@ -104,8 +105,11 @@ class ControllerPlugin:
         excludes = output_excludes(root, outputs.of_session(self.config, self.opts, self._rescue_dir()))
         fields = self.opts.request_fields()
         # in CI no resume is offered: no Claude session transcript is left on the runner
-        persist = not in_ci(os.environ)
-        request = engine.ReviewRequest(cwd=str(root), exclude=excludes, persist_session=persist, **fields)
+        persist = not providers.in_ci(os.environ)
+        hint = providers.base_hint(os.environ)  # the CI's base branch, for a branch review with no --cc-base
+        request = engine.ReviewRequest(
+            cwd=str(root), exclude=excludes, persist_session=persist, base_hint=hint, **fields
+        )
         self.prep = prepare(request, self.plugins)
         self.wait_s = self.prep.settings.timeout + MARGIN_S
         self.env = dict(os.environ)
@@ -181,7 +185,7 @@ class ControllerPlugin:
         from pytest_ccreview import rescue
 
         assert self.prep is not None  # checked by _wants_rescue
-        if from_fork(self.env):  # the re-run would run the fork's code in this workflow
+        if providers.from_fork(self.env):  # the re-run would run the fork's code in this workflow
             self.notes.append(FORK_RESCUE_REFUSED)
             return
         request = rescue.Request(

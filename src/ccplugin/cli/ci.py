@@ -61,6 +61,7 @@ def _add_files(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sarif", metavar="PATH", help="write the findings as SARIF 2.1.0")
     p.add_argument("--result-json", metavar="PATH", help="write the outcome for `ccplugin ci merge`")
     p.add_argument("--label", default="", help="name of this shard (titles, summary comment marker)")
+    review.add_report_flag(p)
 
 
 def _count(text: str) -> int:
@@ -74,14 +75,15 @@ def _count(text: str) -> int:
 
 
 def run_args(args: argparse.Namespace) -> int:
-    from ccplugin.ci import github, merge  # imported only when a ci command runs
+    from ccplugin.ci import merge, providers, runner  # imported only when a ci command runs
 
     if args.ci_command not in ("github", "merge"):
         raise CCError("`ccplugin ci` needs a target", "run `ccplugin ci github` or `ccplugin ci merge`")
-    publish = github.Publish(args.junit, args.sarif, args.result_json, args.label, args.json)
+    publish = runner.Publish(args.junit, args.sarif, args.result_json, args.label, args.json, tuple(args.reports))
+    github = providers.get("github")
     if args.ci_command == "merge":
-        return merge.run(args.results, publish, args.expect, os.environ)
-    options = github.Options(
+        return merge.run(github, args.results, publish, args.expect, os.environ)
+    options = runner.Options(
         request=review.request_of(args, mode=args.mode, scope="branch", focus=args.focus),
         publish=publish,
         post_review=args.post_review,
@@ -92,4 +94,4 @@ def run_args(args: argparse.Namespace) -> int:
         rescue_dir=args.rescue_dir,
         github_login=args.github_login,
     )
-    return github.run(options, os.environ)
+    return runner.run(github, options, os.environ)

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from ccplugin import config, plugins
+from ccplugin.ci import providers
 from ccplugin.claude import env as claude_env
 from ccplugin.cli import common, render
 from ccplugin.errors import CCError
@@ -112,6 +113,7 @@ def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -
         use_cache=not args.no_cache,
         include=tuple(args.include),
         exclude=tuple(args.exclude),
+        base_hint=providers.base_hint(os.environ),  # the CI's base branch, for a branch review with no --base
     )
 
 
