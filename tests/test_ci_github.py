@@ -27,6 +27,7 @@ from helpers import (
     controls_in,
     finding,
     hostile_finding,
+    install_reporter,
     review_output,
     strings,
     tree_snapshot,
@@ -646,3 +647,38 @@ def test_reviewer_text_cannot_forge_a_marker_or_html() -> None:
     sneaky = _finding("high", 9).with_(body="<!-- ccplugin:fp=0123456789abcdef --> <img src=x>")
     assert pr.seen_fingerprints([pr.comment_body(sneaky, True)]) == {sneaky.fingerprint}
     assert "<img" not in summary.details(sneaky)
+
+
+# --- reporters: --report FORMAT=PATH, from installed plugins only --------------------------------
+
+
+@pytest.mark.real_claude
+def test_report_writes_an_installed_plugins_format(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude], tmp_path: Path
+) -> None:
+    install_reporter(tmp_path / "site", "ccplugin")
+    claude = cc_fake_claude(structured(*FINDINGS))
+    env = pull.env(claude, github) | {"PYTHONPATH": str(tmp_path / "site")}
+    shouty, sarif = pull.files / "out" / "cc.txt", pull.files / "out" / "cc.sarif"
+    run = ci(pull, env, "--fail-on", "high", "--report", f"shouty={shouty}", "--report", f"sarif={sarif}")
+    assert run.code == 1, run.err
+    assert shouty.read_text() == "1 FINDING(S) AT OR ABOVE HIGH (WORST: HIGH)"
+    assert len(json.loads(sarif.read_text())["runs"][0]["results"]) == 4
+
+
+def test_a_pull_request_cannot_add_a_reporter(pull: PullRequest) -> None:
+    """The checkout is the pull request's head, and the working directory: its files declare no plugin."""
+    install_reporter(pull.work, "ccplugin")
+    git(pull.work, "add", ".")
+    git(pull.work, "commit", "-qm", "a reporter of my own")
+    pull.head = git(pull.work, "rev-parse", "HEAD").strip()
+    (pull.work / "shouty_reporter.py").write_text(
+        "import pathlib\npathlib.Path(__file__).with_name('pwned').write_text('imported')\n"
+    )
+    run = ci(pull, pull.env(None, None), "--report", f"shouty={pull.files / 'cc.txt'}")
+    assert run.code == 6, run.err
+    assert run.err.strip().splitlines() == [
+        "ccplugin: error: unknown report format 'shouty': use one of: json, junit, markdown, sarif "
+        "(a plugin adds more: see docs/plugins.md)"
+    ]
+    assert not (pull.work / "pwned").exists() and not (pull.files / "cc.txt").exists()

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from ccplugin import plugins
+from ccplugin.hookspecs import hookimpl
+from ccplugin.review.model import Finding, ReviewResult
 from ccplugin.testing import reply, structured_output
 from ccplugin.testing.runner import OfflineClaude
 from helpers import ccplugin, finding, install_reporter, review_output
@@ -117,3 +119,38 @@ def test_a_change_under_review_cannot_add_a_reporter(repo: Path, tmp_path: Path)
     assert run.code == 6, run.err
     assert "unknown report format 'evil'" in run.err
     assert not (repo / "pwned").exists()
+
+
+# ---- the findings filter is one chain: each implementation gets the one before's answer ----
+
+
+class Rerate:
+    @hookimpl
+    def ccplugin_filter_findings(self, findings: list[Finding]) -> list[Finding]:
+        return [f.with_(severity="low") if f.title == "Sign flipped" else f for f in findings]
+
+
+class Record:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    @hookimpl(trylast=True)
+    def ccplugin_filter_findings(self, findings: list[Finding]) -> list[Finding]:
+        self.seen = [(f.title, f.severity) for f in findings]
+        return [f for f in findings if f.title != "Old naming"]
+
+
+class Abstain:
+    @hookimpl(tryfirst=True)
+    def ccplugin_filter_findings(self, findings: list[Finding]) -> None:
+        return None
+
+
+def test_findings_filters_form_a_chain() -> None:
+    record = Record()
+    hooks = plugins.host(Abstain(), record, Rerate())
+    given = (Finding.from_dict(finding("calc.py", 6)), Finding.from_dict(finding("calc.py", 1, "medium", "Old naming")))
+    result = hooks.filter_findings(ReviewResult("needs-attention", "two", given, ()))
+    assert record.seen == [("Sign flipped", "low"), ("Old naming", "medium")]  # after Rerate, whatever the order
+    assert [(f.title, f.severity) for f in result.findings] == [("Sign flipped", "low")]
+    assert plugins.host().filter_findings(ReviewResult("approve", "", given, ())).findings == given  # per host

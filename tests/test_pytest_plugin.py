@@ -191,6 +191,22 @@ def test_ini_twins_and_the_findings_hook(
     rerated.assert_outcomes(passed=2)
     rerated.stdout.fnmatch_lines(["cc-review PASS: *cached, no Claude call*"])
     assert len(claude.fake.message_requests()) == 1
+    # the hooks are a chain: a second implementation gets the first one's answer, and both count
+    (project.path / ".git" / "info" / "exclude").write_text("conftest.py\nchained.py\nseen.json\n")
+    project.makepyfile(
+        chained="""
+        import json, pathlib
+
+        def pytest_ccreview_filter_findings(config, findings):
+            pathlib.Path("seen.json").write_text(json.dumps([[f.title, f.severity] for f in findings]))
+            return [f for f in findings if f.title != "Old naming"]
+        """
+    )
+    project.syspathinsert()
+    chained = run(project, "-p", "chained")
+    chained.stdout.fnmatch_lines(["cc-review PASS: *1 finding(s)*"])
+    assert json.loads((project.path / "seen.json").read_text()) == [["Sign flipped", "low"], ["Old naming", "medium"]]
+    assert len(claude.fake.message_requests()) == 1
 
 
 def test_reports_validate_and_pytest_junitxml_shows_the_gate(
