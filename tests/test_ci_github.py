@@ -659,11 +659,15 @@ def test_report_writes_an_installed_plugins_format(
     install_reporter(tmp_path / "site", "ccplugin")
     claude = cc_fake_claude(structured(*FINDINGS))
     env = pull.env(claude, github) | {"PYTHONPATH": str(tmp_path / "site")}
-    shouty, sarif = pull.files / "out" / "cc.txt", pull.files / "out" / "cc.sarif"
-    run = ci(pull, env, "--fail-on", "high", "--report", f"shouty={shouty}", "--report", f"sarif={sarif}")
+    out = pull.files / "out"
+    reports = ("--report", f"shouty={out / 'cc.txt'}", "--report", f"sarif={out / 'cc.sarif'}")
+    run = ci(pull, env, "--fail-on", "high", *reports, "--report", f"github-summary={out / 'summary.md'}")
     assert run.code == 1, run.err
-    assert shouty.read_text() == "1 FINDING(S) AT OR ABOVE HIGH (WORST: HIGH)"
-    assert len(json.loads(sarif.read_text())["runs"][0]["results"]) == 4
+    assert (out / "cc.txt").read_text() == "1 FINDING(S) AT OR ABOVE HIGH (WORST: HIGH)"
+    assert len(json.loads((out / "cc.sarif").read_text())["runs"][0]["results"]) == 4
+    # the GitHub provider's own format: the step summary's markdown, less the run's notes
+    written = (out / "summary.md").read_text()
+    assert "**Gate: ❌ FAIL**" in written and written.split("\n")[0] == pull.summary().split("\n")[0]
 
 
 def test_a_pull_request_cannot_add_a_reporter(pull: PullRequest) -> None:
@@ -678,7 +682,7 @@ def test_a_pull_request_cannot_add_a_reporter(pull: PullRequest) -> None:
     run = ci(pull, pull.env(None, None), "--report", f"shouty={pull.files / 'cc.txt'}")
     assert run.code == 6, run.err
     assert run.err.strip().splitlines() == [
-        "ccplugin: error: unknown report format 'shouty': use one of: json, junit, markdown, sarif "
-        "(a plugin adds more: see docs/plugins.md)"
+        "ccplugin: error: unknown report format 'shouty': use one of: github-summary, json, junit, markdown, "
+        "sarif (a plugin adds more: see docs/plugins.md)"
     ]
     assert not (pull.work / "pwned").exists() and not (pull.files / "cc.txt").exists()

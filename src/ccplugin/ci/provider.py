@@ -46,6 +46,7 @@ class Provider(Protocol):
     """One CI service (a module: its name and these functions)."""
 
     NAME: str  # the `ccplugin ci <NAME>` subcommand
+    PLUGINS: tuple[object, ...]  # ccplugin plugins its runs register (e.g. its own reporters)
 
     def detects(self, env: Mapping[str, str]) -> bool:
         """This process runs on the provider's CI."""

@@ -96,7 +96,7 @@ class Report:
 
 
 def run(provider: Provider, opts: Options, env: Mapping[str, str]) -> int:
-    hooks = plugins.host()
+    hooks = plugins.host(*provider.PLUGINS)
     hooks.check(r.fmt for r in opts.publish.reports)
     change = provider.change(opts, env)
     _refuse_untrusted(change, opts)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from ccplugin import git, output
 from ccplugin.ci import fetch
-from ccplugin.ci.github import event, summary, workflow
+from ccplugin.ci.github import event, reporters, summary, workflow
 from ccplugin.ci.github.event import Event
 from ccplugin.ci.provider import Change
 from ccplugin.errors import CCError
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ccplugin.rescue_worktree import Proposal
 
 NAME = "github"
+PLUGINS: tuple[object, ...] = (reporters,)  # what this provider adds to its runs' plugin manager
 TRUNCATED = (
     "_The summary was cut to fit GitHub's 1 MiB step-summary limit; every finding is in the JUnit and SARIF files._"
 )
