@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -154,3 +156,34 @@ def test_findings_filters_form_a_chain() -> None:
     assert record.seen == [("Sign flipped", "low"), ("Old naming", "medium")]  # after Rerate, whatever the order
     assert [(f.title, f.severity) for f in result.findings] == [("Sign flipped", "low")]
     assert plugins.host().filter_findings(ReviewResult("approve", "", given, ())).findings == given  # per host
+
+
+# ---- the worked example of docs/plugins.md, installed as pip would lay it out ----
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "plugins" / "ccplugin-csv"
+
+
+def install_example(site: Path) -> None:
+    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
+    info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n")
+    declared = "".join(f"{k} = {v}\n" for k, v in project["entry-points"]["ccplugin"].items())
+    (info / "entry_points.txt").write_text(f"[ccplugin]\n{declared}")
+    shutil.copy(EXAMPLE / "ccplugin_csv.py", site)
+
+
+@pytest.mark.real_claude
+def test_the_documented_example_plugin(repo: Path, tmp_path: Path, cc_fake_claude: type[OfflineClaude]) -> None:
+    install_example(tmp_path / "site")
+    (repo / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    (repo / "vendor").mkdir()
+    (repo / "vendor" / "lib.py").write_text("X = 1\n")
+    claude = cc_fake_claude(structured(finding("calc.py", 2), finding("vendor/lib.py", 1, "critical", "Vendored")))
+    out = tmp_path / "cc.csv"
+    run = ccplugin(
+        "review", "--fail-on", "high", "--report", f"csv={out}", cwd=repo, env=with_site(claude.env, tmp_path / "site")
+    )
+    assert run.code == 1, run.err
+    assert out.read_text() == "severity,file,line,title,gating\nhigh,calc.py,2,Sign flipped,True\n"
+    assert "Vendored" not in run.out  # the example's filter dropped it before the gate
