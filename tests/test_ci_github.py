@@ -591,6 +591,26 @@ def test_merge_refuses_a_shard_with_a_nan_confidence(tmp_path: Path) -> None:
     assert not sarif.exists()
 
 
+def test_merge_writes_reports_and_refuses_an_unknown_format(tmp_path: Path) -> None:
+    """`ci merge --report`: the merged outcome through any reporter (GitHub's included); an unknown one: exit 6."""
+    from ccplugin.review import findings, gate
+    from ccplugin.review.outcome import ReviewOutcome
+
+    review = findings.parse(review_output(finding("calc.py", 6)), {}, tmp_path)
+    decided = gate.decide(review, gate.GatePolicy("high"))
+    outcome = ReviewOutcome("review", decided, {"label": "x"}, {}, "m", None, review)
+    shard = tmp_path / "shard.json"
+    shard.write_text(json.dumps({**outcome.to_dict(), "label": "calc"}))
+    env, out = _plain_env(tmp_path), tmp_path / "out"
+    reports = ("--report", f"json={out / 'merged.json'}", "--report", f"github-summary={out / 'merged.md'}")
+    run = ccplugin("ci", "merge", str(shard), *reports, cwd=tmp_path, env=env)
+    assert run.code == 1, run.err
+    assert json.loads((out / "merged.json").read_text())["gate"]["status"] == "fail"
+    assert "**Gate: ❌ FAIL**" in (out / "merged.md").read_text()
+    unknown = ccplugin("ci", "merge", str(shard), "--report", f"nope={out / 'x'}", cwd=tmp_path, env=env)
+    assert unknown.code == 6 and "unknown report format 'nope': use one of: github-summary, json, " in unknown.err
+
+
 # --- the runner protocol and placement, without a review ---------------------------------------
 
 
