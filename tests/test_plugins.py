@@ -91,6 +91,15 @@ def test_report_needs_format_and_path(repo: Path) -> None:
     assert "Traceback" not in run.err
 
 
+def test_an_unwritable_report_is_refused_before_the_review(repo: Path) -> None:
+    (repo / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    run = ccplugin("review", "--report", f"json={repo / 'calc.py' / 'cc.json'}", cwd=repo, env=os.environ)
+    assert run.code == 2, run.err
+    (line,) = run.err.strip().splitlines()
+    assert line.startswith(f"ccplugin: error: cannot write the report {repo / 'calc.py' / 'cc.json'}: ")
+    assert line.endswith(": pass a writable path")
+
+
 PR_REPORTER = """
 import pathlib
 pathlib.Path(__file__).with_name("pwned").write_text("imported")

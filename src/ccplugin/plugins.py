@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib.machinery import PathFinder
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -26,6 +26,9 @@ from ccplugin.hookspecs import Reporter
 from ccplugin.report import jsonout, junit, markdown, sarif
 from ccplugin.review.model import Finding, ReviewResult
 from ccplugin.review.outcome import ReviewOutcome
+
+if TYPE_CHECKING:
+    from ccplugin.report.select import Selected
 
 GROUP = "ccplugin"  # the entry-point group third-party plugins register in
 BUILTINS = (markdown, jsonout, junit, sarif)
@@ -61,16 +64,19 @@ class Plugins:
         return controls.clean(doc.decode("utf-8", "replace") if isinstance(doc, bytes) else doc)
 
     def write(self, outcome: ReviewOutcome, fmt: str, path: str | Path) -> Path:
-        """Write the outcome as ``fmt`` to ``path`` (its folder made), secrets masked in text."""
+        """Write the outcome as ``fmt`` to ``path`` (its folder made), secrets masked in text; CCError if it cannot."""
         from ccplugin.redact import redact  # where a report is written: never in an xdist worker
 
         doc = self.reporter(fmt).render(outcome)
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(doc, bytes):
-            target.write_bytes(doc)
-        else:
-            target.write_text(redact(controls.clean(doc)), encoding="utf-8")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(doc, bytes):
+                target.write_bytes(doc)
+            else:
+                target.write_text(redact(controls.clean(doc)), encoding="utf-8")
+        except OSError as e:
+            raise CCError(f"cannot write the {fmt} report {path}: {e.strerror or e}", "pass a writable path") from e
         return target
 
     def check(self, selected: Iterable[str]) -> None:
@@ -79,6 +85,15 @@ class Plugins:
         for fmt in selected:
             if fmt not in known:
                 raise unknown_format(fmt, known)
+
+    def check_reports(self, reports: Iterable[Selected]) -> None:
+        """Refuse an unknown format or a path that cannot be written, before any work starts."""
+        from ccplugin.report.select import check_writable  # where reports are asked for: never in an xdist worker
+
+        reports = tuple(reports)
+        self.check(r.fmt for r in reports)
+        for r in reports:
+            check_writable(Path(r.path))
 
     def filter_findings(self, result: ReviewResult) -> ReviewResult:
         """The findings through every registered filter, each given the one before's output."""

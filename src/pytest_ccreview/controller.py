@@ -217,8 +217,8 @@ class ControllerPlugin:
         for fmt, path in self.opts.files:
             try:
                 self.plugins.write(outcome, fmt, path)
-            except OSError as e:
-                self.notes.append(f"cannot write the {fmt} report {path}: {e}")
+            except CCError as e:
+                self.notes.append(e.message)
                 session.exitstatus = pytest.ExitCode.USAGE_ERROR
             else:
                 self.notes.append(f"{fmt} report: {path}")
@@ -266,15 +266,12 @@ def gate_will_run(config: pytest.Config, nodeids: Sequence[str]) -> bool:
 
 def check_writable(path: Path) -> None:
     """Fail before the review, not after it, when a report cannot be written."""
-    existed = path.exists()
+    from ccplugin.report import select
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8"):
-            pass
-    except OSError as e:
-        raise pytest.UsageError(f"cc-review: cannot write the report {path}: {e.strerror or e}") from None
-    if not existed:
-        path.unlink()
+        select.check_writable(path)
+    except CCError as e:
+        raise pytest.UsageError(f"cc-review: {e.message}") from None
 
 
 def summary_line(o: ReviewOutcome) -> str:

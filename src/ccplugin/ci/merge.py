@@ -189,7 +189,7 @@ def shard_notes(shards: Sequence[Shard]) -> list[str]:
 def run(provider: Provider, paths: Sequence[str], opts: Publish, expect: int | None, env: Mapping[str, str]) -> int:
     """Merge, write the files, publish (the run's summary and outputs); the merged gate's exit code."""
     hooks = plugins.host(*provider.PLUGINS)
-    hooks.check(r.fmt for r in opts.reports)
+    hooks.check_reports(opts.reports)
     given = load(paths)
     shards = distinct(given)
     merged = combine(shards, expect)

@@ -97,7 +97,7 @@ class Report:
 
 def run(provider: Provider, opts: Options, env: Mapping[str, str]) -> int:
     hooks = plugins.host(*provider.PLUGINS)
-    hooks.check(r.fmt for r in opts.publish.reports)
+    hooks.check_reports(opts.publish.reports)
     change = provider.change(opts, env)
     _refuse_untrusted(change, opts)
     prep = _prepare(provider, opts, change, env, hooks)

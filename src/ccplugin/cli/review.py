@@ -127,7 +127,7 @@ def review(
     """Submit a review job; in the foreground, run it, write the reports and exit with the gate's code."""
     claude_env.check_sandbox_network(os.environ)  # inside Codex without network: say so first
     hooks = plugins.host()
-    hooks.check(r.fmt for r in reports)  # an unknown format is refused before anything runs
+    hooks.check_reports(reports)  # an unknown format or an unwritable path is refused before anything runs
     prep = engine.prepare(request, hooks)
     store = common.open_store()
     job = common.create_review_job(store, prep, State.QUEUED if background else State.RUNNING)
