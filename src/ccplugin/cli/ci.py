@@ -80,9 +80,8 @@ def run_args(args: argparse.Namespace) -> int:
     if args.ci_command not in ("github", "merge"):
         raise CCError("`ccplugin ci` needs a target", "run `ccplugin ci github` or `ccplugin ci merge`")
     publish = runner.Publish(args.junit, args.sarif, args.result_json, args.label, args.json, tuple(args.reports))
-    github = providers.get("github")
-    if args.ci_command == "merge":
-        return merge.run(github, args.results, publish, args.expect, os.environ)
+    if args.ci_command == "merge":  # shards of GitHub runs
+        return merge.run(providers.get("github"), args.results, publish, args.expect, os.environ)
     options = runner.Options(
         request=review.request_of(args, mode=args.mode, scope="branch", focus=args.focus),
         publish=publish,
@@ -94,4 +93,4 @@ def run_args(args: argparse.Namespace) -> int:
         rescue_dir=args.rescue_dir,
         github_login=args.github_login,
     )
-    return runner.run(github, options, os.environ)
+    return runner.run(providers.get(args.ci_command), options, os.environ)
