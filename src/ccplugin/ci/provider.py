@@ -40,6 +40,7 @@ class Change:
     unsafe: CCError | None  # why reviewing it here would run its code beside secrets (refused unless opted in)
     no_credentials: ReviewError  # the gate ERROR when the run has no Anthropic credentials
     record: object  # the provider's own record of the change (GitHub: its workflow event)
+    workspace: str | None = None  # where the run's own files go by default (GitHub: $GITHUB_WORKSPACE)
 
 
 class Provider(Protocol):

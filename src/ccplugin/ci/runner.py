@@ -186,7 +186,7 @@ def _rescue(
         provider.notice("notice", FORK_RESCUE_REFUSED, "cc-rescue not run")
         report.notes.append(FORK_RESCUE_REFUSED)
         return
-    out_dir = Path(opts.rescue_dir or env.get("GITHUB_WORKSPACE") or prep.target.repo_root)
+    out_dir = Path(opts.rescue_dir or change.workspace or prep.target.repo_root)
     request = rescue_worktree.Request(
         repo_root=prep.target.repo_root,
         out_dir=out_dir,

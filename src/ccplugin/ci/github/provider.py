@@ -53,7 +53,7 @@ def change(opts: Options, env: Mapping[str, str]) -> Change:
     ev = event.load(env, opts.event_path)
     fork = ev.pr is not None and ev.pr.fork
     unsafe = _fork_beside_secrets() if ev.name == "pull_request_target" and fork else None
-    return Change(ev.base, ev.head_sha, fork, unsafe, _no_credentials(fork), ev)
+    return Change(ev.base, ev.head_sha, fork, unsafe, _no_credentials(fork), ev, env.get("GITHUB_WORKSPACE"))
 
 
 def _fork_beside_secrets() -> CCError:
