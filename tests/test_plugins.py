@@ -196,3 +196,13 @@ def test_the_documented_example_plugin(repo: Path, tmp_path: Path, cc_fake_claud
     assert run.code == 1, run.err
     assert out.read_text() == "severity,file,line,title,gating\nhigh,calc.py,2,Sign flipped,True\n"
     assert "Vendored" not in run.out  # the example's filter dropped it before the gate
+
+
+def test_a_change_under_review_cannot_shadow_an_installed_module(repo: Path, tmp_path: Path) -> None:
+    """``python -m ccplugin`` in the change's checkout (as the Action runs it): its ``pluggy.py`` is not imported."""
+    (repo / "pluggy.py").write_text(
+        "import pathlib\npathlib.Path(__file__).with_name('pwned').write_text('imported')\nraise SystemExit(99)\n"
+    )
+    run = ccplugin("review", "--report", f"nope={tmp_path / 'x'}", cwd=repo, env=os.environ)
+    assert run.code == 6, run.err
+    assert not (repo / "pwned").exists()
