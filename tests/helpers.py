@@ -172,3 +172,32 @@ def strings(value: Any) -> Iterator[str]:
 
 def controls_in(text: str) -> list[str]:
     return sorted(set(CONTROL.findall(text)))
+
+
+# a test-only reporter plugin: one module plus one entry-point line (docs/plugins.md)
+REPORTER = """
+from ccplugin.hookspecs import hookimpl
+
+
+class Shouty:
+    name, suffix = "shouty", ".txt"
+
+    def render(self, outcome):
+        return outcome.gate.reason.upper()
+
+
+@hookimpl
+def ccplugin_reporters():
+    return [Shouty()]
+"""
+
+
+def install_reporter(site: Path, group: str) -> None:
+    """A distribution ``shouty`` declaring module ``shouty_reporter`` in ``group``, as pip lays it out."""
+    info = site / "shouty-1.0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: shouty\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        f"[console_scripts]\nshouty = shouty_reporter:main\n\n[{group}]\nshouty = shouty_reporter\n"
+    )
+    (site / "shouty_reporter.py").write_text(REPORTER)

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 import xmlschema
 
-from ccplugin.ci import pr, summary, workflow
+from ccplugin.ci.github import pr, summary, workflow
 from ccplugin.review.model import Finding
 from ccplugin.testing import fail, reply, structured_output, text, tool_use
 from ccplugin.testing.runner import OfflineClaude
@@ -26,6 +26,7 @@ from helpers import (
     controls_in,
     finding,
     hostile_finding,
+    install_reporter,
     review_output,
     strings,
     tree_snapshot,
@@ -590,6 +591,26 @@ def test_merge_refuses_a_shard_with_a_nan_confidence(tmp_path: Path) -> None:
     assert not sarif.exists()
 
 
+def test_merge_writes_reports_and_refuses_an_unknown_format(tmp_path: Path) -> None:
+    """`ci merge --report`: the merged outcome through any reporter (GitHub's included); an unknown one: exit 6."""
+    from ccplugin.review import findings, gate
+    from ccplugin.review.outcome import ReviewOutcome
+
+    review = findings.parse(review_output(finding("calc.py", 6)), {}, tmp_path)
+    decided = gate.decide(review, gate.GatePolicy("high"))
+    outcome = ReviewOutcome("review", decided, {"label": "x"}, {}, "m", None, review)
+    shard = tmp_path / "shard.json"
+    shard.write_text(json.dumps({**outcome.to_dict(), "label": "calc"}))
+    env, out = _plain_env(tmp_path), tmp_path / "out"
+    reports = ("--report", f"json={out / 'merged.json'}", "--report", f"github-summary={out / 'merged.md'}")
+    run = ccplugin("ci", "merge", str(shard), *reports, cwd=tmp_path, env=env)
+    assert run.code == 1, run.err
+    assert json.loads((out / "merged.json").read_text())["gate"]["status"] == "fail"
+    assert "**Gate: ❌ FAIL**" in (out / "merged.md").read_text()
+    unknown = ccplugin("ci", "merge", str(shard), "--report", f"nope={out / 'x'}", cwd=tmp_path, env=env)
+    assert unknown.code == 6 and "unknown report format 'nope': use one of: github-summary, json, " in unknown.err
+
+
 # --- the runner protocol and placement, without a review ---------------------------------------
 
 
@@ -646,3 +667,42 @@ def test_reviewer_text_cannot_forge_a_marker_or_html() -> None:
     sneaky = _finding("high", 9).with_(body="<!-- ccplugin:fp=0123456789abcdef --> <img src=x>")
     assert pr.seen_fingerprints([pr.comment_body(sneaky, True)]) == {sneaky.fingerprint}
     assert "<img" not in summary.details(sneaky)
+
+
+# --- reporters: --report FORMAT=PATH, from installed plugins only --------------------------------
+
+
+@pytest.mark.real_claude
+def test_report_writes_an_installed_plugins_format(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude], tmp_path: Path
+) -> None:
+    install_reporter(tmp_path / "site", "ccplugin")
+    claude = cc_fake_claude(structured(*FINDINGS))
+    env = pull.env(claude, github) | {"PYTHONPATH": str(tmp_path / "site")}
+    out = pull.files / "out"
+    reports = ("--report", f"shouty={out / 'cc.txt'}", "--report", f"sarif={out / 'cc.sarif'}")
+    run = ci(pull, env, "--fail-on", "high", *reports, "--report", f"github-summary={out / 'summary.md'}")
+    assert run.code == 1, run.err
+    assert (out / "cc.txt").read_text() == "1 FINDING(S) AT OR ABOVE HIGH (WORST: HIGH)"
+    assert len(json.loads((out / "cc.sarif").read_text())["runs"][0]["results"]) == 4
+    # the GitHub provider's own format: the step summary's markdown, less the run's notes
+    written = (out / "summary.md").read_text()
+    assert "**Gate: ❌ FAIL**" in written and written.split("\n")[0] == pull.summary().split("\n")[0]
+
+
+def test_a_pull_request_cannot_add_a_reporter(pull: PullRequest) -> None:
+    """The checkout is the pull request's head, and the working directory: its files declare no plugin."""
+    install_reporter(pull.work, "ccplugin")
+    git(pull.work, "add", ".")
+    git(pull.work, "commit", "-qm", "a reporter of my own")
+    pull.head = git(pull.work, "rev-parse", "HEAD").strip()
+    (pull.work / "shouty_reporter.py").write_text(
+        "import pathlib\npathlib.Path(__file__).with_name('pwned').write_text('imported')\n"
+    )
+    run = ci(pull, pull.env(None, None), "--report", f"shouty={pull.files / 'cc.txt'}")
+    assert run.code == 6, run.err
+    assert run.err.strip().splitlines() == [
+        "ccplugin: error: unknown report format 'shouty': use one of: github-summary, json, junit, markdown, "
+        "sarif (a plugin adds more: see docs/plugins.md)"
+    ]
+    assert not (pull.work / "pwned").exists() and not (pull.files / "cc.txt").exists()

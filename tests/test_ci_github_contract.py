@@ -19,9 +19,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from ccplugin.ci import github as ci_github
-from ccplugin.ci import pr
-from ccplugin.ci.rest import GitHub, GitHubError
+from ccplugin import plugins
+from ccplugin.ci import runner
+from ccplugin.ci.github import pr
+from ccplugin.ci.github.rest import GitHub, GitHubError
 from ccplugin.report import sarif
 from ccplugin.review.findings import fingerprint
 from ccplugin.review.hunks import parse_hunks
@@ -316,7 +317,7 @@ def test_sarif_stays_within_code_scanning_limits(tmp_path: Path, sarif_schema: d
     long = make("calc.py", 6, "T" * 2000, body="b" * 70_000, recommendation="")
     o = reviewed(long, make("calc.py", 1, "Old naming", "low"))
     for label in ("calc", "util"):
-        ci_github.write_files(o, ci_github.Publish(sarif=str(tmp_path / f"{label}.sarif"), label=label))
+        runner.write_files(o, runner.Publish(sarif=str(tmp_path / f"{label}.sarif"), label=label), plugins.host())
     docs = [json.loads((tmp_path / f"{label}.sarif").read_text()) for label in ("calc", "util")]
     for doc in docs:
         jsonschema.Draft4Validator(sarif_schema).validate(doc)

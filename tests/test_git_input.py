@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ccplugin.ci.github import provider as github
 from ccplugin.errors import CCError, Exit
 from ccplugin.review.collect import (
     MAX_UNTRACKED_BYTES,
@@ -225,24 +227,30 @@ def test_origin_head_names_the_default_branch(tmp_path: Path, bare_origin: Path)
     assert resolve_target(clone, base="feature").base_ref == "origin/feature"
 
 
+def on_github(base_ref: str) -> dict[str, Any]:
+    """A GitHub Actions run for a pull request into ``base_ref``: the provider reads the hint, the request has it."""
+    env = env_with(GITHUB_BASE_REF=base_ref)
+    return {"env": env, "hint": github.base_hint(env)}
+
+
 def test_github_base_ref_prefers_origin(tmp_path: Path, bare_origin: Path) -> None:
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(bare_origin), str(clone))
     git(clone, "checkout", "-q", "-b", "pr", "origin/feature")
     write(clone, "pr.py", "p = 1\n")
     commit_all(clone, "pr work")
-    target = resolve_target(clone, env=env_with(GITHUB_BASE_REF="feature"))
+    target = resolve_target(clone, **on_github("feature"))
     assert (target.base_ref, target.merge_base) == ("origin/feature", sha(clone, "origin/feature"))
     assert [f.path for f in collect(target).files] == ["pr.py"]
-    err = raises(resolve_target, clone, env=env_with(GITHUB_BASE_REF="release"))
+    err = raises(resolve_target, clone, **on_github("release"))
     assert err.message == "base branch `release` (from GITHUB_BASE_REF) is not in this clone"
     assert "`git fetch origin release`" in err.fix and "fetch-depth: 0" in err.fix
-    assert resolve_target(clone, env=env_with(GITHUB_BASE_REF="")).base_ref == "origin/main"
+    assert resolve_target(clone, **on_github("")).base_ref == "origin/main"
 
 
 def test_github_base_ref_falls_back_to_a_local_branch(feature: Path) -> None:
     git(feature, "branch", "stable", "main~1")
-    target = resolve_target(feature, env=env_with(GITHUB_BASE_REF="stable"))
+    target = resolve_target(feature, **on_github("stable"))
     assert target.base_ref == "stable"
 
 
@@ -339,7 +347,7 @@ def test_shallow_clone_without_the_merge_base(tmp_path: Path, bare_origin: Path)
     # a single-branch shallow clone has no base at all: that is the unknown-base error
     single = tmp_path / "single"
     git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", bare_origin.as_uri(), str(single))
-    assert "fetch-depth: 0" in raises(resolve_target, single, env=env_with(GITHUB_BASE_REF="main")).fix
+    assert "fetch-depth: 0" in raises(resolve_target, single, **on_github("main")).fix
 
 
 def test_unrelated_history_is_not_called_shallow(feature: Path) -> None:

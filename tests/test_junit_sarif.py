@@ -104,7 +104,7 @@ def nothing() -> ReviewOutcome:
 
 def junit(outcome: ReviewOutcome, tmp_path: Path, schema: xmlschema.XMLSchema) -> JUnitXml:
     path = tmp_path / "cc.xml"
-    path.write_text(plugins.render(outcome, "junit"), encoding="utf-8")
+    path.write_text(plugins.host().render(outcome, "junit"), encoding="utf-8")
     schema.validate(str(path))
     return JUnitXml.fromfile(str(path))
 
@@ -125,7 +125,7 @@ def cases_of(xml: JUnitXml) -> dict[str, Any]:
 
 
 def test_the_reporters_are_registered_formats() -> None:
-    assert {"junit", "sarif", "markdown", "json"} <= set(plugins.formats())
+    assert {"junit", "sarif", "markdown", "json"} <= set(plugins.host().formats())
 
 
 def test_junit_findings_validate_and_read_back(tmp_path: Path, junit_schema: xmlschema.XMLSchema) -> None:
@@ -202,7 +202,7 @@ def test_junit_repeated_fingerprints_get_distinct_names(tmp_path: Path, junit_sc
 
 
 def test_the_xsd_has_teeth(tmp_path: Path, junit_schema: xmlschema.XMLSchema) -> None:
-    text = plugins.render(reviewed(*FINDINGS), "junit")
+    text = plugins.host().render(reviewed(*FINDINGS), "junit")
     assert junit_schema.is_valid(text)
     assert not junit_schema.is_valid(text.replace('line="6"', 'line="0"'))
     assert not junit_schema.is_valid(text.replace("<failure ", "<flop ").replace("</failure>", "</flop>"))
@@ -213,7 +213,7 @@ def test_the_xsd_has_teeth(tmp_path: Path, junit_schema: xmlschema.XMLSchema) ->
 
 
 def sarif(outcome: ReviewOutcome, schema: dict[str, Any]) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(plugins.render(outcome, "sarif"))
+    doc: dict[str, Any] = json.loads(plugins.host().render(outcome, "sarif"))
     jsonschema.Draft4Validator(schema).validate(doc)
     return doc
 
@@ -258,7 +258,7 @@ def test_sarif_duplicate_fingerprints_share_one_rule(sarif_schema: dict[str, Any
 
 
 def test_sarif_schema_has_teeth(sarif_schema: dict[str, Any]) -> None:
-    doc = json.loads(plugins.render(reviewed(*FINDINGS), "sarif"))
+    doc = json.loads(plugins.host().render(reviewed(*FINDINGS), "sarif"))
     doc["runs"][0]["results"][0]["level"] = "fatal"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft4Validator(sarif_schema).validate(doc)

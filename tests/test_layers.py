@@ -1,9 +1,12 @@
-"""The layering holds: no surface imports another surface, and the engine imports no surface.
+"""The layering holds: no surface imports another surface, and the engine imports no surface and no provider.
 
 The surfaces are the Codex plugin (``ccplugin.codex``), the CI runner (``ccplugin.ci``) and the pytest
 plugin (``pytest_ccreview``); ``ccplugin.cli`` is the command line every one of them is reached by, so it
-may call them, and nothing but ``ccplugin.__main__`` imports it. Everything else is the engine (jobs,
-review, rescue, claude, git, ...). Every import counts: top-level, function-local and type-only.
+may call them, and nothing but ``ccplugin.__main__`` imports it. The CI providers (the protocol, the
+registry and each provider package, e.g. ``ccplugin.ci.github``) are plugins of the CI runner: a surface
+may ask them about the CI it runs in (the pytest plugin: a fork? the base branch?), and a provider may name
+the runner's types it is handed. Everything else is the engine (jobs, review, rescue, claude, git, ...).
+Every import counts: top-level, function-local and type-only.
 """
 
 from __future__ import annotations
@@ -17,17 +20,17 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 CLI = "ccplugin.cli"
 SURFACES = ("ccplugin.codex", "ccplugin.ci", "pytest_ccreview")
+PROVIDERS = "providers"
+PROVIDER_MODULES = ("ccplugin.ci.provider", "ccplugin.ci.providers", "ccplugin.ci.github")
 ENTRY = "ccplugin.__main__"
-# known edges another branch of issue 12 removes: (importer, imported) -> why it is still here
-PENDING = {
-    ("pytest_ccreview.controller", "ccplugin.ci.event"): "the CI provider protocol (issue 12 item 2) replaces it",
-}
 
 
 def layer(module: str) -> str:
-    """``cli``, one of :data:`SURFACES`, or ``engine``."""
+    """``cli``, one of :data:`SURFACES`, ``providers`` or ``engine``."""
     if module == ENTRY:
         return CLI
+    if any(module == name or module.startswith(name + ".") for name in PROVIDER_MODULES):
+        return PROVIDERS
     for name in (CLI, *SURFACES):
         if module == name or module.startswith(name + "."):
             return name
@@ -47,14 +50,23 @@ def imported(tree: ast.AST, module: str, is_package: bool) -> Iterator[str]:
         elif isinstance(node, ast.ImportFrom):
             base = module.split(".")[: len(module.split(".")) - node.level + (1 if is_package else 0)]
             name = ".".join([*base, node.module] if node.level else [node.module or ""]).strip(".")
-            yield name
-            yield from (f"{name}.{alias.name}" for alias in node.names)
+            for alias in node.names:  # a submodule (``from ccplugin.ci import providers``), else a name of ``name``
+                yield f"{name}.{alias.name}" if _is_module(f"{name}.{alias.name}") else name
+
+
+def _is_module(name: str) -> bool:
+    path = SRC.joinpath(*name.split("."))
+    return path.is_dir() or path.with_suffix(".py").is_file()
 
 
 def allowed(importer: str, target: str) -> bool:
     mine, theirs = layer(importer), layer(target)
     if theirs in ("engine", mine):
         return True
+    if theirs == PROVIDERS:  # any surface may ask the providers; the engine may not
+        return mine in (CLI, *SURFACES)
+    if mine == PROVIDERS:  # a provider is the CI runner's plugin: it names the runner's types
+        return theirs == "ccplugin.ci"
     return mine == CLI and theirs in SURFACES  # the command line reaches every surface
 
 
@@ -70,7 +82,7 @@ def test_the_walk_sees_the_packages_and_their_imports() -> None:
     found = set(edges())
     assert ("ccplugin.cli.review", "ccplugin.review.engine") in found
     assert ("ccplugin.__main__", "ccplugin.cli.main") in found
-    assert {layer(m) for m, _ in found} == {CLI, *SURFACES, "engine"}
+    assert {layer(m) for m, _ in found} == {CLI, *SURFACES, PROVIDERS, "engine"}
 
 
 @pytest.mark.parametrize(
@@ -80,7 +92,12 @@ def test_the_walk_sees_the_packages_and_their_imports() -> None:
         ("ccplugin.ci.github", "ccplugin.cli", False),
         ("ccplugin.codex.stopgate", "pytest_ccreview.shared", False),
         ("ccplugin.jobs.service", "ccplugin.codex.state", False),
-        ("ccplugin.rescue.worktree", "ccplugin.ci.event", False),
+        ("ccplugin.rescue.worktree", "ccplugin.ci.github.event", False),
+        ("ccplugin.review.target", "ccplugin.ci.providers", False),
+        ("pytest_ccreview.controller", "ccplugin.ci.providers", True),
+        ("pytest_ccreview.controller", "ccplugin.ci.runner", False),
+        ("ccplugin.ci.github.provider", "ccplugin.ci.runner", True),
+        ("ccplugin.ci.github.provider", "ccplugin.codex.state", False),
         ("ccplugin.cli.ci", "ccplugin.ci.github", True),
         ("ccplugin.codex.stopgate", "ccplugin.review.job", True),
         ("ccplugin.ci.merge", "ccplugin.ci.github", True),
@@ -91,9 +108,4 @@ def test_the_rule(importer: str, target: str, ok: bool) -> None:
 
 
 def test_no_surface_imports_another_and_the_engine_imports_none() -> None:
-    wrong = {(m, t) for m, t in edges() if not allowed(m, t)}
-    pending = {(m, t) for m, t in wrong if any(m == a and (t == b or t.startswith(b + ".")) for a, b in PENDING)}
-    assert wrong - pending == set()
-    assert {(a, b) for a, b in PENDING if not any(m == a and t.startswith(b) for m, t in pending)} == set(), (
-        "a pending edge is gone: drop it from PENDING"
-    )
+    assert {(m, t) for m, t in edges() if not allowed(m, t)} == set()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ccplugin.ci.pr import place
+from ccplugin.ci.github.pr import place
 from ccplugin.review import findings
 from ccplugin.review.collect import collect
 from ccplugin.review.model import Location

@@ -29,7 +29,15 @@ from ccplugin.jobs.store import Store
 from ccplugin.testing import reply, structured_output, text, tool_use
 from ccplugin.testing.runner import OfflineClaude
 from conftest import CHANGED, TESTS
-from helpers import ESCAPES, controls_in, finding, hostile_finding, review_output, tree_snapshot
+from helpers import (
+    ESCAPES,
+    controls_in,
+    finding,
+    hostile_finding,
+    install_reporter,
+    review_output,
+    tree_snapshot,
+)
 
 pytestmark = pytest.mark.real_claude
 
@@ -170,6 +178,22 @@ def test_ini_twins_and_the_findings_hook(
     rerated.assert_outcomes(passed=2)
     rerated.stdout.fnmatch_lines(["cc-review PASS: *cached, no Claude call*"])
     assert len(claude.fake.message_requests()) == 1
+    # the hooks are a chain: a second implementation gets the first one's answer, and both count
+    (project.path / ".git" / "info" / "exclude").write_text("conftest.py\nchained.py\nseen.json\n")
+    project.makepyfile(
+        chained="""
+        import json, pathlib
+
+        def pytest_ccreview_filter_findings(config, findings):
+            pathlib.Path("seen.json").write_text(json.dumps([[f.title, f.severity] for f in findings]))
+            return [f for f in findings if f.title != "Old naming"]
+        """
+    )
+    project.syspathinsert()
+    chained = run(project, "-p", "chained")
+    chained.stdout.fnmatch_lines(["cc-review PASS: *1 finding(s)*"])
+    assert json.loads((project.path / "seen.json").read_text()) == [["Sign flipped", "low"], ["Old naming", "medium"]]
+    assert len(claude.fake.message_requests()) == 1
 
 
 def test_reports_validate_and_pytest_junitxml_shows_the_gate(
@@ -191,6 +215,28 @@ def test_reports_validate_and_pytest_junitxml_shows_the_gate(
     (pytest_suite,) = list(JUnitXml.fromfile(str(reports / "pytest.xml")))
     gate = next(case for case in pytest_suite if case.name == "gate")
     assert gate.classname == "cc-review" and gate.is_failure
+    # the reports sit inside the repository: a second run neither reviews them nor misses the cache
+    assert run(project, "--cc-review", "--cc-fail-on", "high", *args).ret == 1
+    assert len(claude.fake.message_requests()) == 1
+
+
+def test_cc_report_writes_a_plugins_format_and_refuses_an_unknown_one(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``--cc-report FORMAT=PATH``: any installed reporter (here a test-only plugin), beside the built-ins."""
+    install_reporter(tmp_path / "site", "ccplugin")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    claude = cc_fake_claude(structured(*FINDINGS))
+    use_env(monkeypatch, claude.env)
+    unknown = run(project, "--cc-review", "--cc-report", "nope=reports/cc.nope")
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR
+    unknown.stderr.fnmatch_lines(["*cc-review: unknown report format 'nope': use one of: json, junit, markdown, *"])
+    assert claude.fake.message_requests() == []
+    args = ("--cc-report", "shouty=reports/cc.txt", "--cc-report", "json=reports/cc.json")
+    result = run(project, "--cc-review", "--cc-fail-on", "high", *args)
+    assert result.ret == 1
+    assert (project.path / "reports" / "cc.txt").read_text() == "1 FINDING(S) AT OR ABOVE HIGH (WORST: HIGH)"
+    assert json.loads((project.path / "reports" / "cc.json").read_text())["gate"]["status"] == "fail"
     # the reports sit inside the repository: a second run neither reviews them nor misses the cache
     assert run(project, "--cc-review", "--cc-fail-on", "high", *args).ret == 1
     assert len(claude.fake.message_requests()) == 1

@@ -13,6 +13,7 @@ class Exit(IntEnum):
     NOTHING = 4  # nothing to review: distinct, never a pass
     NEEDS_CONSENT = 5  # a change only the user may allow (e.g. turning on Codex hooks they turned off)
     BAD_CORPUS = 6  # `ccplugin eval`: a corpus, case or results file that does not validate
+    UNKNOWN_FORMAT = 7  # `--report` names a format no installed reporter renders
     INTERRUPTED = 130
 
 

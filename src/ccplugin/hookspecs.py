@@ -1,9 +1,12 @@
-"""Plugin contracts: reporters (and finding filters) other packages can register.
+"""Plugin contracts: reporters and the findings filter other packages can register.
 
-Third-party plugins register through the ``ccplugin`` setuptools entry-point group.
+Third-party plugins are modules declared in the ``ccplugin`` setuptools entry-point group of an
+installed distribution (see ``docs/plugins.md``). The built-in reporters implement the same hook.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 import pluggy
 
@@ -14,22 +17,29 @@ hookspec = pluggy.HookspecMarker("ccplugin")
 hookimpl = pluggy.HookimplMarker("ccplugin")
 
 
+class Reporter(Protocol):
+    """One output format: ``--report NAME=PATH`` writes ``render(outcome)`` to ``PATH``."""
+
+    @property
+    def name(self) -> str:
+        """The format name users select, e.g. ``"junit"``."""
+        ...
+
+    @property
+    def suffix(self) -> str:
+        """The file suffix its documents usually have, e.g. ``".xml"``."""
+        ...
+
+    def render(self, outcome: ReviewOutcome) -> str | bytes:
+        """The whole document for one finished review (text is stripped of control characters)."""
+        ...
+
+
 @hookspec
-def ccplugin_report_formats() -> list[str]:
-    """Name the output formats this plugin renders.
+def ccplugin_reporters() -> list[Reporter]:
+    """Name the reporters this plugin adds.
 
-    :returns: format names, e.g. ``["markdown"]``.
-    """
-    raise NotImplementedError
-
-
-@hookspec(firstresult=True)
-def ccplugin_render(outcome: ReviewOutcome, fmt: str) -> str | None:
-    """Render one review outcome.
-
-    :param outcome: the finished review (gate, findings, what the reviewer saw).
-    :param fmt: the requested format name.
-    :returns: the rendered text, or ``None`` when this plugin does not render ``fmt``.
+    :returns: reporter objects; a later plugin's reporter of the same name replaces an earlier one.
     """
     raise NotImplementedError
 
@@ -38,7 +48,9 @@ def ccplugin_render(outcome: ReviewOutcome, fmt: str) -> str | None:
 def ccplugin_filter_findings(findings: list[Finding]) -> list[Finding] | None:
     """Drop or re-rate findings before the gate is decided.
 
-    :param findings: the findings as the reviewer reported them, with diff locations.
-    :returns: the replacement list, or ``None`` to leave them unchanged.
+    The implementations form a chain: each receives what the one before it returned.
+
+    :param findings: the findings so far, with their diff locations.
+    :returns: the replacement list, or ``None`` to pass them on unchanged.
     """
     raise NotImplementedError

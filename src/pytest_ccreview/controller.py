@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ccplugin import config as cc_config
-from ccplugin import files, git, paths, plugins
-from ccplugin.ci.event import FORK_RESCUE_REFUSED, from_fork, in_ci
+from ccplugin import git, paths, plugins
+from ccplugin.ci import providers
+from ccplugin.ci.provider import FORK_RESCUE_REFUSED
 from ccplugin.errors import CCError
 from ccplugin.jobs import service
 from ccplugin.jobs.store import Store
@@ -56,7 +57,7 @@ class ControllerPlugin:
         self.env: dict[str, str] = {}
         self.store: Store | None = None
         self.review: BackgroundReview | None = None
-        self.filter: FindingsFilter | None = None
+        self.plugins = plugins.host(FindingsFilter(config))  # this session's: the conftest filters join in
         self.failures: list[rescue.Failure] = []
         self.notes: list[str] = []
 
@@ -94,15 +95,22 @@ class ControllerPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        for path in (self.opts.junit, self.opts.sarif):
-            if path is not None:
-                check_writable(path)
+        try:
+            self.plugins.check(fmt for fmt, _ in self.opts.files)
+        except CCError as e:
+            raise pytest.UsageError(f"cc-review: {e.line()}") from None
+        for _, path in self.opts.files:
+            check_writable(path)
         root = review_root(self.config)
         excludes = output_excludes(root, outputs.of_session(self.config, self.opts, self._rescue_dir()))
         fields = self.opts.request_fields()
         # in CI no resume is offered: no Claude session transcript is left on the runner
-        persist = not in_ci(os.environ)
-        self.prep = prepare(engine.ReviewRequest(cwd=str(root), exclude=excludes, persist_session=persist, **fields))
+        persist = not providers.in_ci(os.environ)
+        hint = providers.base_hint(os.environ)  # the CI's base branch, for a branch review with no --cc-base
+        request = engine.ReviewRequest(
+            cwd=str(root), exclude=excludes, persist_session=persist, base_hint=hint, **fields
+        )
+        self.prep = prepare(request, self.plugins)
         self.wait_s = self.prep.settings.timeout + MARGIN_S
         self.env = dict(os.environ)
         try:
@@ -123,7 +131,6 @@ class ControllerPlugin:
         if self.review is not None or self.prep is None or self.store is None:
             return
         if gate_will_run(self.config, nodeids):
-            self.filter = FindingsFilter(self.config).install()
             self.review = BackgroundReview(self.prep, self.env, self.shared, self.store).start()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -154,8 +161,6 @@ class ControllerPlugin:
             self.review.close()
         elif self.store is not None:
             self.store.close()
-        if self.filter is not None:
-            self.filter.remove()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _rescue_dir(self) -> Path:
@@ -176,7 +181,7 @@ class ControllerPlugin:
 
     def _rescue(self, outcome: ReviewOutcome | None) -> None:
         assert self.prep is not None  # checked by _wants_rescue
-        if from_fork(self.env):  # the re-run would run the fork's code in this workflow
+        if providers.from_fork(self.env):  # the re-run would run the fork's code in this workflow
             self.notes.append(FORK_RESCUE_REFUSED)
             return
         request = rescue.Request(
@@ -205,22 +210,20 @@ class ControllerPlugin:
         return self.shared.read()
 
     def _write_reports(self, session: pytest.Session, outcome: ReviewOutcome) -> None:
-        for fmt, path in (("junit", self.opts.junit), ("sarif", self.opts.sarif)):
-            if path is None:
-                continue
+        for fmt, path in self.opts.files:
             try:
-                files.write_atomic(path, plugins.render(outcome, fmt))
-            except OSError as e:
-                self.notes.append(f"cannot write the {fmt} report {path}: {e}")
+                self.plugins.write(outcome, fmt, path)
+            except CCError as e:
+                self.notes.append(e.message)
                 session.exitstatus = pytest.ExitCode.USAGE_ERROR
             else:
                 self.notes.append(f"{fmt} report: {path}")
 
 
-def prepare(request: engine.ReviewRequest) -> engine.Prepared:
+def prepare(request: engine.ReviewRequest, hooks: plugins.Plugins) -> engine.Prepared:
     """The engine's checks (git repository, base ref, settings); bad input is a usage error."""
     try:
-        return engine.prepare(request)
+        return engine.prepare(request, hooks)
     except CCError as e:
         raise pytest.UsageError(f"cc-review: {e.line()}") from None
 
@@ -259,15 +262,12 @@ def gate_will_run(config: pytest.Config, nodeids: Sequence[str]) -> bool:
 
 def check_writable(path: Path) -> None:
     """Fail before the review, not after it, when a report cannot be written."""
-    existed = path.exists()
+    from ccplugin.report import select
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8"):
-            pass
-    except OSError as e:
-        raise pytest.UsageError(f"cc-review: cannot write the report {path}: {e.strerror or e}") from None
-    if not existed:
-        path.unlink()
+        select.check_writable(path)
+    except CCError as e:
+        raise pytest.UsageError(f"cc-review: {e.message}") from None
 
 
 def summary_line(o: ReviewOutcome) -> str:

@@ -139,7 +139,7 @@ def _exempt(item: pytest.Item | pytest.Collector) -> None:
 
 
 def _report(outcome: ReviewOutcome) -> str:
-    return plugins.render(outcome, "markdown")
+    return plugins.host().render(outcome, "markdown")
 
 
 def _properties(outcome: ReviewOutcome) -> list[tuple[str, object]]:

@@ -17,6 +17,8 @@ import pytest
 
 SpecTuple = tuple[tuple[str, ...], tuple[str, ...], bool, str, str | None]  # a Spec as the generator writes it
 REVIEW_HELP = "review the change with Claude Code; the review gate becomes the item cc-review::gate"
+# not a table option: a list of FORMAT=PATH, as `--report` of the command line (ccplugin.cli.review)
+REPORT_HELP = "also write the outcome as FORMAT to PATH (repeatable; any installed reporter)"
 
 
 class Spec(NamedTuple):
@@ -159,6 +161,8 @@ def add(parser: pytest.Parser) -> None:
     parser.addini("cc_review", f"{REVIEW_HELP} (ini twin of --cc-review)", type="bool", default=False)
     for spec in SPECS:
         _add(parser, group, Spec(*spec))
+    group.addoption("--cc-report", action="append", dest="cc_report", metavar="FORMAT=PATH", help=REPORT_HELP)
+    parser.addini("cc_report", f"{REPORT_HELP} (ini twin of --cc-report, one a line)", type="linelist", default=[])
 
 
 def _add(parser: pytest.Parser, group: pytest.OptionGroup, spec: Spec) -> None:

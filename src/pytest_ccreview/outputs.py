@@ -26,7 +26,7 @@ COVERAGE_REPORTS = {"xml": "xml_output", "html": "html_dir", "json": "json_outpu
 def of_session(config: pytest.Config, opts: Options, rescue_dir: Path) -> list[Path]:
     """Every output of this session we know of, as absolute (unresolved) paths."""
     here = config.invocation_params.dir
-    found = [p for p in (opts.junit, opts.sarif) if p is not None]
+    found = [path for _, path in opts.files]
     found += [here / str(v) for v in (getattr(config.option, name, None) for name in FILE_OPTIONS) if _is_path(v)]
     if opts.rescue_on_failure:
         found += [rescue_dir / name for name in RESCUE_FILES]

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ccplugin.jobs.kinds import ReviewMode
 from ccplugin.review.options import BY_NAME, Option, Surface, old_inis, on
 from pytest_ccreview.options import flag
+
+if TYPE_CHECKING:
+    from ccplugin.report import select
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,15 @@ class Options:
     cache: bool = True
     junit: Path | None = None
     sarif: Path | None = None
+    reports: tuple[tuple[str, Path], ...] = ()  # --cc-report FORMAT=PATH
     rescue_on_failure: bool = False
     rescue_dir: Path | None = None
+
+    @property
+    def files(self) -> tuple[tuple[str, Path], ...]:
+        """Every report asked for, as (format, path): ``--cc-junit``, ``--cc-sarif``, then each ``--cc-report``."""
+        named = (("junit", self.junit), ("sarif", self.sarif))
+        return tuple((fmt, path) for fmt, path in named if path is not None) + self.reports
 
     def request_fields(self) -> dict[str, Any]:
         """Keyword arguments for the engine's ``ReviewRequest`` (all but ``cwd``)."""
@@ -60,7 +70,7 @@ class Options:
 def resolve(config: pytest.Config) -> Options:
     """Read the options (command line over ini); bad values are a ``pytest.UsageError``."""
     values = {o.name: _value(config, o) for o in on(Surface.PYTEST)}
-    return Options(**{k: v for k, v in values.items() if v is not None})
+    return Options(**{k: v for k, v in values.items() if v is not None}, reports=_reports(config))
 
 
 def _value(config: pytest.Config, o: Option) -> Any:
@@ -103,6 +113,24 @@ def _number(value: str | None, flag: str, kind: type[float] | type[int]) -> Any:
         return kind(value)
     except ValueError:
         raise pytest.UsageError(f"{flag} {value!r}: expected a number") from None
+
+
+def _reports(config: pytest.Config) -> tuple[tuple[str, Path], ...]:
+    """``--cc-report`` (relative to where pytest was started), else the ``cc_report`` lines (to the ini file)."""
+    given: list[str] | None = config.getoption("cc_report")
+    if given is not None:
+        return tuple((s.fmt, config.invocation_params.dir / s.path) for s in map(_selected, given))
+    base = config.inipath.parent if config.inipath else config.rootpath
+    return tuple((s.fmt, base / s.path) for s in map(_selected, config.getini("cc_report")))
+
+
+def _selected(text: str) -> select.Selected:
+    from ccplugin.report import select  # only with --cc-report: an xdist worker imports no reporter module
+
+    try:
+        return select.parse(text)
+    except ValueError as e:
+        raise pytest.UsageError(f"--cc-report: {e}") from None
 
 
 def _path(config: pytest.Config, name: str) -> Path | None:

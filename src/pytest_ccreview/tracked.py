@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
@@ -115,20 +114,11 @@ class BackgroundReview:
 
 
 class FindingsFilter:
-    """Hands the engine's findings filter to the ``pytest_ccreview_filter_findings`` hook."""
+    """Hands the engine's findings filter to the ``pytest_ccreview_filter_findings`` hooks (one chain)."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
 
     @hookimpl
-    def ccplugin_filter_findings(self, findings: list[Finding]) -> list[Finding] | None:
-        result: Any = self.config.hook.pytest_ccreview_filter_findings(config=self.config, findings=findings)
-        return None if result is None else list(result)
-
-    def install(self) -> FindingsFilter:
-        plugins.manager().register(self)
-        return self
-
-    def remove(self) -> None:
-        if plugins.manager().is_registered(self):
-            plugins.manager().unregister(self)
+    def ccplugin_filter_findings(self, findings: list[Finding]) -> list[Finding]:
+        return plugins.chain(self.config.hook.pytest_ccreview_filter_findings, findings, config=self.config)

@@ -1,7 +1,7 @@
-"""The GitHub Action's Python side: `ccplugin ci github` and `ccplugin ci merge`.
+"""CI: review the change a CI run is for, with one runner and one module per provider.
 
-``event`` reads the workflow event, ``fetch`` completes a shallow clone, ``workflow`` speaks
-the runner's file and workflow-command protocol (annotations, step summary, outputs),
-``summary`` renders the step summary, ``rest`` and ``pr`` post the pull-request review and the
-sticky comment, ``github`` runs it all in order, ``merge`` combines the results of shards.
+``provider`` is the contract a provider implements, ``providers`` the registry (one line per
+provider), ``runner`` the provider-neutral steps of `ccplugin ci <provider>`, ``merge`` combines
+the results of shards (`ccplugin ci merge`), ``fetch`` completes a shallow clone's history.
+``github`` is the GitHub provider package.
 """

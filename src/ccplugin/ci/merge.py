@@ -20,7 +20,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ccplugin.ci.github import Publish, Report, publish, write_files
+from ccplugin import plugins
+from ccplugin.ci.provider import Provider
+from ccplugin.ci.runner import Publish, Report, exit_code, write_files
 from ccplugin.errors import CCError
 from ccplugin.review.coverage import Basis, Coverage
 from ccplugin.review.gate import GateOutcome, GatePolicy, GateStatus
@@ -187,14 +189,17 @@ def shard_notes(shards: Sequence[Shard]) -> list[str]:
     return [f"shard **{s.label}**: {s.outcome.gate.status.value}, {len(s.outcome.findings)} finding(s)" for s in shards]
 
 
-def run(paths: Sequence[str], opts: Publish, expect: int | None, env: Mapping[str, str]) -> int:
-    """Merge, write the files, the step summary and outputs; the merged gate's exit code."""
+def run(provider: Provider, paths: Sequence[str], opts: Publish, expect: int | None, env: Mapping[str, str]) -> int:
+    """Merge, write the files, publish (the run's summary and outputs); the merged gate's exit code."""
+    hooks = plugins.host(*provider.PLUGINS)
+    hooks.check_reports(opts.reports)
     given = load(paths)
     shards = distinct(given)
     merged = combine(shards, expect)
-    write_files(merged, opts)
+    write_files(merged, opts, hooks)
     notes = shard_notes(shards) + _repeats(len(given) - len(shards))
-    return publish(merged, Report(notes=notes), opts, env, None)
+    provider.publish(merged, Report(notes=notes), opts, env, None, hooks)
+    return exit_code(merged)
 
 
 def _repeats(count: int) -> list[str]:

@@ -8,7 +8,7 @@ import os
 from collections.abc import MutableMapping
 from typing import Any
 
-from ccplugin.ci import github, merge
+from ccplugin.ci import merge, providers, runner
 from ccplugin.cli import review
 from ccplugin.cli.parser import Parser, add_json
 from ccplugin.errors import CCError
@@ -33,6 +33,7 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     )
     options.add_arguments(merge, Surface.MERGE)
     for child in (gh, merge):
+        review.add_report_flag(child)
         add_json(child)
     return p
 
@@ -40,15 +41,13 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
 def run_args(args: argparse.Namespace) -> int:
     if args.ci_command not in ("github", "merge"):
         raise CCError("`ccplugin ci` needs a target", "run `ccplugin ci github` or `ccplugin ci merge`")
-    publish = github.Publish(args.junit, args.sarif, args.result_json, args.label, args.json)
-    if args.ci_command == "merge":
-        return merge.run(args.results, publish, args.expect, os.environ)
+    if args.ci_command == "merge":  # shards of GitHub runs
+        return merge.run(providers.get("github"), args.results, _publish(args), args.expect, os.environ)
     if args.action_inputs:
         args = with_action_inputs(args, os.environ)
-        publish = github.Publish(args.junit, args.sarif, args.result_json, args.label, args.json)
-    opts = github.Options(
+    opts = runner.Options(
+        publish=_publish(args),
         request=review.request_of(args, mode=args.mode, scope="branch", focus=args.focus),
-        publish=publish,
         post_review=args.post_review,
         max_comments=args.max_comments,
         allow_pull_request_target=args.allow_pull_request_target,
@@ -57,7 +56,11 @@ def run_args(args: argparse.Namespace) -> int:
         rescue_dir=args.rescue_dir,
         github_login=args.github_login,
     )
-    return github.run(opts, os.environ)
+    return runner.run(providers.get(args.ci_command), opts, os.environ)
+
+
+def _publish(args: argparse.Namespace) -> runner.Publish:
+    return runner.Publish(args.junit, args.sarif, args.result_json, args.label, args.json, tuple(args.reports))
 
 
 def with_action_inputs(args: argparse.Namespace, env: MutableMapping[str, str]) -> argparse.Namespace:

@@ -39,7 +39,7 @@ def _review(job: Job, fmt: str) -> tuple[str, int]:
 
     outcome = stored(job, ReviewOutcome.from_dict)
     code = Exit.INTERRUPTED if job.state is State.CANCELLED else outcome.gate.exit_code
-    return plugins.render(outcome, fmt), code
+    return plugins.host().render(outcome, fmt), code
 
 
 def _rescue(job: Job, fmt: str) -> tuple[str, int]:

@@ -6,13 +6,19 @@ import argparse
 import os
 from typing import Any
 
+from ccplugin import plugins
+from ccplugin.ci import providers
 from ccplugin.claude import env as claude_env
-from ccplugin.cli import common
+from ccplugin.cli import common, render
+from ccplugin.errors import CCError
 from ccplugin.jobs import kinds, service
 from ccplugin.jobs.kinds import ReviewMode
+from ccplugin.jobs.store import Job
+from ccplugin.report import select
 from ccplugin.review import engine, options
 from ccplugin.review import job as review_job
 from ccplugin.review.options import Surface
+from ccplugin.review.outcome import ReviewOutcome
 
 
 def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
@@ -26,16 +32,44 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     how.add_argument("--background", action="store_true", help="run as a detached job; print its id")
     how.add_argument("--wait", action="store_true", help="run in the foreground (the default)")
     p.add_argument("--job-id", help="run the job `ccplugin reserve` reserved (a Codex subagent's background run)")
+    add_report_flag(p)
     if adversarial:
         p.add_argument("focus", nargs="*", help="what to challenge, e.g. the retry and rollback design")
     return p
 
 
+def add_report_flag(p: argparse.ArgumentParser) -> None:
+    """``--report FORMAT=PATH``, repeatable: any installed reporter (built-in: markdown, json, junit, sarif)."""
+    p.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        type=_selected,
+        metavar=select.USAGE,
+        dest="reports",
+        help="also write the outcome as FORMAT to PATH (repeatable; formats: markdown, json, junit, sarif "
+        "and any an installed plugin adds)",
+    )
+
+
+def _selected(text: str) -> select.Selected:
+    try:
+        return select.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def run_args(args: argparse.Namespace) -> int:
     request = request_of(args, mode=args.command, scope=args.scope, focus=" ".join(getattr(args, "focus", [])))
+    reports = tuple(args.reports)
+    if reports and (args.job_id or args.background):
+        raise CCError(
+            "`--report` writes the files when the review ends here",
+            "drop `--background`/`--job-id`, or write them later with `ccplugin result <job> --json`",
+        )
     if args.job_id:
         return run_reserved(request, args.job_id, as_json=args.json)
-    return review(request, background=args.background, as_json=args.json)
+    return review(request, background=args.background, as_json=args.json, reports=reports)
 
 
 def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -> engine.ReviewRequest:
@@ -57,14 +91,37 @@ def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -
         use_cache=args.cache,
         include=tuple(args.include),
         exclude=tuple(args.exclude),
+        base_hint=providers.base_hint(os.environ),  # the CI's base branch, for a branch review with no --base
     )
 
 
-def review(request: engine.ReviewRequest, *, background: bool = False, as_json: bool = False) -> int:
-    """Submit a review job; in the foreground, run it and exit with the gate's code."""
+def review(
+    request: engine.ReviewRequest,
+    *,
+    background: bool = False,
+    as_json: bool = False,
+    reports: tuple[select.Selected, ...] = (),
+) -> int:
+    """Submit a review job; in the foreground, run it, write the reports and exit with the gate's code."""
     claude_env.check_sandbox_network(os.environ)  # inside Codex without network: say so first
-    spec = review_job.spec(engine.prepare(request))
-    return common.submitted(common.open_store(), spec, background=background, as_json=as_json)
+    hooks = plugins.host()
+    hooks.check_reports(reports)  # an unknown format or an unwritable path is refused before anything runs
+    spec = review_job.spec(engine.prepare(request, hooks))
+    store = common.open_store()
+    if background:
+        return common.submitted(store, spec, background=True, as_json=as_json)
+    job = common.submit(store, spec)
+    write_reports(job, hooks, reports)
+    return render.show(job, as_json)
+
+
+def write_reports(job: Job, hooks: plugins.Plugins, reports: tuple[select.Selected, ...]) -> None:
+    """Each ``--report``, from the job's outcome (a job without one has no report: :func:`render.show` says why)."""
+    if not reports or job.result is None:
+        return
+    outcome = render.stored(job, ReviewOutcome.from_dict)
+    for r in reports:
+        hooks.write(outcome, r.fmt, r.path)
 
 
 def run_reserved(request: engine.ReviewRequest, job_id: str, *, as_json: bool = False) -> int:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 
 from ccplugin.hookspecs import hookimpl
+from ccplugin.report import Builtin
 from ccplugin.review.outcome import ReviewOutcome
 
 
 @hookimpl
-def ccplugin_report_formats() -> list[str]:
-    return ["json"]
+def ccplugin_reporters() -> list[Builtin]:
+    return [Builtin("json", ".json", render)]
 
 
-@hookimpl
-def ccplugin_render(outcome: ReviewOutcome, fmt: str) -> str | None:
-    if fmt != "json":
-        return None
+def render(outcome: ReviewOutcome) -> str:
     return json.dumps(outcome.to_dict(), indent=2, sort_keys=True)

@@ -18,6 +18,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ccplugin.hookspecs import hookimpl
+from ccplugin.report import Builtin
 from ccplugin.review.coverage import Coverage
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.model import Finding
@@ -37,13 +38,8 @@ _NOT_XML = "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 @hookimpl
-def ccplugin_report_formats() -> list[str]:
-    return ["junit"]
-
-
-@hookimpl
-def ccplugin_render(outcome: ReviewOutcome, fmt: str) -> str | None:
-    return render(outcome) if fmt == "junit" else None
+def ccplugin_reporters() -> list[Builtin]:
+    return [Builtin("junit", ".xml", render)]
 
 
 def render(o: ReviewOutcome) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ccplugin.hookspecs import hookimpl
 from ccplugin.jobs import kinds
+from ccplugin.report import Builtin
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.model import Finding
 from ccplugin.review.outcome import FileSummary, ReviewOutcome
@@ -18,13 +19,8 @@ _GATE = {
 
 
 @hookimpl
-def ccplugin_report_formats() -> list[str]:
-    return ["markdown"]
-
-
-@hookimpl
-def ccplugin_render(outcome: ReviewOutcome, fmt: str) -> str | None:
-    return render(outcome) if fmt == "markdown" else None
+def ccplugin_reporters() -> list[Builtin]:
+    return [Builtin("markdown", ".md", render)]
 
 
 def render(o: ReviewOutcome) -> str:

@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from ccplugin import __version__
 from ccplugin.hookspecs import hookimpl
+from ccplugin.report import Builtin
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.model import SEVERITY_RANK, Finding
 from ccplugin.review.outcome import ReviewOutcome
@@ -43,13 +44,8 @@ MESSAGE_MAX = 4_000  # characters a result's message keeps when the file would b
 
 
 @hookimpl
-def ccplugin_report_formats() -> list[str]:
-    return ["sarif"]
-
-
-@hookimpl
-def ccplugin_render(outcome: ReviewOutcome, fmt: str) -> str | None:
-    return render(outcome) if fmt == "sarif" else None
+def ccplugin_reporters() -> list[Builtin]:
+    return [Builtin("sarif", ".sarif", render)]
 
 
 def render(o: ReviewOutcome, label: str = "") -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from ccplugin.review.collect import PathFilter, ReviewInput, collect
 from ccplugin.review.model import Finding, ReviewResult
 from ccplugin.review.outcome import InputSummary, ReviewError, ReviewOutcome, TargetSummary
 from ccplugin.review.policy import Policy
-from ccplugin.review.target import Target, resolve_target
+from ccplugin.review.target import BaseHint, Target, resolve_target
 from ccplugin.review.values import InputMode, Scope, Verdict
 
 __all__ = ["JobContext", "Prepared", "ReviewRequest", "execute", "prepare"]
@@ -51,6 +51,7 @@ class ReviewRequest:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     policy_rev: str | None = None  # the commit whose policy judges a working-tree review (default HEAD)
+    base_hint: BaseHint | None = None  # the CI's base branch, from its provider (ccplugin.ci.providers)
     # False where no resume is offered (CI): Claude runs with --no-session-persistence, so no
     # transcript (which holds raw tool results) stays in the runner's Claude config folder
     persist_session: bool = True
@@ -60,14 +61,9 @@ class ReviewRequest:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ReviewRequest:
-        return cls(
-            **{
-                **d,
-                "mode": ReviewMode(d.get("mode", ReviewMode.REVIEW)),
-                "include": tuple(d.get("include", ())),
-                "exclude": tuple(d.get("exclude", ())),
-            }
-        )
+        tuples = {"include": tuple(d.get("include", ())), "exclude": tuple(d.get("exclude", ()))}
+        mode = ReviewMode(d.get("mode", ReviewMode.REVIEW))
+        return cls(**{**d, **tuples, "mode": mode, "base_hint": BaseHint.from_dict(d.get("base_hint"))})
 
 
 @dataclass(frozen=True)
@@ -79,14 +75,17 @@ class Prepared:
     effort: str | None
     policy: gate.GatePolicy
     trusted: Policy  # the settings and waivers from before the change, and where they came from
+    hooks: plugins.Plugins = field(compare=False, repr=False)  # the host's plugins: its findings filters judge
 
     @property
     def title(self) -> str:
         return f"{kinds.of_mode(self.request.mode).title} of {self.target.label}"
 
 
-def prepare(req: ReviewRequest) -> Prepared:
-    """Validate everything that can be checked before a job exists (bad input → CCError)."""
+def prepare(req: ReviewRequest, hooks: plugins.Plugins | None = None) -> Prepared:
+    """Validate everything that can be checked before a job exists (bad input → CCError).
+
+    ``hooks`` is the host's plugin manager (default: one built for this review)."""
     if req.mode not in tuple(ReviewMode):
         raise CCError(f"unknown review mode {req.mode!r}", f"use one of: {', '.join(ReviewMode)}")
     target, trusted = _judged_by(git.toplevel(Path(req.cwd)), req)
@@ -102,7 +101,8 @@ def prepare(req: ReviewRequest) -> Prepared:
     )
     model, effort = models.resolve(settings.model, settings.effort)
     gate_policy = gate.GatePolicy(settings.fail_on, settings.filter_mode, settings.on_error)
-    return Prepared(req, target, settings, model, effort, gate_policy, trusted)
+    hooks = plugins.host() if hooks is None else hooks
+    return Prepared(req, target, settings, model, effort, gate_policy, trusted, hooks)
 
 
 def _judged_by(root: Path, req: ReviewRequest) -> tuple[Target, Policy]:
@@ -111,7 +111,8 @@ def _judged_by(root: Path, req: ReviewRequest) -> tuple[Target, Policy]:
     With ``auto``, HEAD's policy is read first: its filter decides whether the work tree counts as dirty."""
     head = policy.at(root, _head_rev(root, req), "HEAD") if _head_policy_needed(req) else None
     relevant = _path_filter(head.settings if head else config.Settings(), req)
-    target = resolve_target(Path(req.cwd), req.scope, req.base, relevant=relevant or None, root=root)
+    cwd, hint = Path(req.cwd), req.base_hint
+    target = resolve_target(cwd, req.scope, req.base, relevant=relevant or None, root=root, hint=hint)
     if target.scope is Scope.BRANCH:
         return target, policy.at(root, target.merge_base, "base")
     assert head is not None  # only a scope that reads HEAD's policy resolves to the working tree
@@ -350,7 +351,7 @@ def _finish(
     cached: bool,
     marked: tuple[Finding, ...],
 ) -> ReviewOutcome:
-    result = _judged(prep, plugins.filter_findings(result), marked)
+    result = _judged(prep, prep.hooks.filter_findings(result), marked)
     run = stored.get("run", {})
     return base(
         gate=gate.decide(result, prep.policy),

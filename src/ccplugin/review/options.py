@@ -256,7 +256,7 @@ TABLE: tuple[Option, ...] = (
     Option(
         "path_rules",
         "tables",
-        "Review rules for the changed files matching globs: a list of `{paths = [...], rule = \"...\"}`.",
+        'Review rules for the changed files matching globs: a list of `{paths = [...], rule = "..."}`.',
         frozenset({Surface.SETTINGS}),
         default=(),
     ),

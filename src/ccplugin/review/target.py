@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,6 +13,21 @@ from ccplugin.review.values import Scope
 
 DEFAULT_BRANCHES = ("main", "master", "trunk")
 ORIGIN_HEAD = "refs/remotes/origin/HEAD"
+
+
+@dataclass(frozen=True)
+class BaseHint:
+    """The base branch a CI run names (its provider reads it, e.g. GitHub's ``GITHUB_BASE_REF``).
+
+    Used for a branch review given no ``--base``, before the default branch.
+    """
+
+    branch: str
+    source: str  # where it came from, named when the clone lacks it
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> BaseHint | None:
+        return cls(str(d["branch"]), str(d["source"])) if d else None
 
 
 @dataclass(frozen=True)
@@ -47,13 +61,14 @@ def resolve_target(
     env: Mapping[str, str] | None = None,
     relevant: Callable[[str], bool] | None = None,
     root: Path | None = None,
+    hint: BaseHint | None = None,
 ) -> Target:
     """Resolve ``scope`` (auto | working-tree | branch) and the base branch for ``cwd``.
 
     ``auto`` is the working tree when it has staged, unstaged or untracked changes (or the
     repository has no commits yet), else the branch. An explicit ``base`` means a branch
-    review. ``env`` is the process environment (default ``os.environ``): it is read for
-    ``GITHUB_BASE_REF`` and passed to git. ``relevant`` (the include/exclude filter) decides
+    review; without one, a branch review compares with ``hint`` (the CI's base branch) when
+    there is one, else the default branch. ``env`` is passed to git. ``relevant`` (the include/exclude filter) decides
     which changed paths make the working tree count as dirty, so excluded files (reports a test
     run writes, say) never switch ``auto`` to a working-tree review. ``root`` is ``cwd``'s work
     tree root (:func:`git.toplevel`) when the caller has already asked git for it.
@@ -71,7 +86,7 @@ def resolve_target(
     if _scope(root, scope, base, head, env, relevant) == "working-tree":
         label = "working tree diff" if head else "working tree diff (no commits yet: every file is new)"
         return Target(root, Scope.WORKING_TREE, None, None, head, label)
-    return _branch(root, head, base, env)
+    return _branch(root, head, base, env, hint)
 
 
 def _scope(
@@ -89,13 +104,15 @@ def _scope(
     return "working-tree" if head is None or git.is_dirty(root, env, relevant) else "branch"
 
 
-def _branch(root: Path, head: str | None, base: str | None, env: Mapping[str, str] | None) -> Target:
+def _branch(
+    root: Path, head: str | None, base: str | None, env: Mapping[str, str] | None, hint: BaseHint | None
+) -> Target:
     if head is None:
         raise CCError(
             "the repository has no commits yet, so there is no branch to compare",
             "use `--scope working-tree` to review the files as they are, or commit first",
         )
-    base_ref, base_sha = _base(root, base, env)
+    base_ref, base_sha = _base(root, base, env, hint)
     merge_base = git.merge_base(root, head, base_sha, env)
     if merge_base is None:
         raise _no_merge_base(root, base_ref, env)
@@ -116,19 +133,19 @@ def _no_merge_base(root: Path, base_ref: str, env: Mapping[str, str] | None) -> 
     )
 
 
-def _base(root: Path, base: str | None, env: Mapping[str, str] | None) -> tuple[str, str]:
+def _base(root: Path, base: str | None, env: Mapping[str, str] | None, hint: BaseHint | None) -> tuple[str, str]:
     """The base ref's display name and commit: explicit, then CI hint, then the default branch."""
     if base:
         found = _first_commit(root, (base,) if base.startswith("origin/") else (base, f"origin/{base}"), env)
         if found is None:
             raise _base_not_a_commit(root, base, env)
         return found
-    ci_base = (os.environ if env is None else env).get("GITHUB_BASE_REF", "").strip()
-    if ci_base:
+    ci_base = hint.branch.strip() if hint else ""
+    if hint and ci_base:
         found = _first_commit(root, (f"origin/{ci_base}", ci_base), env)
         if found is None:
             raise CCError(
-                f"base branch `{ci_base}` (from GITHUB_BASE_REF) is not in this clone",
+                f"base branch `{ci_base}` (from {hint.source}) is not in this clone",
                 f"fetch it with `git fetch origin {ci_base}`, or check out with `fetch-depth: 0`",
             )
         return found

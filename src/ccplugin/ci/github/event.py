@@ -111,18 +111,6 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-_TRUE = frozenset({"1", "true", "yes"})
-FORK_RESCUE_REFUSED = (
-    "cc-rescue not run: this is a fork's pull request, and a rescue would run its code beside this "
-    "workflow's secrets (the gate is unaffected)"
-)
-
-
-def in_ci(env: Mapping[str, str]) -> bool:
-    """Running in CI (``CI`` set as every CI service does, or GitHub Actions)."""
-    return env.get("CI", "").strip().lower() in _TRUE or env.get("GITHUB_ACTIONS", "").strip() == "true"
-
-
 def from_fork(env: Mapping[str, str]) -> bool:
     """The workflow runs for a fork's pull request; an unreadable pull-request event counts as one."""
     if env.get("GITHUB_EVENT_NAME", "") not in PR_EVENTS:

@@ -29,9 +29,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ccplugin.ci import summary
-from ccplugin.ci.rest import GitHub, GitHubError
-from ccplugin.ci.workflow import fit
+from ccplugin.ci.github import summary
+from ccplugin.ci.github.rest import GitHub, GitHubError
+from ccplugin.ci.github.workflow import fit
 from ccplugin.jobs import kinds
 from ccplugin.review.hunks import changed_path, parse_hunks
 from ccplugin.review.model import Finding, Hunk

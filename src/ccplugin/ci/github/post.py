@@ -1,0 +1,69 @@
+"""Post the outcome to the pull request: the in-hunk review comments and the sticky summary comment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ccplugin import git
+from ccplugin.ci.github import pr, summary, workflow
+from ccplugin.ci.github.event import Event
+from ccplugin.ci.github.rest import DEFAULT_API, GitHub
+from ccplugin.review.hunks import parse_hunks
+from ccplugin.review.model import Hunk
+from ccplugin.review.outcome import ReviewOutcome
+
+if TYPE_CHECKING:
+    from ccplugin.ci.runner import Options, Report
+
+
+def post(o: ReviewOutcome, ev: Event, opts: Options, env: Mapping[str, str], report: Report) -> None:
+    assert ev.pr is not None
+    token = env.get("GITHUB_TOKEN", "")
+    if not token:
+        report.notes.append("no `GITHUB_TOKEN`: no pull-request review was posted; see the annotations")
+        return
+    api = GitHub(env.get("GITHUB_API_URL") or DEFAULT_API, token, ev.repository)
+    login = opts.github_login or pr.DEFAULT_LOGIN
+    where = pr.Where(ev.pr.number, ev.pr.head_sha, login, opts.publish.label, opts.max_comments)
+    if o.review is not None:
+        report.posted = pr.post_review(api, where, o, _commit_hunks(o, ev, env))
+        _problem(report.posted.problem, report)
+        if report.posted.kind == "permission":  # a read-only token: the sticky comment would be refused as well
+            return
+        if not report.posted.problem:
+            report.notes.append(report.posted.note())
+    sticky = pr.upsert_sticky(api, where, pr.summary_marker(o.mode, opts.publish.label), _sticky_body(o, env))
+    report.sticky = sticky.sticky
+    _problem(sticky.problem, report)
+    if api.waits.seconds:
+        report.notes.append(api.waits.note())
+
+
+def _commit_hunks(o: ReviewOutcome, ev: Event, env: Mapping[str, str]) -> dict[str, tuple[Hunk, ...]] | None:
+    """New-side hunks of the event's head commit against its merge base, from git (None: not in this clone)."""
+    assert ev.pr is not None
+    root, head = Path(o.target.repo_root or "."), ev.pr.head_sha
+    base = ev.pr.base_sha or o.target.merge_base or ""
+    if not head or not base or git.commit_of(root, head, env) != head:
+        return None
+    merge_base = git.merge_base(root, base, head, env)
+    if merge_base is None:
+        return None
+    return parse_hunks(git.decode(git.patch(root, [merge_base, head], env).result().stdout))
+
+
+def _problem(problem: str, report: Report) -> None:
+    if problem:
+        report.problems.append(problem)
+        report.notes.append(problem)
+
+
+def _sticky_body(o: ReviewOutcome, env: Mapping[str, str]) -> str:
+    run_id, repo = env.get("GITHUB_RUN_ID"), env.get("GITHUB_REPOSITORY")
+    server = env.get("GITHUB_SERVER_URL") or "https://github.com"
+    notes = [f"[workflow run]({server}/{repo}/actions/runs/{run_id})"] if run_id and repo else []
+    blocks = [*summary.blocks(o, notes)[:-1]]
+    text, _ = workflow.fit(blocks, pr.BODY_LIMIT, "_Shortened: the full list is in the workflow run's summary._")
+    return text
