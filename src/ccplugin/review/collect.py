@@ -1,14 +1,16 @@
 """Review input: the change's files, its diff, and the text the reviewer is given.
 
 git writes the patch to a temporary file while the file list (``git diff --raw``) and the
-untracked files are gathered; the patch is then held as one string, and everything else
-(binary files, line counts, hunks) is found in it in place. Hunks are parsed only when a
+untracked files are gathered; the patch is then held as the bytes git wrote, once, and
+everything else (binary files, line counts, the digest, hunks) is found in those bytes in
+place; only an inlined diff is decoded, once, into the prompt. Hunks are parsed only when a
 finding asks for them. Over the byte budget the reviewer gets the file list and read-only
 git commands instead of the diff (``self-collect``); nothing is ever cut off silently.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -35,8 +37,8 @@ MIN_LIST_BYTES, MAX_LIST_BYTES = 4 * 1024, 64 * 1024  # the file list's share of
 # its own estimate (a byte is at most one character, so a byte cap is a character cap)
 INLINE_CAP = 2 * 1024 * 1024
 DIGEST_VERSION = "review-input/1"
-_CHUNK = 1 << 20
-_BINARY = "\nBinary files "
+_BINARY = b"\nBinary files "
+_NL_MARK = b"\n" + MARK.encode()
 
 Matcher = Callable[[str], bool]
 
@@ -48,7 +50,7 @@ class ReviewInput:
     target: Target
     input_mode: str  # "inline" | "self-collect" | "nothing"
     files: tuple[FileChange, ...]
-    diff: str
+    patch: bytes  # the diff as git writes it (untracked files as new-file sections)
     context: str
     additions: int
     deletions: int
@@ -59,6 +61,11 @@ class ReviewInput:
     change_digest: str = ""
     excluded: int = 0  # changed paths the include/exclude globs left out
     commits: tuple[str, ...] = ()  # the Commits section shown in the prompt (empty for a working tree)
+
+    @functools.cached_property
+    def diff(self) -> str:
+        """The diff as text (bytes that are not UTF-8 kept as surrogates); built when asked for."""
+        return git.decode(self.patch)
 
     def digest(self) -> str:
         """sha256 over the diff, the file list, ids of unshown contents, and the input mode."""
@@ -80,11 +87,11 @@ class ReviewInput:
 class _Change:
     """The change as it is gathered: diff text, files, and what the diff does not show."""
 
-    diff: str = ""
+    diff: bytes = b""
     files: list[FileChange] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)  # content ids of what the diff does not show
-    new_sections: list[str] = field(default_factory=list)
+    new_sections: list[bytes] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
     pathspec: str = ""  # the globs as git pathspecs, for the commands the prompt suggests
     moved: dict[str, str] = field(default_factory=dict)  # deleted path → the untracked path holding its bytes
@@ -106,14 +113,14 @@ def collect(
     with git.scratch_index(target.repo_root, env) as scratch, git.patch(target.repo_root, revs, scratch) as patch_job:
         change = _Change(commits=_commits(target, scratch), pathspec=pathspec(include, exclude))
         entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), scratch)
-        patch = git.decode(patch_job.result().stdout)
+        patch = patch_job.result().stdout
     if not change.files:
-        return ReviewInput(target, "nothing", (), "", "", 0, 0, {}, budget_bytes=budget_bytes, excluded=len(dropped))
+        return ReviewInput(target, "nothing", (), b"", "", 0, 0, {}, budget_bytes=budget_bytes, excluded=len(dropped))
     if dropped:
         patch = _without(patch, entries, dropped)
         entries = [e for e in entries if e.path not in dropped]
     _mark_binary(change, target.repo_root, entries, patch)
-    change.diff = "".join([patch, *change.new_sections]) if change.new_sections else patch
+    change.diff = b"".join([patch, *change.new_sections]) if change.new_sections else patch
     del patch
     change.new_sections.clear()
     return _finish(target, revs, change, budget_bytes)
@@ -152,18 +159,19 @@ def _revs(target: Target, env: Mapping[str, str] | None) -> tuple[str, ...]:
 # --- tracked files ---------------------------------------------------------------------
 
 
-def _without(patch: str, entries: Sequence[git.RawEntry], dropped: set[str]) -> str:
+def _without(patch: bytes, entries: Sequence[git.RawEntry], dropped: set[str]) -> bytes:
     """The patch without the sections of ``dropped`` paths, as one new string."""
     index = section_index(patch, [(e.old_path, e.path) for e in entries])
     kept = sorted(span for path, spans in index.items() if path not in dropped for span in spans)
-    return "".join([patch[s:e] for s, e in kept])
+    view = memoryview(patch)
+    return b"".join([view[s:e] for s, e in kept])
 
 
 def _file_change(e: git.RawEntry) -> FileChange:
     return FileChange(e.path, e.status, e.old_path if e.status in "RC" else None)
 
 
-def _mark_binary(change: _Change, root: Path, entries: Sequence[git.RawEntry], patch: str) -> None:
+def _mark_binary(change: _Change, root: Path, entries: Sequence[git.RawEntry], patch: bytes) -> None:
     """Flag the tracked files the patch calls binary (they lead ``change.files``), and note their ids."""
     binary = _binary_paths(patch)
     if not binary:
@@ -174,15 +182,15 @@ def _mark_binary(change: _Change, root: Path, entries: Sequence[git.RawEntry], p
             change.ids[e.path] = _blob_id(root, e)
 
 
-def _binary_paths(diff: str) -> set[str]:
+def _binary_paths(diff: bytes) -> set[str]:
     """Paths whose section says ``Binary files ... differ`` (a body line never starts so)."""
     found: set[str] = set()
     at = diff.find(_BINARY)
     while at != -1:
-        start = diff.rfind("\n" + MARK, 0, at) + 1
-        end = diff.find("\n" + MARK, at)
+        start = diff.rfind(_NL_MARK, 0, at) + 1
+        end = diff.find(_NL_MARK, at)
         end = len(diff) if end == -1 else end + 1
-        found.add(section_path(diff[start:end]))
+        found.add(section_path(git.decode(diff[start:end])))
         at = diff.find(_BINARY, end - 1)
     return found
 
@@ -239,10 +247,11 @@ def _moved_from(data: bytes, st_mode: int, deleted: Mapping[tuple[str, str], str
     return None
 
 
-def _rename_section(old: str, new: str) -> str:
+def _rename_section(old: str, new: str) -> bytes:
     """A pure rename's section, the way ``git diff`` writes one."""
     a, b = git.quote("a/" + old), git.quote("b/" + new)
-    return f"{MARK}{a} {b}\nsimilarity index 100%\nrename from {git.quote(old)}\nrename to {git.quote(new)}\n"
+    text = f"{MARK}{a} {b}\nsimilarity index 100%\nrename from {git.quote(old)}\nrename to {git.quote(new)}\n"
+    return git.encode(text)
 
 
 def _skip(change: _Change, path: str, reason: str, content_id: str) -> None:
@@ -283,23 +292,23 @@ def _stat_id(full: str, st: os.stat_result) -> str:
     return f"stat:{st.st_size}:{st.st_mtime_ns}"
 
 
-def _new_file_section(path: str, data: bytes, st_mode: int, binary: bool) -> str:
+def _new_file_section(path: str, data: bytes, st_mode: int, binary: bool) -> bytes:
     """A new-file section written the way ``git diff`` writes one."""
     a, b = git.quote("a/" + path), git.quote("b/" + path)
     mode = "100755" if st_mode & stat.S_IXUSR else "100644"
     head = f"{MARK}{a} {b}\nnew file mode {mode}\n"
     if binary:
-        return f"{head}Binary files /dev/null and {b} differ\n"
+        return git.encode(f"{head}Binary files /dev/null and {b} differ\n")
     if not data:
-        return head
-    lines = git.decode(data).split("\n")
-    no_eol = lines[-1] != ""
+        return git.encode(head)
+    lines = data.split(b"\n")
+    no_eol = lines[-1] != b""
     if not no_eol:
         lines.pop()
     count = "1" if len(lines) == 1 else f"1,{len(lines)}"
     tab = "\t" if " " in path else ""  # git marks names with spaces this way
-    body = "+" + "\n+".join(lines) + "\n" + ("\\ No newline at end of file\n" if no_eol else "")
-    return f"{head}--- /dev/null\n+++ {b}{tab}\n@@ -0,0 +{count} @@\n{body}"
+    body = b"+" + b"\n+".join(lines) + b"\n" + (b"\\ No newline at end of file\n" if no_eol else b"")
+    return git.encode(f"{head}--- /dev/null\n+++ {b}{tab}\n@@ -0,0 +{count} @@\n") + body
 
 
 # --- the result ------------------------------------------------------------------------
@@ -327,14 +336,13 @@ def _finish(
         sections.append(_how_to_read(target, revs, diff_bytes, inline_limit, change.pathspec))
     limit = max(MIN_LIST_BYTES, min(budget_bytes, MAX_LIST_BYTES))
     sections.append(_file_list(files, change.skipped, counts, _list_command(target, revs, change.pathspec), limit))
-    if mode == "inline":
-        sections.append(f"## Diff\n\n{_printable(change.diff)}")
+    context = "\n".join(sections)
     return ReviewInput(
         target=target,
         input_mode=mode,
         files=files,
-        diff=change.diff,
-        context="\n".join(sections),
+        patch=change.diff,
+        context=_with_diff(context, change.diff) if mode == "inline" else context,
         additions=additions,
         deletions=deletions,
         hunks=LazyHunks(change.diff, names, index),
@@ -347,7 +355,7 @@ def _finish(
 
 
 def _file_counts(
-    diff: str, files: Sequence[FileChange], index: Mapping[str, Sequence[tuple[int, int]]], skipped: Mapping[str, str]
+    diff: bytes, files: Sequence[FileChange], index: Mapping[str, Sequence[tuple[int, int]]], skipped: Mapping[str, str]
 ) -> dict[tuple[str, str], tuple[int, int]]:
     """``(path, status)`` → its own section's counts: a path deleted from the index and untracked
     has two entries, each with its own section (tracked sections come first, in file order)."""
@@ -359,17 +367,20 @@ def _file_counts(
         k = seen[f.path] = seen.get(f.path, -1) + 1
         spans = index.get(f.path, ())
         if k < len(spans):
-            counts[(f.path, f.status)] = line_counts(diff[spans[k][0] : spans[k][1]])
+            counts[(f.path, f.status)] = line_counts(diff, *spans[k])
     return counts
 
 
-def line_counts(diff: str) -> tuple[int, int]:
-    """Added and deleted lines of a ``git diff`` text: ``+``/``-`` lines less the file headers."""
-    headers = _file_headers(diff)
-    return diff.count("\n+") - headers, diff.count("\n-") - headers
+def line_counts(diff: str | bytes, start: int = 0, end: int | None = None) -> tuple[int, int]:
+    """Added and deleted lines of a ``git diff`` (of its bytes ``start:end``): ``+``/``-`` lines
+    less the file headers, counted in place."""
+    data = git.encode(diff) if isinstance(diff, str) else diff
+    end = len(data) if end is None else end
+    headers = _file_headers(data, start, end)
+    return data.count(b"\n+", start, end) - headers, data.count(b"\n-", start, end) - headers
 
 
-def _file_headers(diff: str) -> int:
+def _file_headers(diff: bytes, start: int, end: int) -> int:
     """How many ``--- old`` / ``+++ new`` pairs open a file's hunks.
 
     A ``+++ `` line is a header exactly when ``@@ -`` follows it: a changed body line (such
@@ -377,24 +388,21 @@ def _file_headers(diff: str) -> int:
     no context after them end their file.
     """
     count = 0
-    at = diff.find("\n+++ ")
+    at = diff.find(b"\n+++ ", start, end)
     while at != -1:
-        eol = diff.find("\n", at + 1)
+        eol = diff.find(b"\n", at + 1, end)
         if eol == -1:
             break
-        count += diff.startswith("\n@@ -", eol)
-        at = diff.find("\n+++ ", eol)
+        count += diff.startswith(b"\n@@ -", eol, end)
+        at = diff.find(b"\n+++ ", eol, end)
     return count
 
 
-def _measure(diff: str, files: Sequence[FileChange], ids: Mapping[str, str]) -> tuple[int, Any]:
-    """The diff's size in UTF-8 bytes, and a running sha256 over what defines the change."""
+def _measure(diff: bytes, files: Sequence[FileChange], ids: Mapping[str, str]) -> tuple[int, Any]:
+    """The diff's size in bytes, and a running sha256 over what defines the change."""
     h = hashlib.sha256(DIGEST_VERSION.encode() + b"\0")
-    size = 0
-    for i in range(0, len(diff), _CHUNK):
-        chunk = git.encode(diff[i : i + _CHUNK])
-        size += len(chunk)
-        h.update(chunk)
+    h.update(diff)
+    size = len(diff)
     for f in files:
         h.update(git.encode(f"\0{f.status}\0{f.old_path or ''}\0{f.path}\0{int(f.binary)}"))
     for path in sorted(ids):
@@ -489,15 +497,9 @@ def _file_line(f: FileChange, skipped: Mapping[str, str], counts: Mapping[tuple[
     return f"{f.status} {name}"
 
 
-def _printable(text: str) -> str:
-    """``text`` as valid UTF-8 (bytes that were not UTF-8 become U+FFFD)."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return git.encode(text).decode("utf-8", "replace")
-    return text
+def _with_diff(head: str, diff: bytes) -> str:
+    """``head`` and the diff's section, decoded once as valid UTF-8 (bytes that are not become U+FFFD)."""
+    return (git.encode(head + "\n## Diff\n\n") + diff).decode("utf-8", "replace")
 
 
 def _file_summary(f: FileChange, skipped: Mapping[str, str]) -> dict[str, Any]:

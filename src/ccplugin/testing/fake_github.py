@@ -84,10 +84,10 @@ def files_from_git(root: Path, base: str, head: str) -> list[dict[str, Any]]:
     """``GET pulls/{n}/files`` items for ``base...head`` of a real repository (patch = hunks only)."""
     merge_base = git.merge_base(root, base, head) or base
     entries = {e.path: e for e in git.raw_diff(root, [merge_base, head])}
-    patch = git.decode(git.patch(root, [merge_base, head]).result().stdout)
+    patch = git.patch(root, [merge_base, head]).result().stdout
     files = []
     for path, (start, end) in _sections(patch, entries).items():
-        section = patch[start:end]
+        section = git.decode(patch[start:end])
         at = section.find("\n@@")
         item: dict[str, Any] = {"filename": path, "status": _STATUS.get(entries[path].status, "modified")}
         if at != -1:
@@ -96,7 +96,7 @@ def files_from_git(root: Path, base: str, head: str) -> list[dict[str, Any]]:
     return files
 
 
-def _sections(patch: str, entries: Mapping[str, git.RawEntry]) -> dict[str, tuple[int, int]]:
+def _sections(patch: bytes, entries: Mapping[str, git.RawEntry]) -> dict[str, tuple[int, int]]:
     from ccplugin.review.hunks import section_index
 
     index = section_index(patch, [(e.old_path, e.path) for e in entries.values()])
