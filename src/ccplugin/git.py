@@ -384,6 +384,25 @@ def patch(root: Path, revs: Sequence[str], env: Mapping[str, str] | None = None)
     return Pending(root, ["diff", "--patch", "--unified=3", *DIFF_OPTIONS, *revs, "--"], env)
 
 
+def worktree_renames(
+    root: Path, rev: str, untracked: Sequence[str], env: Mapping[str, str] | None = None
+) -> tuple[list[RawEntry], bytes]:
+    """The renames ``git add -A`` would record from ``rev``'s files to the ``untracked`` paths, and their patch.
+
+    Found by git's own rename detection on a scratch copy of the index with the untracked paths
+    added as intent-to-add (no object is written; the repository's index is never touched)."""
+    with scratch_index(root, env) as scratch:
+        literal = {**scratch, "GIT_LITERAL_PATHSPECS": "1"}
+        stdin = b"".join(encode(p) + b"\0" for p in untracked)
+        run(root, ["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"], literal, stdin=stdin)
+        raw = parse_raw(run(root, ["diff", "--raw", "-z", "--no-abbrev", *DIFF_OPTIONS, rev, "--"], literal).out)
+        renames = [e for e in raw if e.status == "R"]
+        if not renames:
+            return [], b""
+        paths = [p for e in renames for p in (e.old_path, e.path)]
+        return renames, run(root, ["diff", "--patch", "--unified=3", *DIFF_OPTIONS, rev, "--", *paths], literal).stdout
+
+
 def untracked(root: Path, env: Mapping[str, str] | None = None) -> list[str]:
     """Untracked, not ignored paths; a nested repository shows as ``dir/``."""
     done = run(root, ["ls-files", "-z", "--others", "--exclude-standard", "--"], env)

@@ -139,9 +139,13 @@ def _gather(
         paths = [p for p in untracked if not keep or keep(p)]
         dropped |= set(untracked) - set(paths)
         no_diff = git.diff_unset(target.repo_root, [p for p in paths if not p.endswith("/")], env)
-        deleted = {(e.old_oid, e.meta[1:7]): e.path for e in entries if e.status == "D" and e.path not in dropped}
+        deleted = {e.path for e in entries if e.status == "D" and e.path not in dropped}
+        moves = _moves(target.repo_root, revs[0], deleted, paths, env)
         for path in paths:
-            _add_untracked(change, target.repo_root, path, path in no_diff, deleted)
+            if path in moves:
+                _add_move(change, moves[path])
+            else:
+                _add_untracked(change, target.repo_root, path, path in no_diff)
         if change.moved:  # what `git add -A` records: a rename, not a deletion and a new file
             change.files = [f for f in change.files if not (f.status == "D" and f.path in change.moved)]
             dropped |= set(change.moved)
@@ -203,9 +207,46 @@ def _blob_id(root: Path, entry: git.RawEntry) -> str:
 # --- untracked files -------------------------------------------------------------------
 
 
-def _add_untracked(
-    change: _Change, root: Path, path: str, no_diff: bool, deleted: Mapping[tuple[str, str], str]
-) -> None:
+@dataclass(frozen=True)
+class _Move:
+    """A tracked file deleted from the work tree whose content (maybe edited) is now an untracked path."""
+
+    entry: git.RawEntry
+    section: bytes  # git's rename section: its real hunks and counts
+
+
+def _moves(
+    root: Path, rev: str, deleted: set[str], untracked: Sequence[str], env: Mapping[str, str] | None
+) -> dict[str, _Move]:
+    """Untracked path → the rename ``git add -A`` would record for it (plain ``mv``, maybe then edited)."""
+    candidates = [p for p in untracked if _readable_file(os.path.join(root, p))] if deleted else []
+    if not candidates:
+        return {}
+    renames, patch = git.worktree_renames(root, rev, candidates, env)
+    renames = [e for e in renames if e.old_path in deleted and e.path in set(candidates)]
+    index = section_index(patch, [(e.old_path, e.path) for e in renames])
+    return {e.path: _Move(e, b"".join(patch[s:t] for s, t in index.get(e.path, ()))) for e in renames}
+
+
+def _readable_file(full: str) -> bool:
+    """A regular file small enough to be read as an untracked file (what may be a moved one)."""
+    try:
+        return not _why_not_read(os.lstat(full))
+    except OSError:
+        return False
+
+
+def _add_move(change: _Change, move: _Move) -> None:
+    e = move.entry
+    binary = _BINARY in move.section
+    change.moved[e.old_path] = e.path
+    change.files.append(FileChange(e.path, "R", e.old_path, binary))
+    if binary:
+        change.ids[e.path] = e.new_oid
+    change.new_sections.append(move.section)
+
+
+def _add_untracked(change: _Change, root: Path, path: str, no_diff: bool) -> None:
     """An untracked file as a new-file section (binary when its bytes or its attributes say so)."""
     if path.endswith("/"):
         _skip(change, path, "untracked directory (a nested repository)", "directory")
@@ -222,36 +263,10 @@ def _add_untracked(
         _skip(change, path, reason, _stat_id(full, st))
         return
     binary = no_diff or b"\0" in data[:BINARY_PROBE]
-    old = _moved_from(data, st.st_mode, deleted)
-    if old is not None and old != path and old not in change.moved:
-        change.moved[old] = path
-        change.files.append(FileChange(path, "R", old, binary))
-        change.new_sections.append(_rename_section(old, path))
-        return
     change.files.append(FileChange(path, "?", binary=binary))
     if binary:
         change.ids[path] = hashlib.sha256(data).hexdigest()
     change.new_sections.append(_new_file_section(path, data, st.st_mode, binary))
-
-
-def _moved_from(data: bytes, st_mode: int, deleted: Mapping[tuple[str, str], str]) -> str | None:
-    """The deleted path whose blob (and mode) are exactly ``data``: a plain ``mv``."""
-    if not deleted:
-        return None
-    mode = "100755" if st_mode & stat.S_IXUSR else "100644"
-    header = b"blob %d\0" % len(data)
-    for algorithm in {"sha1" if len(oid) == 40 else "sha256" for oid, _ in deleted}:
-        found = deleted.get((hashlib.new(algorithm, header + data).hexdigest(), mode))
-        if found is not None:
-            return found
-    return None
-
-
-def _rename_section(old: str, new: str) -> bytes:
-    """A pure rename's section, the way ``git diff`` writes one."""
-    a, b = git.quote("a/" + old), git.quote("b/" + new)
-    text = f"{MARK}{a} {b}\nsimilarity index 100%\nrename from {git.quote(old)}\nrename to {git.quote(new)}\n"
-    return git.encode(text)
 
 
 def _skip(change: _Change, path: str, reason: str, content_id: str) -> None:
