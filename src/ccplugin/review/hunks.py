@@ -36,7 +36,7 @@ def parse_hunks(diff: str) -> dict[str, tuple[Hunk, ...]]:
         return _parse_plain(diff)
     result: dict[str, tuple[Hunk, ...]] = {}
     for start, end in spans:
-        path = section_path(decode(data[start:_body_start(data, start, end)]))
+        path = section_path(decode(data[start : _body_start(data, start, end)]))
         result[path] = result.get(path, ()) + _FileHunks(data, ((start, end),)).all()
     return result
 
