@@ -10,6 +10,7 @@ git commands instead of the diff (``self-collect``); nothing is ever cut off sil
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -61,18 +62,37 @@ class ReviewInput:
     change_digest: str = ""
     excluded: int = 0  # changed paths the include/exclude globs left out
     commits: tuple[str, ...] = ()  # the Commits section shown in the prompt (empty for a working tree)
+    fallback_context: str = ""  # an inline input's self-collect context, for when claude refuses it
+    fallback_digest: str = ""
+    refused_inline: bool = False  # claude refused this change's inlined diff as too long
 
     @functools.cached_property
     def diff(self) -> str:
         """The diff as text (bytes that are not UTF-8 kept as surrogates); built when asked for."""
         return git.decode(self.patch)
 
+    def self_collected(self) -> ReviewInput:
+        """This input with the diff left for the reviewer to read: what is sent when claude refuses it inline."""
+        if not self.fallback_context:
+            return self
+        return dataclasses.replace(
+            self,
+            input_mode="self-collect",
+            context=self.fallback_context,
+            change_digest=self.fallback_digest,
+            fallback_context="",
+            fallback_digest="",
+            refused_inline=True,
+        )
+
     def digest(self) -> str:
         """sha256 over the diff, the file list, ids of unshown contents, and the input mode."""
         return self.change_digest
 
     def to_summary(self) -> dict[str, Any]:
+        refused = {"inline_refused": True} if self.refused_inline else {}
         return {
+            **refused,
             "input_mode": self.input_mode,
             "files": [_file_summary(f, self.skipped) for f in self.files],
             "additions": self.additions,
@@ -340,33 +360,44 @@ def _finish(
     diff_bytes, digest = _measure(change.diff, files, change.ids)
     inline_limit = min(budget_bytes, INLINE_CAP)
     mode = "inline" if diff_bytes <= inline_limit else "self-collect"
-    digest.update(f"\0mode={mode}".encode())
     additions, deletions = line_counts(change.diff)
     # per-file counts only when the diff is small enough to be shown (it is then cheap)
     index = section_index(change.diff, names) if mode == "inline" else None
     counts = _file_counts(change.diff, files, index or {}, change.skipped)
-    sections = [f"## Change\n\n{target.label}: {len(files)} file(s), +{additions} -{deletions}.\n"]
-    sections += change.commits
-    if mode == "self-collect":
-        sections.append(_how_to_read(target, revs, diff_bytes, inline_limit, change.pathspec))
+    head = [f"## Change\n\n{target.label}: {len(files)} file(s), +{additions} -{deletions}.\n", *change.commits]
     limit = max(MIN_LIST_BYTES, min(budget_bytes, MAX_LIST_BYTES))
-    sections.append(_file_list(files, change.skipped, counts, _list_command(target, revs, change.pathspec), limit))
-    context = "\n".join(sections)
+    listing = _file_list(files, change.skipped, counts, _list_command(target, revs, change.pathspec), limit)
+    how = functools.partial(_how_to_read, target, revs, diff_bytes, spec=change.pathspec)
+    if mode == "inline":
+        context = _with_diff("\n".join([*head, listing]), change.diff)
+        fallback = "\n".join([*head, how(why="too long for `claude -p` to take in one prompt"), listing])
+    else:
+        context = "\n".join([*head, how(why=f"over the {inline_limit}-byte budget for including it here"), listing])
+        fallback = ""
     return ReviewInput(
         target=target,
         input_mode=mode,
         files=files,
         patch=change.diff,
-        context=_with_diff(context, change.diff) if mode == "inline" else context,
+        context=context,
         additions=additions,
         deletions=deletions,
         hunks=LazyHunks(change.diff, names, index),
         diff_bytes=diff_bytes,
         budget_bytes=budget_bytes,
         skipped=dict(change.skipped),
-        change_digest=digest.hexdigest(),
+        change_digest=_mode_digest(digest, mode),
         commits=tuple(change.commits),
+        fallback_context=fallback,
+        fallback_digest=_mode_digest(digest, "self-collect") if fallback else "",
     )
+
+
+def _mode_digest(digest: Any, mode: str) -> str:
+    """The change's digest for the input sent in ``mode`` (a different prompt input)."""
+    done = digest.copy()
+    done.update(f"\0mode={mode}".encode())
+    return str(done.hexdigest())
 
 
 def _file_counts(
@@ -440,14 +471,13 @@ def _range(target: Target, revs: Sequence[str]) -> str:
     return f"{revs[0]}..{revs[1]}" if target.scope == "branch" else revs[0]
 
 
-def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_bytes: int, spec: str) -> str:
+def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, *, why: str, spec: str) -> str:
     rng = _range(target, revs)
     lines = [
         "## How to read the change",
         "",
-        f"The diff is {diff_bytes} bytes, over the {budget_bytes}-byte budget for including it "
-        "here, so it is not included. Read it with these read-only commands, run from the "
-        "repository root:",
+        f"The diff is {diff_bytes} bytes, {why}, so it is not included. Read it with these "
+        "read-only commands, run from the repository root:",
         f"- `git diff --no-ext-diff --stat {rng}{spec}`: every changed file and the size of its change;",
         f"- `git diff --no-ext-diff {rng} -- <path>`: one file's diff (quote the path for the shell).",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -215,6 +216,11 @@ def _review(
     """Run Claude on the change and store what it found under ``k``; every failure is gate ERROR."""
     try:
         run = _run_claude(prep, inp, ctx)
+        if run.failure == FailureKind.PROMPT_TOO_LONG and inp.fallback_context:
+            ctx.on_phase("claude refused the inlined diff as too long: the reviewer reads it with git instead")
+            inp = inp.self_collected()  # the outcome and the cache then say what the reviewer was given
+            base, k = functools.partial(base, input=inp.to_summary()), key(_key_parts(prep, inp))
+            run = _run_claude(prep, inp, ctx)
     except ClaudeFailure as e:  # claude missing, or no network inside Codex's sandbox
         return _failed(prep, base, e, RunResult(exit_code=None))
     if not run.ok:
@@ -270,10 +276,10 @@ def _outcome(
     origin = replace(prep.trusted.origin, edited=edited).to_dict()
 
     def build(**fields: Any) -> ReviewOutcome:
+        fields.setdefault("input", inp.to_summary())
         return ReviewOutcome(
             mode=prep.request.mode,
             target=prep.target.to_dict(),
-            input=inp.to_summary(),
             model=prep.model,
             effort=prep.effort,
             focus=prep.request.focus,
