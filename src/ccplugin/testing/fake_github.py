@@ -45,6 +45,7 @@ from urllib.parse import parse_qs
 import jsonschema
 
 from ccplugin import git
+from ccplugin.testing.github_responses import response_problems, skeleton
 from ccplugin.testing.scenario import Match
 from ccplugin.testing.server import LoopbackFake, ModelHandler, parse_json
 
@@ -223,6 +224,7 @@ class _GitHubHandler(ModelHandler[None]):
             return False
         with self.data.lock:
             status, payload, headers = self._answer_for(m.group("rest"), parse_qs(query), body)
+            self._check_answer(m.group("rest"), status, payload)
         self._log(path, query, body, None, None, status)
         self._send_json(status, payload, headers)
         return True
@@ -248,6 +250,13 @@ class _GitHubHandler(ModelHandler[None]):
             errors = [{"resource": "Body", "code": "custom", "field": "body", "message": "body is too long"}]
             return 422, _error("Validation Failed", "overview/troubleshooting", errors), {}
         return handler(self, arg, query, body, who)
+
+    def _check_answer(self, rest: str, status: int, payload: Any) -> None:
+        """Keep, as a violation, an answer GitHub's published response schema does not allow."""
+        route = self._route(rest)
+        if route is not None:
+            problems = response_problems(route[0], status, payload)
+            self.data.violations += [f"answer to {self.command} {rest} ({status}): {p}" for p in problems]
 
     def _identity(self) -> Identity | None:
         auth = self.headers.get("authorization", "")
@@ -305,8 +314,8 @@ class _GitHubHandler(ModelHandler[None]):
         if any(not self._in_diff(n, commit, c) for c in comments):
             errors = ["Pull request review thread line must be part of the diff"]
             return 422, _error("Unprocessable Entity", "pulls/reviews", errors), {}
-        review = {"id": self.data.new_id(), "user": dict(who.user), "body": review_body.get("body", "")}
-        review |= {"state": "COMMENTED", "commit_id": commit}
+        review = skeleton("pull-request-review") | {"id": self.data.new_id(), "user": user(who)}
+        review |= {"body": review_body.get("body", ""), "state": "COMMENTED", "commit_id": commit}
         self.data.reviews.setdefault(n, []).append(review)
         for c in comments:
             self._add_comment(n, c, review, who)
@@ -341,9 +350,9 @@ class _GitHubHandler(ModelHandler[None]):
         return all(isinstance(x, int) and x in lines for x in wanted)
 
     def _add_comment(self, n: int, c: Mapping[str, Any], review: Mapping[str, Any], who: Identity) -> None:
-        comment = {
+        comment = skeleton("pull-request-review-comment") | {
             "id": self.data.new_id(),
-            "user": dict(who.user),
+            "user": user(who),
             "pull_request_review_id": review["id"],
             "path": c.get("path"),
             "line": c.get("line"),
@@ -352,6 +361,7 @@ class _GitHubHandler(ModelHandler[None]):
             "position": c.get("line"),
             "side": c.get("side", "RIGHT"),
             "commit_id": review["commit_id"],
+            "original_commit_id": review["commit_id"],
             "body": c.get("body", ""),
         }
         self.data.review_comments.setdefault(n, []).append(comment)
@@ -360,8 +370,14 @@ class _GitHubHandler(ModelHandler[None]):
 Handler = Callable[[_GitHubHandler, int, Mapping[str, list[str]], Any, Identity], Answer]
 
 
+def user(who: Identity) -> dict[str, Any]:
+    """``who`` as GitHub shows a user (every field its ``simple-user`` schema requires)."""
+    return skeleton("simple-user") | dict(who.user)
+
+
 def issue_comment(cid: int, body: str, who: Identity) -> dict[str, Any]:
-    return {"id": cid, "user": dict(who.user), "body": body, "performed_via_github_app": who.app}
+    app = skeleton("nullable-integration") | dict(who.app) if who.app is not None else None
+    return skeleton("issue-comment") | {"id": cid, "user": user(who), "body": body, "performed_via_github_app": app}
 
 
 _ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
@@ -408,16 +424,13 @@ class FakeGitHub(LoopbackFake[None]):
 
         The files of earlier heads stay known: a review may still name an older ``commit_id``.
         """
-        repo = {"full_name": self.data.repository, "id": REPOSITORY_ID}
-        pull = {
-            "number": number,
-            "state": "open",
-            "head": {"sha": head_sha, "repo": repo},
-            "base": {"sha": base_sha, "repo": repo},
-        }
+        repo = skeleton("repository") | {"full_name": self.data.repository, "id": REPOSITORY_ID}
+        pull = skeleton("pull-request") | {"number": number, "state": "open"}
+        pull["head"] = pull["head"] | {"sha": head_sha, "repo": repo}
+        pull["base"] = pull["base"] | {"sha": base_sha, "repo": repo}
         with self.data.lock:
             self.data.pulls[number] = pull
-            self.data.files.setdefault(number, {})[head_sha] = files
+            self.data.files.setdefault(number, {})[head_sha] = [skeleton("diff-entry") | f for f in files]
         return pull
 
     def limit_next(
