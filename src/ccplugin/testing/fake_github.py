@@ -18,6 +18,9 @@ Routes, under ``/repos/{owner}/{name}/`` and ``/repositories/{id}/`` alike: ``GE
   GitHub's published description (``github/rest-api-description``, api.github.com 2022-11-28:
   ``testing/github/rest-requests-2022-11-28.json`` names the commit); a key the schema does not
   list is refused too. Each violation is a 422 and is kept in :attr:`FakeGitHub.violations`;
+- every answer is one GitHub's published response schemas allow (``testing/github/rest-responses-2022-11-28.json``,
+  :mod:`ccplugin.testing.github_responses`): pull requests, files, reviews, comments and users carry every field
+  those schemas require, and an answer they do not allow is kept in :attr:`FakeGitHub.violations` too;
 - lists page with ``per_page``/``page`` and a ``Link`` header (``next``, ``last``, ``prev``,
   ``first``) in GitHub's ``/repositories/{id}/…`` form;
 - a review whose comment is not on a line of the diff of its ``commit_id`` is refused whole with
@@ -455,7 +458,8 @@ class FakeGitHub(LoopbackFake[None]):
 
     @property
     def violations(self) -> list[str]:
-        """Requests whose body GitHub's published request schema does not allow."""
+        """Requests whose body GitHub's published request schema does not allow, and answers its response
+        schemas do not allow."""
         with self.data.lock:
             return list(self.data.violations)
 
