@@ -17,7 +17,7 @@ import os
 import re
 import shlex
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -360,10 +360,11 @@ def _finish(
     diff_bytes, digest = _measure(change.diff, files, change.ids)
     inline_limit = min(budget_bytes, INLINE_CAP)
     mode = "inline" if diff_bytes <= inline_limit else "self-collect"
-    additions, deletions = line_counts(change.diff)
-    # per-file counts only when the diff is small enough to be shown (it is then cheap)
+    # per-file counts only when the diff is small enough to be shown; the totals are then their sums
     index = section_index(change.diff, names) if mode == "inline" else None
-    counts = _file_counts(change.diff, files, index or {}, change.skipped)
+    sections = _section_counts(change.diff, index) if index is not None else None
+    additions, deletions = _sums(sections.values()) if sections is not None else line_counts(change.diff)
+    counts = _file_counts(files, index or {}, sections or {}, change.skipped)
     head = [f"## Change\n\n{target.label}: {len(files)} file(s), +{additions} -{deletions}.\n", *change.commits]
     limit = max(MIN_LIST_BYTES, min(budget_bytes, MAX_LIST_BYTES))
     listing = _file_list(files, change.skipped, counts, _list_command(target, revs, change.pathspec), limit)
@@ -400,8 +401,26 @@ def _mode_digest(digest: Any, mode: str) -> str:
     return str(done.hexdigest())
 
 
+Span = tuple[int, int]
+
+
+def _section_counts(diff: bytes, index: Mapping[str, Sequence[Span]]) -> dict[Span, tuple[int, int]]:
+    """Each section's added and deleted lines, counted in place (the sections cover the whole diff)."""
+    return {span: line_counts(diff, *span) for spans in index.values() for span in spans}
+
+
+def _sums(counts: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    added = deleted = 0
+    for a, d in counts:
+        added, deleted = added + a, deleted + d
+    return added, deleted
+
+
 def _file_counts(
-    diff: bytes, files: Sequence[FileChange], index: Mapping[str, Sequence[tuple[int, int]]], skipped: Mapping[str, str]
+    files: Sequence[FileChange],
+    index: Mapping[str, Sequence[Span]],
+    sections: Mapping[Span, tuple[int, int]],
+    skipped: Mapping[str, str],
 ) -> dict[tuple[str, str], tuple[int, int]]:
     """``(path, status)`` → its own section's counts: a path deleted from the index and untracked
     has two entries, each with its own section (tracked sections come first, in file order)."""
@@ -413,7 +432,7 @@ def _file_counts(
         k = seen[f.path] = seen.get(f.path, -1) + 1
         spans = index.get(f.path, ())
         if k < len(spans):
-            counts[(f.path, f.status)] = line_counts(diff, *spans[k])
+            counts[(f.path, f.status)] = sections[spans[k]]
     return counts
 
 
