@@ -394,7 +394,10 @@ def worktree_renames(
     with scratch_index(root, env) as scratch:
         literal = {**scratch, "GIT_LITERAL_PATHSPECS": "1"}
         stdin = b"".join(encode(p) + b"\0" for p in untracked)
-        run(root, ["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"], literal, stdin=stdin)
+        add = ["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"]
+        added = run(root, add, literal, check=False, stdin=stdin)
+        if added.returncode != 0:  # a path gone meanwhile, say: no renames found, never a failed review
+            return [], b""
         raw = parse_raw(run(root, ["diff", "--raw", "-z", "--no-abbrev", *DIFF_OPTIONS, rev, "--"], literal).out)
         renames = [e for e in raw if e.status == "R"]
         if not renames:
