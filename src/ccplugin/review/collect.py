@@ -10,6 +10,7 @@ git commands instead of the diff (``self-collect``); nothing is ever cut off sil
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -129,8 +130,7 @@ def collect(
     ``env`` is the environment for git (default ``os.environ``).
     """
     revs = _revs(target, env)
-    # a diff against the work tree would write its refreshed stat data back to the user's index
-    with git.scratch_index(target.repo_root, env) as scratch, git.patch(target.repo_root, revs, scratch) as patch_job:
+    with _git_env(target, env) as scratch, git.patch(target.repo_root, revs, scratch) as patch_job:
         change = _Change(commits=_commits(target, scratch), pathspec=pathspec(include, exclude))
         entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), scratch)
         patch = patch_job.result().stdout
@@ -144,6 +144,14 @@ def collect(
     del patch
     change.new_sections.clear()
     return _finish(target, revs, change, budget_bytes)
+
+
+def _git_env(target: Target, env: Mapping[str, str] | None) -> contextlib.AbstractContextManager[Mapping[str, str]]:
+    """The environment for the change's git commands: a diff against the work tree would write its refreshed
+    stat data back to the user's index, so it runs on a scratch copy; tree-to-tree diffs never read the index."""
+    if target.scope == "working-tree":
+        return git.scratch_index(target.repo_root, env)
+    return contextlib.nullcontext(dict(os.environ if env is None else env))
 
 
 def _gather(
