@@ -348,6 +348,18 @@ class Pending:
             self._close()
         return _checked(proc.Completed(("git", *self._args), returncode, out, err), self._args)
 
+    def raw_and_patch(self) -> tuple[list[RawEntry], bytes]:
+        """Wait for a ``--patch-with-raw -z`` diff (:func:`patch_with_raw`): its file pairs, and its patch,
+        read once; a non-zero exit is a CCError."""
+        returncode = self._proc.wait()
+        try:
+            raw = _read_until(self._out, b"\0\0")  # the raw records end with an empty one
+            out, err = self._out.read(), _read_all(self._err)
+        finally:
+            self._close()
+        _checked(proc.Completed(("git", *self._args), returncode, b"", err), self._args)
+        return parse_raw(decode(raw + b"\0")), out
+
     def __enter__(self) -> Pending:
         return self
 
@@ -366,6 +378,19 @@ class Pending:
 def _read_all(f: IO[bytes]) -> bytes:
     f.seek(0)
     return f.read()
+
+
+def _read_until(f: IO[bytes], marker: bytes) -> bytes:
+    """What ``f`` holds before the first ``marker`` (all of it when there is none); ``f`` is left after it."""
+    f.seek(0)
+    head = bytearray()
+    while chunk := f.read(1 << 16):
+        head += chunk
+        at = head.find(marker, max(0, len(head) - len(chunk) - len(marker) + 1))
+        if at != -1:
+            f.seek(at + len(marker))
+            return bytes(head[:at])
+    return bytes(head)
 
 
 def commit_subjects(root: Path, rev_range: str, limit: int, env: Mapping[str, str] | None = None) -> list[str]:
@@ -404,6 +429,13 @@ def worktree_renames(
             return [], b""
         paths = [p for e in renames for p in (e.old_path, e.path)]
         return renames, run(root, ["diff", "--patch", "--unified=3", *DIFF_OPTIONS, rev, "--", *paths], literal).stdout
+
+
+def patch_with_raw(root: Path, revs: Sequence[str], env: Mapping[str, str] | None = None) -> Pending:
+    """The file pairs and the patch of ``revs`` from one ``git diff`` (one tree walk, one rename detection),
+    started now; :meth:`Pending.raw_and_patch` gives them."""
+    args = ["diff", "--patch-with-raw", "-z", "--no-abbrev", "--unified=3", *DIFF_OPTIONS, *revs, "--"]
+    return Pending(root, args, env)
 
 
 def untracked(root: Path, env: Mapping[str, str] | None = None) -> list[str]:

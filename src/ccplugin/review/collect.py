@@ -1,7 +1,8 @@
 """Review input: the change's files, its diff, and the text the reviewer is given.
 
-git writes the patch to a temporary file while the file list (``git diff --raw``) and the
-untracked files are gathered; the patch is then held as the bytes git wrote, once, and
+One ``git diff --patch-with-raw`` (one tree walk, one rename detection) writes the file list
+and the patch to a temporary file while the commits and the untracked files are gathered; the
+patch is then held as the bytes git wrote, once, and
 everything else (binary files, line counts, the digest, hunks) is found in those bytes in
 place; only an inlined diff is decoded, once, into the prompt. Hunks are parsed only when a
 finding asks for them. Over the byte budget the reviewer gets the file list and read-only
@@ -130,10 +131,12 @@ def collect(
     ``env`` is the environment for git (default ``os.environ``).
     """
     revs = _revs(target, env)
-    with _git_env(target, env) as scratch, git.patch(target.repo_root, revs, scratch) as patch_job:
+    root = target.repo_root
+    with _git_env(target, env) as scratch, git.patch_with_raw(root, revs, scratch) as diff_job:
         change = _Change(commits=_commits(target, scratch), pathspec=pathspec(include, exclude))
-        entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), scratch)
-        patch = patch_job.result().stdout
+        untracked = git.untracked(root, scratch) if target.scope == "working-tree" else None
+        entries, patch = diff_job.raw_and_patch()
+        dropped = _gather(change, target, revs, PathFilter(include, exclude), scratch, entries, untracked)
     if not change.files:
         return ReviewInput(target, "nothing", (), b"", "", 0, 0, {}, budget_bytes=budget_bytes, excluded=len(dropped))
     if dropped:
@@ -155,15 +158,19 @@ def _git_env(target: Target, env: Mapping[str, str] | None) -> contextlib.Abstra
 
 
 def _gather(
-    change: _Change, target: Target, revs: Sequence[str], keep: PathFilter, env: Mapping[str, str] | None
-) -> tuple[list[git.RawEntry], set[str]]:
-    """The tracked file pairs and the paths the globs drop (untracked ones too); files (tracked, then
-    untracked) into ``change``."""
-    entries = git.raw_diff(target.repo_root, revs, env)
+    change: _Change,
+    target: Target,
+    revs: Sequence[str],
+    keep: PathFilter,
+    env: Mapping[str, str] | None,
+    entries: Sequence[git.RawEntry],
+    untracked: Sequence[str] | None,
+) -> set[str]:
+    """The paths the globs drop (untracked ones too); files (tracked, then untracked, for a working
+    tree) into ``change``."""
     dropped = {e.path for e in entries if not keep(e.path)} if keep else set()
     change.files = [_file_change(e) for e in entries if e.path not in dropped]
-    if target.scope == "working-tree":
-        untracked = git.untracked(target.repo_root, env)
+    if untracked is not None:
         paths = [p for p in untracked if not keep or keep(p)]
         dropped |= set(untracked) - set(paths)
         no_diff = git.diff_unset(target.repo_root, [p for p in paths if not p.endswith("/")], env)
@@ -177,7 +184,7 @@ def _gather(
         if change.moved:  # what `git add -A` records: a rename, not a deletion and a new file
             change.files = [f for f in change.files if not (f.status == "D" and f.path in change.moved)]
             dropped |= set(change.moved)
-    return entries, dropped
+    return dropped
 
 
 def _revs(target: Target, env: Mapping[str, str] | None) -> tuple[str, ...]:
