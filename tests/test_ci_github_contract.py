@@ -31,6 +31,7 @@ from ccplugin.testing.runner import OfflineClaude
 from conftest import git
 from helpers import finding
 from support.fake_github import BODY_MAX, REPOSITORY_ID, FakeGitHub, files_from_git
+from support.github_responses import operations, response_problems
 from test_ci_github import PR, UTIL, PullRequest, annotations, ci, github, pull, structured
 from test_junit_sarif import reviewed, sarif_schema
 
@@ -81,6 +82,52 @@ def test_the_fake_refuses_bodies_the_published_description_does_not_allow(github
     assert any('"commit" is not a permitted key.' in v for v in found)
     assert any("'body' is a required property" in v for v in found)
     github.data.violations.clear()  # seen: the fixture checks that nothing else was refused
+
+
+def test_the_fakes_answers_are_ones_githubs_published_response_schemas_allow(github: FakeGitHub) -> None:
+    """Every answer of a whole review's exchange is checked against the vendored response schemas."""
+    api = client(github)
+    pull = api.get(f"pulls/{PR}")
+    assert pull["head"]["repo"]["full_name"] == "octo/repo" and pull["user"]["login"] == ""
+    files = api.get_all(f"pulls/{PR}/files")
+    assert {f["filename"] for f in files} == {"calc.py", "util.py"} and all("blob_url" in f for f in files)
+    line = {"path": "calc.py", "line": 6, "side": "RIGHT", "body": "b"}
+    api.post(f"pulls/{PR}/reviews", {"event": "COMMENT", "body": "x", "comments": [line]})
+    github.outdate_comments(PR)  # null lines, as GitHub sends them after a push
+    comments = api.get_all(f"pulls/{PR}/comments") + api.get_all(f"pulls/{PR}/reviews")
+    assert comments[0]["user"]["login"] == "github-actions[bot]" and comments[0]["line"] is None
+    made = api.post(f"issues/{PR}/comments", {"body": "summary"})
+    api.patch(f"issues/comments/{made['id']}", {"body": "summary, updated"})
+    listed = api.get_all(f"issues/{PR}/comments")
+    assert listed[0]["performed_via_github_app"]["slug"] == "github-actions"
+    with pytest.raises(GitHubError):
+        api.post(f"issues/{PR}/comments", {"body": "x" * (BODY_MAX + 1)})  # a 422 as GitHub words it
+    assert github.violations == []
+
+
+def test_the_response_schemas_refuse_answers_github_would_not_give() -> None:
+    assert set(operations()) == {
+        "pulls/get",
+        "pulls/list-files",
+        "pulls/list-review-comments",
+        "pulls/list-reviews",
+        "pulls/create-review",
+        "issues/list-comments",
+        "issues/create-comment",
+        "issues/update-comment",
+    }
+    bare = response_problems("pulls/get", 200, {"number": PR, "state": "open", "head": {"sha": "abc"}})
+    assert any("'_links' is a required property" in p for p in bare)
+    user = {"login": "someone", "id": 1, "type": "User"}  # short of simple-user's required fields
+    assert any(
+        "'avatar_url' is a required property" in p
+        for p in response_problems("pulls/list-reviews", 200, [{"user": user}])
+    )
+    assert response_problems("pulls/list-files", 200, [{"filename": "a", "status": "gone"}])
+    assert response_problems(
+        "pulls/create-review", 422, {"message": "x", "documentation_url": "https://d", "errors": [1]}
+    )
+    assert response_problems("pulls/get", 401, {"anything": True}) == []  # a status the description does not list
 
 
 def test_the_fake_refuses_bodies_over_65536_characters_and_writes_of_a_read_only_token(github: FakeGitHub) -> None:

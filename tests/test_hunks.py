@@ -208,3 +208,21 @@ def test_real_git_diff_marks_every_new_line_added(old: list[str], new: list[str]
             assert verdict == Location.ADDED, n
         if verdict == Location.IN_FILE:  # -U3: an added line always has its neighbours in its hunk
             assert Location.ADDED not in verdicts[max(0, n - 4) : n + 3], n
+
+
+def test_a_no_newline_marker_inside_a_hunk_is_not_a_line(tmp_path: Path) -> None:
+    """git's ``\\ No newline at end of file`` after a removed last line, then added lines: real git output."""
+    (tmp_path / "old.txt").write_bytes(b"a\nb")
+    (tmp_path / "new.txt").write_bytes(b"a\nb\nc\n")
+    done = subprocess.run(
+        ["git", *git.CONFIG, "diff", "--no-index", "--no-ext-diff", "--", "old.txt", "new.txt"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "-b\n\\ No newline at end of file\n+b\n+c\n" in done.stdout
+    expected = (Hunk(1, 3, frozenset({2, 3})),)
+    assert parse_hunks(done.stdout)["new.txt"] == expected
+    assert LazyHunks(done.stdout, [("old.txt", "new.txt")])["new.txt"] == expected
+    assert classify("new.txt", 2, 2, LazyHunks(done.stdout, [("old.txt", "new.txt")])) == Location.ADDED

@@ -10,6 +10,7 @@ from ccplugin.claude import runner
 from ccplugin.claude.types import FailureKind, Mode, RunSpec
 from ccplugin.testing import FakeAnthropic, Scenario, offline_claude_env, reply, structured_output, tool_use
 from ccplugin.testing.runner import OfflineClaude
+from ccplugin.testing.scenario import fail
 from conftest import git
 from helpers import ccplugin, finding, review_output
 
@@ -79,3 +80,48 @@ def test_a_budget_over_the_cap_self_collects(repo: Path, cc_fake_claude: type[Of
     first = claude.fake.message_requests()[0]
     assert "row 99999" not in first.summary.prompt_text
     assert "How to read the change" in first.summary.prompt_text
+
+
+def _bug_on_feature(repo: Path, rows: int = 0) -> None:
+    git(repo, "checkout", "-q", "-b", "feature")
+    if rows:
+        (repo / "big.txt").write_text("".join(f"row {i} of a large generated file\n" for i in range(rows)))
+    (repo / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "big")
+
+
+_READ_AND_ANSWER = [
+    reply(tool_use("Bash", {"command": "git diff main -- calc.py"}), turn=0),
+    reply(structured_output(review_output(finding("calc.py", 2))), tool_offered="StructuredOutput"),
+]
+
+
+def test_a_range_over_the_stdin_cap_self_collects_and_the_report_says_so(
+    repo: Path, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    _bug_on_feature(repo, rows=300_000)  # an 11 MB range
+    claude = cc_fake_claude(_READ_AND_ANSWER)
+    run = ccplugin("review", "--base", "main", "--budget-bytes", "20000000", cwd=repo, env=claude.env)
+    assert "Input: self-collect" in run.out and "Input: inline" not in run.out, run.out + run.err
+    (first,) = claude.fake.message_requests()[:1]
+    assert len(first.summary.prompt_text) < runner.PROMPT_STDIN_LIMIT and "row 299999" not in first.summary.prompt_text
+
+
+def test_an_inlined_diff_the_api_refuses_as_too_long_is_reviewed_self_collect(
+    repo: Path, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    """The API's 400 "prompt is too long" on the inlined diff: the review reads it with git, and says so."""
+    _bug_on_feature(repo)
+    message = "prompt is too long: 215000 tokens > 200000 maximum"
+    refuse = fail(400, message, type="invalid_request_error", prompt_contains="\n## Diff\n")
+    claude = cc_fake_claude([refuse, *_READ_AND_ANSWER])
+    run = ccplugin("review", "--base", "main", "--json", cwd=repo, env=claude.env)
+    out = run.json()
+    assert (out["input_mode"], out["input"].get("inline_refused")) == ("self-collect", True), run.err
+    assert [f["file"] for f in out["review"]["findings"]] == ["calc.py"] and out["error"] is None
+    prompts = [r.summary.prompt_text for r in claude.fake.message_requests()]
+    assert "\n## Diff\n" in prompts[0] and "How to read the change" in prompts[1]
+    assert "too long for `claude -p` to take in one prompt" in prompts[1]
+    text = ccplugin("review", "--base", "main", "--no-cache", cwd=repo, env=claude.env)  # the text report too
+    assert "Input: self-collect" in text.out and "Input: inline" not in text.out, text.out + text.err

@@ -82,3 +82,34 @@ def test_a_plain_mv_is_the_rename_git_add_would_record(tmp_path: Path) -> None:
     assert "+m5" not in inp.diff and "rename from m.txt\nrename to moved.txt" in inp.diff
     placed = findings.parse(review_output(finding("moved.txt", 5)), inp.hunks, root).findings[0]
     assert placed.location == Location.IN_FILE  # unchanged code: never gates with --filter-mode added
+
+
+def test_a_moved_then_edited_file_is_a_rename_with_its_own_counts(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "w")
+    (root / "m.txt").rename(root / "moved.txt")
+    (root / "moved.txt").write_text((root / "moved.txt").read_text().replace("m20\n", "m twenty\n"))
+    git(root, "mv", "a.txt", "b.txt")
+    (root / "b.txt").write_text((root / "b.txt").read_text().replace("a5\n", "a five\n"))
+    (root / "fresh.txt").write_text("new\n")
+    before = (root / ".git" / "index").read_bytes()
+    inp = collect(resolve_target(root, "working-tree"))
+    assert (root / ".git" / "index").read_bytes() == before  # the repository's index is never touched
+    recorded = _recorded(root)
+    assert [(r[0][0], *r[1:]) for r in recorded] == [
+        ("A", "fresh.txt"),
+        ("R", "a.txt", "b.txt"),
+        ("R", "m.txt", "moved.txt"),
+    ]
+    assert sorted((f.status, f.old_path or "", f.path) for f in inp.files) == [
+        ("?", "", "fresh.txt"),
+        ("R", "a.txt", "b.txt"),
+        ("R", "m.txt", "moved.txt"),
+    ]
+    listed = inp.context.split("## Files (3)\n\n")[1].split("\n")[:3]
+    assert sorted(listed) == ["? fresh.txt (+1 -0)", "R a.txt -> b.txt (+1 -1)", "R m.txt -> moved.txt (+1 -1)"]
+    assert (inp.additions, inp.deletions) == (3, 2)
+    assert "rename from m.txt\nrename to moved.txt" in inp.diff and "+m5\n" not in inp.diff
+    placed = findings.parse(review_output(finding("moved.txt", 18), finding("moved.txt", 20)), inp.hunks, root)
+    assert [f.location for f in placed.findings] == [Location.CONTEXT, Location.ADDED]
+    far = findings.parse(review_output(finding("moved.txt", 35)), inp.hunks, root).findings[0]
+    assert far.location == Location.IN_FILE  # unchanged code: never gates with --filter-mode added

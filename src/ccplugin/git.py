@@ -365,6 +365,18 @@ class Pending:
             self._close()
         return _checked(proc.Completed(("git", *self._args), returncode, out, err), self._args)
 
+    def raw_and_patch(self) -> tuple[list[RawEntry], bytes]:
+        """Wait for a ``--patch-with-raw -z`` diff (:func:`patch_with_raw`): its file pairs, and its patch,
+        read once; a non-zero exit is a CCError."""
+        returncode = self._proc.wait()
+        try:
+            raw = _read_until(self._out, b"\0\0")  # the raw records end with an empty one
+            out, err = self._out.read(), _read_all(self._err)
+        finally:
+            self._close()
+        _checked(proc.Completed(("git", *self._args), returncode, b"", err), self._args)
+        return parse_raw(decode(raw + b"\0")), out
+
     def __enter__(self) -> Pending:
         return self
 
@@ -385,6 +397,19 @@ def _read_all(f: IO[bytes]) -> bytes:
     return f.read()
 
 
+def _read_until(f: IO[bytes], marker: bytes) -> bytes:
+    """What ``f`` holds before the first ``marker`` (all of it when there is none); ``f`` is left after it."""
+    f.seek(0)
+    head = bytearray()
+    while chunk := f.read(1 << 16):
+        head += chunk
+        at = head.find(marker, max(0, len(head) - len(chunk) - len(marker) + 1))
+        if at != -1:
+            f.seek(at + len(marker))
+            return bytes(head[:at])
+    return bytes(head)
+
+
 def commit_subjects(root: Path, rev_range: str, limit: int, env: Mapping[str, str] | None = None) -> list[str]:
     """``<short sha> <subject>`` lines of ``rev_range``, newest first."""
     args = ["log", "--no-decorate", "--format=%h %s", f"--max-count={limit}", rev_range, "--"]
@@ -399,6 +424,35 @@ def raw_diff(root: Path, revs: Sequence[str], env: Mapping[str, str] | None = No
 def patch(root: Path, revs: Sequence[str], env: Mapping[str, str] | None = None) -> Pending:
     """``git diff --patch`` of ``revs``, started now; decode ``.result().stdout`` with :func:`decode`."""
     return Pending(root, ["diff", "--patch", "--unified=3", *DIFF_OPTIONS, *revs, "--"], env)
+
+
+def worktree_renames(
+    root: Path, rev: str, untracked: Sequence[str], env: Mapping[str, str] | None = None
+) -> tuple[list[RawEntry], bytes]:
+    """The renames ``git add -A`` would record from ``rev``'s files to the ``untracked`` paths, and their patch.
+
+    Found by git's own rename detection on a scratch copy of the index with the untracked paths
+    added as intent-to-add (no object is written; the repository's index is never touched)."""
+    with scratch_index(root, env) as scratch:
+        literal = {**scratch, "GIT_LITERAL_PATHSPECS": "1"}
+        stdin = b"".join(encode(p) + b"\0" for p in untracked)
+        add = ["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"]
+        added = run(root, add, literal, check=False, stdin=stdin)
+        if added.returncode != 0:  # a path gone meanwhile, say: no renames found, never a failed review
+            return [], b""
+        raw = parse_raw(run(root, ["diff", "--raw", "-z", "--no-abbrev", *DIFF_OPTIONS, rev, "--"], literal).out)
+        renames = [e for e in raw if e.status == "R"]
+        if not renames:
+            return [], b""
+        paths = [p for e in renames for p in (e.old_path, e.path)]
+        return renames, run(root, ["diff", "--patch", "--unified=3", *DIFF_OPTIONS, rev, "--", *paths], literal).stdout
+
+
+def patch_with_raw(root: Path, revs: Sequence[str], env: Mapping[str, str] | None = None) -> Pending:
+    """The file pairs and the patch of ``revs`` from one ``git diff`` (one tree walk, one rename detection),
+    started now; :meth:`Pending.raw_and_patch` gives them."""
+    args = ["diff", "--patch-with-raw", "-z", "--no-abbrev", "--unified=3", *DIFF_OPTIONS, *revs, "--"]
+    return Pending(root, args, env)
 
 
 def untracked(root: Path, env: Mapping[str, str] | None = None) -> list[str]:

@@ -18,6 +18,9 @@ Routes, under ``/repos/{owner}/{name}/`` and ``/repositories/{id}/`` alike: ``GE
   GitHub's published description (``github/rest-api-description``, api.github.com 2022-11-28:
   ``tests/support/github/rest-requests-2022-11-28.json`` names the commit); a key the schema does not
   list is refused too. Each violation is a 422 and is kept in :attr:`FakeGitHub.violations`;
+- every answer is one GitHub's published response schemas allow
+  (``tests/support/github/rest-responses-2022-11-28.json``, :mod:`support.github_responses`): pull requests,
+  files, reviews, comments and users carry every field those schemas require, and an answer they do not allow is kept in :attr:`FakeGitHub.violations` too;
 - lists page with ``per_page``/``page`` and a ``Link`` header (``next``, ``last``, ``prev``,
   ``first``) in GitHub's ``/repositories/{id}/…`` form;
 - a review whose comment is not on a line of the diff of its ``commit_id`` is refused whole with
@@ -47,6 +50,7 @@ from ccplugin import git
 from ccplugin.review.hunks import section_index
 from ccplugin.testing.scenario import Match
 from ccplugin.testing.server import LoopbackFake, ModelHandler, parse_json
+from support.github_responses import response_problems, skeleton
 
 BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
 ACTIONS_APP = {"id": 15368, "slug": "github-actions", "name": "GitHub Actions"}
@@ -84,10 +88,10 @@ def files_from_git(root: Path, base: str, head: str) -> list[dict[str, Any]]:
     """``GET pulls/{n}/files`` items for ``base...head`` of a real repository (patch = hunks only)."""
     merge_base = git.merge_base(root, base, head) or base
     entries = {e.path: e for e in git.raw_diff(root, [merge_base, head])}
-    patch = git.decode(git.patch(root, [merge_base, head]).result().stdout)
+    patch = git.patch(root, [merge_base, head]).result().stdout
     files = []
     for path, (start, end) in _sections(patch, entries).items():
-        section = patch[start:end]
+        section = git.decode(patch[start:end])
         at = section.find("\n@@")
         item: dict[str, Any] = {"filename": path, "status": _STATUS.get(entries[path].status, "modified")}
         if at != -1:
@@ -96,7 +100,7 @@ def files_from_git(root: Path, base: str, head: str) -> list[dict[str, Any]]:
     return files
 
 
-def _sections(patch: str, entries: Mapping[str, git.RawEntry]) -> dict[str, tuple[int, int]]:
+def _sections(patch: bytes, entries: Mapping[str, git.RawEntry]) -> dict[str, tuple[int, int]]:
     index = section_index(patch, [(e.old_path, e.path) for e in entries.values()])
     return {path: (spans[0][0], spans[-1][1]) for path, spans in index.items()}
 
@@ -221,6 +225,7 @@ class _GitHubHandler(ModelHandler[None]):
             return False
         with self.data.lock:
             status, payload, headers = self._answer_for(m.group("rest"), parse_qs(query), body)
+            self._check_answer(m.group("rest"), status, payload)
         self._log(path, query, body, None, None, status)
         self._send_json(status, payload, headers)
         return True
@@ -246,6 +251,13 @@ class _GitHubHandler(ModelHandler[None]):
             errors = [{"resource": "Body", "code": "custom", "field": "body", "message": "body is too long"}]
             return 422, _error("Validation Failed", "overview/troubleshooting", errors), {}
         return handler(self, arg, query, body, who)
+
+    def _check_answer(self, rest: str, status: int, payload: Any) -> None:
+        """Keep, as a violation, an answer GitHub's published response schema does not allow."""
+        route = self._route(rest)
+        if route is not None:
+            problems = response_problems(route[0], status, payload)
+            self.data.violations += [f"answer to {self.command} {rest} ({status}): {p}" for p in problems]
 
     def _identity(self) -> Identity | None:
         auth = self.headers.get("authorization", "")
@@ -303,8 +315,8 @@ class _GitHubHandler(ModelHandler[None]):
         if any(not self._in_diff(n, commit, c) for c in comments):
             errors = ["Pull request review thread line must be part of the diff"]
             return 422, _error("Unprocessable Entity", "pulls/reviews", errors), {}
-        review = {"id": self.data.new_id(), "user": dict(who.user), "body": review_body.get("body", "")}
-        review |= {"state": "COMMENTED", "commit_id": commit}
+        review = skeleton("pull-request-review") | {"id": self.data.new_id(), "user": user(who)}
+        review |= {"body": review_body.get("body", ""), "state": "COMMENTED", "commit_id": commit}
         self.data.reviews.setdefault(n, []).append(review)
         for c in comments:
             self._add_comment(n, c, review, who)
@@ -339,9 +351,9 @@ class _GitHubHandler(ModelHandler[None]):
         return all(isinstance(x, int) and x in lines for x in wanted)
 
     def _add_comment(self, n: int, c: Mapping[str, Any], review: Mapping[str, Any], who: Identity) -> None:
-        comment = {
+        comment = skeleton("pull-request-review-comment") | {
             "id": self.data.new_id(),
-            "user": dict(who.user),
+            "user": user(who),
             "pull_request_review_id": review["id"],
             "path": c.get("path"),
             "line": c.get("line"),
@@ -350,6 +362,7 @@ class _GitHubHandler(ModelHandler[None]):
             "position": c.get("line"),
             "side": c.get("side", "RIGHT"),
             "commit_id": review["commit_id"],
+            "original_commit_id": review["commit_id"],
             "body": c.get("body", ""),
         }
         self.data.review_comments.setdefault(n, []).append(comment)
@@ -358,8 +371,14 @@ class _GitHubHandler(ModelHandler[None]):
 Handler = Callable[[_GitHubHandler, int, Mapping[str, list[str]], Any, Identity], Answer]
 
 
+def user(who: Identity) -> dict[str, Any]:
+    """``who`` as GitHub shows a user (every field its ``simple-user`` schema requires)."""
+    return skeleton("simple-user") | dict(who.user)
+
+
 def issue_comment(cid: int, body: str, who: Identity) -> dict[str, Any]:
-    return {"id": cid, "user": dict(who.user), "body": body, "performed_via_github_app": who.app}
+    app = skeleton("nullable-integration") | dict(who.app) if who.app is not None else None
+    return skeleton("issue-comment") | {"id": cid, "user": user(who), "body": body, "performed_via_github_app": app}
 
 
 _ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
@@ -406,16 +425,13 @@ class FakeGitHub(LoopbackFake[None]):
 
         The files of earlier heads stay known: a review may still name an older ``commit_id``.
         """
-        repo = {"full_name": self.data.repository, "id": REPOSITORY_ID}
-        pull = {
-            "number": number,
-            "state": "open",
-            "head": {"sha": head_sha, "repo": repo},
-            "base": {"sha": base_sha, "repo": repo},
-        }
+        repo = skeleton("repository") | {"full_name": self.data.repository, "id": REPOSITORY_ID}
+        pull = skeleton("pull-request") | {"number": number, "state": "open"}
+        pull["head"] = pull["head"] | {"sha": head_sha, "repo": repo}
+        pull["base"] = pull["base"] | {"sha": base_sha, "repo": repo}
         with self.data.lock:
             self.data.pulls[number] = pull
-            self.data.files.setdefault(number, {})[head_sha] = files
+            self.data.files.setdefault(number, {})[head_sha] = [skeleton("diff-entry") | f for f in files]
         return pull
 
     def limit_next(
@@ -440,7 +456,8 @@ class FakeGitHub(LoopbackFake[None]):
 
     @property
     def violations(self) -> list[str]:
-        """Requests whose body GitHub's published request schema does not allow."""
+        """Requests whose body GitHub's published request schema does not allow, and answers its response
+        schemas do not allow."""
         with self.data.lock:
             return list(self.data.violations)
 

@@ -311,6 +311,11 @@ def _no_result(parsed: ParsedStream, code: int, stderr: str) -> _Verdict:
 def _error_result(spec: RunSpec, parsed: ParsedStream, code: int, stderr: str) -> _Verdict:
     message = parsed.text or "; ".join(parsed.errors) or parsed.subtype or "no message"
     status = parsed.api_error_status
+    if message.startswith("Prompt is too long") and status in (None, 400):  # the CLI's estimate, or the API's 400
+        who = "claude" if status is None else "the API"
+        return _Verdict(
+            FailureKind.PROMPT_TOO_LONG, f"{who} refused the prompt ({len(spec.prompt):,} characters): {message}"
+        )
     if status is not None:
         kind = _HTTP_KIND.get(status, FailureKind.API_ERROR)
         return _Verdict(kind, f"Claude API error (HTTP {status}): {message}")
@@ -321,10 +326,6 @@ def _error_result(spec: RunSpec, parsed: ParsedStream, code: int, stderr: str) -
         )
     if parsed.assistant_error in _ERROR_KIND:
         return _Verdict(_ERROR_KIND[parsed.assistant_error], f"Claude API error: {message}")
-    if message.startswith("Prompt is too long"):  # the CLI's own estimate, before any request
-        return _Verdict(
-            FailureKind.PROMPT_TOO_LONG, f"claude refused the prompt ({len(spec.prompt):,} characters): {message}"
-        )
     return _Verdict(
         FailureKind.IS_ERROR,
         f"claude reported an error ({_exit_words(code)}): {message}{_err(stderr)}",

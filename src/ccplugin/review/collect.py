@@ -1,20 +1,25 @@
 """Review input: the change's files, its diff, and the text the reviewer is given.
 
-git writes the patch to a temporary file while the file list (``git diff --raw``) and the
-untracked files are gathered; the patch is then held as one string, and everything else
-(binary files, line counts, hunks) is found in it in place. Hunks are parsed only when a
+One ``git diff --patch-with-raw`` (one tree walk, one rename detection) writes the file list
+and the patch to a temporary file while the commits and the untracked files are gathered; the
+patch is then held as the bytes git wrote, once, and
+everything else (binary files, line counts, the digest, hunks) is found in those bytes in
+place; only an inlined diff is decoded, once, into the prompt. Hunks are parsed only when a
 finding asks for them. Over the byte budget the reviewer gets the file list and read-only
 git commands instead of the diff (``self-collect``); nothing is ever cut off silently.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
 import hashlib
 import os
 import re
 import shlex
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +41,8 @@ MIN_LIST_BYTES, MAX_LIST_BYTES = 4 * 1024, 64 * 1024  # the file list's share of
 # its own estimate (a byte is at most one character, so a byte cap is a character cap)
 INLINE_CAP = 2 * 1024 * 1024
 DIGEST_VERSION = "review-input/1"
-_CHUNK = 1 << 20
-_BINARY = "\nBinary files "
+_BINARY = b"\nBinary files "
+_NL_MARK = b"\n" + MARK.encode()
 
 Matcher = Callable[[str], bool]
 LeaveOut = Callable[[Sequence[str]], Mapping[str, str]]  # changed paths → why each left out is not reviewed
@@ -50,7 +55,7 @@ class ReviewInput:
     target: Target
     input_mode: InputMode
     files: tuple[FileChange, ...]
-    diff: str
+    patch: bytes  # the diff as git writes it (untracked files as new-file sections)
     context: str
     additions: int
     deletions: int
@@ -62,13 +67,37 @@ class ReviewInput:
     excluded: int = 0  # changed paths the include/exclude globs left out
     commits: tuple[str, ...] = ()  # the Commits section shown in the prompt (empty for a working tree)
     not_reviewed: Mapping[str, str] = field(default_factory=dict)  # path → kind (generated, vendored, lock, ...)
+    fallback_context: str = ""  # an inline input's self-collect context, for when claude refuses it
+    fallback_digest: str = ""
+    refused_inline: bool = False  # claude refused this change's inlined diff as too long
+
+    @functools.cached_property
+    def diff(self) -> str:
+        """The diff as text (bytes that are not UTF-8 kept as surrogates); built when asked for."""
+        return git.decode(self.patch)
+
+    def self_collected(self) -> ReviewInput:
+        """This input with the diff left for the reviewer to read: what is sent when claude refuses it inline."""
+        if not self.fallback_context:
+            return self
+        return dataclasses.replace(
+            self,
+            input_mode=InputMode.SELF_COLLECT,
+            context=self.fallback_context,
+            change_digest=self.fallback_digest,
+            fallback_context="",
+            fallback_digest="",
+            refused_inline=True,
+        )
 
     def digest(self) -> str:
         """sha256 over the diff, the file list, ids of unshown contents, and the input mode."""
         return self.change_digest
 
     def to_summary(self) -> dict[str, Any]:
+        refused = {"inline_refused": True} if self.refused_inline else {}
         return {
+            **refused,
             "input_mode": self.input_mode,
             "files": [_file_summary(f, self.skipped) for f in self.files],
             "additions": self.additions,
@@ -84,11 +113,11 @@ class ReviewInput:
 class _Change:
     """The change as it is gathered: diff text, files, and what the diff does not show."""
 
-    diff: str = ""
+    diff: bytes = b""
     files: list[FileChange] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)  # content ids of what the diff does not show
-    new_sections: list[str] = field(default_factory=list)
+    new_sections: list[bytes] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
     pathspec: str = ""  # the globs as git pathspecs, for the commands the prompt suggests
     moved: dict[str, str] = field(default_factory=dict)  # deleted path → the untracked path holding its bytes
@@ -110,18 +139,19 @@ def collect(
     are dropped like excluded ones, and listed in ``not_reviewed``.
     """
     revs = _revs(target, env)
-    # a diff against the work tree would write its refreshed stat data back to the user's index
-    with git.scratch_index(target.repo_root, env) as scratch, git.patch(target.repo_root, revs, scratch) as patch_job:
+    root = target.repo_root
+    with _git_env(target, env) as scratch, git.patch_with_raw(root, revs, scratch) as diff_job:
         change = _Change(commits=_commits(target, scratch), pathspec=pathspec(include, exclude))
-        entries, dropped = _gather(change, target, revs, PathFilter(include, exclude), scratch, leave_out)
-        patch = git.decode(patch_job.result().stdout)
+        untracked = git.untracked(root, scratch) if target.scope is Scope.WORKING_TREE else None
+        entries, patch = diff_job.raw_and_patch()
+        dropped = _gather(change, target, revs, PathFilter(include, exclude), scratch, entries, untracked, leave_out)
     excluded = len(dropped - set(change.not_reviewed) - set(change.moved))
     if not change.files:
         return ReviewInput(
             target,
             InputMode.NOTHING,
             (),
-            "",
+            b"",
             "",
             0,
             0,
@@ -134,10 +164,18 @@ def collect(
         patch = _without(patch, entries, dropped)
         entries = [e for e in entries if e.path not in dropped]
     _mark_binary(change, target.repo_root, entries, patch)
-    change.diff = "".join([patch, *change.new_sections]) if change.new_sections else patch
+    change.diff = b"".join([patch, *change.new_sections]) if change.new_sections else patch
     del patch
     change.new_sections.clear()
     return _finish(target, revs, change, budget_bytes)
+
+
+def _git_env(target: Target, env: Mapping[str, str] | None) -> contextlib.AbstractContextManager[Mapping[str, str]]:
+    """The environment for the change's git commands: a diff against the work tree would write its refreshed
+    stat data back to the user's index, so it runs on a scratch copy; tree-to-tree diffs never read the index."""
+    if target.scope is Scope.WORKING_TREE:
+        return git.scratch_index(target.repo_root, env)
+    return contextlib.nullcontext(dict(os.environ if env is None else env))
 
 
 def _gather(
@@ -146,30 +184,34 @@ def _gather(
     revs: Sequence[str],
     keep: PathFilter,
     env: Mapping[str, str] | None,
+    entries: Sequence[git.RawEntry],
+    untracked: Sequence[str] | None,
     leave_out: LeaveOut | None = None,
-) -> tuple[list[git.RawEntry], set[str]]:
-    """The tracked file pairs and the paths the globs or ``leave_out`` drop (untracked ones too);
-    files (tracked, then untracked) into ``change``."""
-    entries = git.raw_diff(target.repo_root, revs, env)
+) -> set[str]:
+    """The paths the globs or ``leave_out`` drop (untracked ones too); files (tracked, then untracked,
+    for a working tree) into ``change``."""
     dropped = {e.path for e in entries if not keep(e.path)} if keep else set()
-    untracked = git.untracked(target.repo_root, env) if target.scope is Scope.WORKING_TREE else []
-    paths = [p for p in untracked if not keep or keep(p)]
-    dropped |= set(untracked) - set(paths)
+    paths = [p for p in untracked or () if not keep or keep(p)]
+    dropped |= set(untracked or ()) - set(paths)
     if leave_out is not None:
         kept = [e.path for e in entries if e.path not in dropped] + [p for p in paths if not p.endswith("/")]
         change.not_reviewed = dict(leave_out(kept))
         dropped |= set(change.not_reviewed)
         paths = [p for p in paths if p not in change.not_reviewed]
     change.files = [_file_change(e) for e in entries if e.path not in dropped]
-    if target.scope is Scope.WORKING_TREE:
+    if untracked is not None:
         no_diff = git.diff_unset(target.repo_root, [p for p in paths if not p.endswith("/")], env)
-        deleted = {(e.old_oid, e.meta[1:7]): e.path for e in entries if e.status == "D" and e.path not in dropped}
+        deleted = {e.path for e in entries if e.status == "D" and e.path not in dropped}
+        moves = _moves(target.repo_root, revs[0], deleted, paths, env)
         for path in paths:
-            _add_untracked(change, target.repo_root, path, path in no_diff, deleted)
+            if path in moves:
+                _add_move(change, moves[path])
+            else:
+                _add_untracked(change, target.repo_root, path, path in no_diff)
         if change.moved:  # what `git add -A` records: a rename, not a deletion and a new file
             change.files = [f for f in change.files if not (f.status == "D" and f.path in change.moved)]
             dropped |= set(change.moved)
-    return entries, dropped
+    return dropped
 
 
 def _revs(target: Target, env: Mapping[str, str] | None) -> tuple[str, ...]:
@@ -183,18 +225,19 @@ def _revs(target: Target, env: Mapping[str, str] | None) -> tuple[str, ...]:
 # --- tracked files ---------------------------------------------------------------------
 
 
-def _without(patch: str, entries: Sequence[git.RawEntry], dropped: set[str]) -> str:
+def _without(patch: bytes, entries: Sequence[git.RawEntry], dropped: set[str]) -> bytes:
     """The patch without the sections of ``dropped`` paths, as one new string."""
     index = section_index(patch, [(e.old_path, e.path) for e in entries])
     kept = sorted(span for path, spans in index.items() if path not in dropped for span in spans)
-    return "".join([patch[s:e] for s, e in kept])
+    view = memoryview(patch)
+    return b"".join([view[s:e] for s, e in kept])
 
 
 def _file_change(e: git.RawEntry) -> FileChange:
     return FileChange(e.path, e.status, e.old_path if e.status in "RC" else None)
 
 
-def _mark_binary(change: _Change, root: Path, entries: Sequence[git.RawEntry], patch: str) -> None:
+def _mark_binary(change: _Change, root: Path, entries: Sequence[git.RawEntry], patch: bytes) -> None:
     """Flag the tracked files the patch calls binary (they lead ``change.files``), and note their ids."""
     binary = _binary_paths(patch)
     if not binary:
@@ -205,15 +248,15 @@ def _mark_binary(change: _Change, root: Path, entries: Sequence[git.RawEntry], p
             change.ids[e.path] = _blob_id(root, e)
 
 
-def _binary_paths(diff: str) -> set[str]:
+def _binary_paths(diff: bytes) -> set[str]:
     """Paths whose section says ``Binary files ... differ`` (a body line never starts so)."""
     found: set[str] = set()
     at = diff.find(_BINARY)
     while at != -1:
-        start = diff.rfind("\n" + MARK, 0, at) + 1
-        end = diff.find("\n" + MARK, at)
+        start = diff.rfind(_NL_MARK, 0, at) + 1
+        end = diff.find(_NL_MARK, at)
         end = len(diff) if end == -1 else end + 1
-        found.add(section_path(diff[start:end]))
+        found.add(section_path(git.decode(diff[start:end])))
         at = diff.find(_BINARY, end - 1)
     return found
 
@@ -226,9 +269,46 @@ def _blob_id(root: Path, entry: git.RawEntry) -> str:
 # --- untracked files -------------------------------------------------------------------
 
 
-def _add_untracked(
-    change: _Change, root: Path, path: str, no_diff: bool, deleted: Mapping[tuple[str, str], str]
-) -> None:
+@dataclass(frozen=True)
+class _Move:
+    """A tracked file deleted from the work tree whose content (maybe edited) is now an untracked path."""
+
+    entry: git.RawEntry
+    section: bytes  # git's rename section: its real hunks and counts
+
+
+def _moves(
+    root: Path, rev: str, deleted: set[str], untracked: Sequence[str], env: Mapping[str, str] | None
+) -> dict[str, _Move]:
+    """Untracked path → the rename ``git add -A`` would record for it (plain ``mv``, maybe then edited)."""
+    candidates = [p for p in untracked if _readable_file(os.path.join(root, p))] if deleted else []
+    if not candidates:
+        return {}
+    renames, patch = git.worktree_renames(root, rev, candidates, env)
+    renames = [e for e in renames if e.old_path in deleted and e.path in set(candidates)]
+    index = section_index(patch, [(e.old_path, e.path) for e in renames])
+    return {e.path: _Move(e, b"".join(patch[s:t] for s, t in index.get(e.path, ()))) for e in renames}
+
+
+def _readable_file(full: str) -> bool:
+    """A regular file small enough to be read as an untracked file (what may be a moved one)."""
+    try:
+        return not _why_not_read(os.lstat(full))
+    except OSError:
+        return False
+
+
+def _add_move(change: _Change, move: _Move) -> None:
+    e = move.entry
+    binary = _BINARY in move.section
+    change.moved[e.old_path] = e.path
+    change.files.append(FileChange(e.path, "R", e.old_path, binary))
+    if binary:
+        change.ids[e.path] = e.new_oid
+    change.new_sections.append(move.section)
+
+
+def _add_untracked(change: _Change, root: Path, path: str, no_diff: bool) -> None:
     """An untracked file as a new-file section (binary when its bytes or its attributes say so)."""
     if path.endswith("/"):
         _skip(change, path, "untracked directory (a nested repository)", "directory")
@@ -245,35 +325,10 @@ def _add_untracked(
         _skip(change, path, reason, _stat_id(full, st))
         return
     binary = no_diff or b"\0" in data[:BINARY_PROBE]
-    old = _moved_from(data, st.st_mode, deleted)
-    if old is not None and old != path and old not in change.moved:
-        change.moved[old] = path
-        change.files.append(FileChange(path, "R", old, binary))
-        change.new_sections.append(_rename_section(old, path))
-        return
     change.files.append(FileChange(path, "?", binary=binary))
     if binary:
         change.ids[path] = hashlib.sha256(data).hexdigest()
     change.new_sections.append(_new_file_section(path, data, st.st_mode, binary))
-
-
-def _moved_from(data: bytes, st_mode: int, deleted: Mapping[tuple[str, str], str]) -> str | None:
-    """The deleted path whose blob (and mode) are exactly ``data``: a plain ``mv``."""
-    if not deleted:
-        return None
-    mode = "100755" if st_mode & stat.S_IXUSR else "100644"
-    header = b"blob %d\0" % len(data)
-    for algorithm in {"sha1" if len(oid) == 40 else "sha256" for oid, _ in deleted}:
-        found = deleted.get((hashlib.new(algorithm, header + data).hexdigest(), mode))
-        if found is not None:
-            return found
-    return None
-
-
-def _rename_section(old: str, new: str) -> str:
-    """A pure rename's section, the way ``git diff`` writes one."""
-    a, b = git.quote("a/" + old), git.quote("b/" + new)
-    return f"{MARK}{a} {b}\nsimilarity index 100%\nrename from {git.quote(old)}\nrename to {git.quote(new)}\n"
 
 
 def _skip(change: _Change, path: str, reason: str, content_id: str) -> None:
@@ -313,23 +368,23 @@ def _stat_id(full: str, st: os.stat_result) -> str:
     return f"stat:{st.st_size}:{st.st_mtime_ns}"
 
 
-def _new_file_section(path: str, data: bytes, st_mode: int, binary: bool) -> str:
+def _new_file_section(path: str, data: bytes, st_mode: int, binary: bool) -> bytes:
     """A new-file section written the way ``git diff`` writes one."""
     a, b = git.quote("a/" + path), git.quote("b/" + path)
     mode = "100755" if st_mode & stat.S_IXUSR else "100644"
     head = f"{MARK}{a} {b}\nnew file mode {mode}\n"
     if binary:
-        return f"{head}Binary files /dev/null and {b} differ\n"
+        return git.encode(f"{head}Binary files /dev/null and {b} differ\n")
     if not data:
-        return head
-    lines = git.decode(data).split("\n")
-    no_eol = lines[-1] != ""
+        return git.encode(head)
+    lines = data.split(b"\n")
+    no_eol = lines[-1] != b""
     if not no_eol:
         lines.pop()
     count = "1" if len(lines) == 1 else f"1,{len(lines)}"
     tab = "\t" if " " in path else ""  # git marks names with spaces this way
-    body = "+" + "\n+".join(lines) + "\n" + ("\\ No newline at end of file\n" if no_eol else "")
-    return f"{head}--- /dev/null\n+++ {b}{tab}\n@@ -0,0 +{count} @@\n{body}"
+    body = b"+" + b"\n+".join(lines) + b"\n" + (b"\\ No newline at end of file\n" if no_eol else b"")
+    return git.encode(f"{head}--- /dev/null\n+++ {b}{tab}\n@@ -0,0 +{count} @@\n") + body
 
 
 # --- the result ------------------------------------------------------------------------
@@ -346,39 +401,68 @@ def _finish(
     diff_bytes, digest = _measure(change.diff, files, change.ids)
     inline_limit = min(budget_bytes, INLINE_CAP)
     mode = InputMode.INLINE if diff_bytes <= inline_limit else InputMode.SELF_COLLECT
-    digest.update(f"\0mode={mode}".encode())
-    additions, deletions = line_counts(change.diff)
-    # per-file counts only when the diff is small enough to be shown (it is then cheap)
+    # per-file counts only when the diff is small enough to be shown; the totals are then their sums
     index = section_index(change.diff, names) if mode is InputMode.INLINE else None
-    counts = _file_counts(change.diff, files, index or {}, change.skipped)
-    sections = [f"## Change\n\n{target.label}: {len(files)} file(s), +{additions} -{deletions}.\n"]
-    sections += change.commits
-    if mode is InputMode.SELF_COLLECT:
-        sections.append(_how_to_read(target, revs, diff_bytes, inline_limit, change.pathspec))
+    sections = _section_counts(change.diff, index) if index is not None else None
+    additions, deletions = _sums(sections.values()) if sections is not None else line_counts(change.diff)
+    counts = _file_counts(files, index or {}, sections or {}, change.skipped)
+    head = [f"## Change\n\n{target.label}: {len(files)} file(s), +{additions} -{deletions}.\n", *change.commits]
     limit = max(MIN_LIST_BYTES, min(budget_bytes, MAX_LIST_BYTES))
-    sections.append(_file_list(files, change.skipped, counts, _list_command(target, revs, change.pathspec), limit))
+    listing = _file_list(files, change.skipped, counts, _list_command(target, revs, change.pathspec), limit)
+    how = functools.partial(_how_to_read, target, revs, diff_bytes, spec=change.pathspec)
     if mode is InputMode.INLINE:
-        sections.append(f"## Diff\n\n{_printable(change.diff)}")
+        context = _with_diff("\n".join([*head, listing]), change.diff)
+        fallback = "\n".join([*head, how(why="too long for `claude -p` to take in one prompt"), listing])
+    else:
+        context = "\n".join([*head, how(why=f"over the {inline_limit}-byte budget for including it here"), listing])
+        fallback = ""
     return ReviewInput(
         target=target,
         input_mode=mode,
         files=files,
-        diff=change.diff,
-        context="\n".join(sections),
+        patch=change.diff,
+        context=context,
         additions=additions,
         deletions=deletions,
         hunks=LazyHunks(change.diff, names, index),
         diff_bytes=diff_bytes,
         budget_bytes=budget_bytes,
         skipped=dict(change.skipped),
-        change_digest=digest.hexdigest(),
+        change_digest=_mode_digest(digest, mode),
         commits=tuple(change.commits),
         not_reviewed=change.not_reviewed,
+        fallback_context=fallback,
+        fallback_digest=_mode_digest(digest, InputMode.SELF_COLLECT) if fallback else "",
     )
 
 
+def _mode_digest(digest: Any, mode: str) -> str:
+    """The change's digest for the input sent in ``mode`` (a different prompt input)."""
+    done = digest.copy()
+    done.update(f"\0mode={mode}".encode())
+    return str(done.hexdigest())
+
+
+Span = tuple[int, int]
+
+
+def _section_counts(diff: bytes, index: Mapping[str, Sequence[Span]]) -> dict[Span, tuple[int, int]]:
+    """Each section's added and deleted lines, counted in place (the sections cover the whole diff)."""
+    return {span: line_counts(diff, *span) for spans in index.values() for span in spans}
+
+
+def _sums(counts: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    added = deleted = 0
+    for a, d in counts:
+        added, deleted = added + a, deleted + d
+    return added, deleted
+
+
 def _file_counts(
-    diff: str, files: Sequence[FileChange], index: Mapping[str, Sequence[tuple[int, int]]], skipped: Mapping[str, str]
+    files: Sequence[FileChange],
+    index: Mapping[str, Sequence[Span]],
+    sections: Mapping[Span, tuple[int, int]],
+    skipped: Mapping[str, str],
 ) -> dict[tuple[str, str], tuple[int, int]]:
     """``(path, status)`` → its own section's counts: a path deleted from the index and untracked
     has two entries, each with its own section (tracked sections come first, in file order)."""
@@ -390,17 +474,20 @@ def _file_counts(
         k = seen[f.path] = seen.get(f.path, -1) + 1
         spans = index.get(f.path, ())
         if k < len(spans):
-            counts[(f.path, f.status)] = line_counts(diff[spans[k][0] : spans[k][1]])
+            counts[(f.path, f.status)] = sections[spans[k]]
     return counts
 
 
-def line_counts(diff: str) -> tuple[int, int]:
-    """Added and deleted lines of a ``git diff`` text: ``+``/``-`` lines less the file headers."""
-    headers = _file_headers(diff)
-    return diff.count("\n+") - headers, diff.count("\n-") - headers
+def line_counts(diff: str | bytes, start: int = 0, end: int | None = None) -> tuple[int, int]:
+    """Added and deleted lines of a ``git diff`` (of its bytes ``start:end``): ``+``/``-`` lines
+    less the file headers, counted in place."""
+    data = git.encode(diff) if isinstance(diff, str) else diff
+    end = len(data) if end is None else end
+    headers = _file_headers(data, start, end)
+    return data.count(b"\n+", start, end) - headers, data.count(b"\n-", start, end) - headers
 
 
-def _file_headers(diff: str) -> int:
+def _file_headers(diff: bytes, start: int, end: int) -> int:
     """How many ``--- old`` / ``+++ new`` pairs open a file's hunks.
 
     A ``+++ `` line is a header exactly when ``@@ -`` follows it: a changed body line (such
@@ -408,24 +495,21 @@ def _file_headers(diff: str) -> int:
     no context after them end their file.
     """
     count = 0
-    at = diff.find("\n+++ ")
+    at = diff.find(b"\n+++ ", start, end)
     while at != -1:
-        eol = diff.find("\n", at + 1)
+        eol = diff.find(b"\n", at + 1, end)
         if eol == -1:
             break
-        count += diff.startswith("\n@@ -", eol)
-        at = diff.find("\n+++ ", eol)
+        count += diff.startswith(b"\n@@ -", eol, end)
+        at = diff.find(b"\n+++ ", eol, end)
     return count
 
 
-def _measure(diff: str, files: Sequence[FileChange], ids: Mapping[str, str]) -> tuple[int, Any]:
-    """The diff's size in UTF-8 bytes, and a running sha256 over what defines the change."""
+def _measure(diff: bytes, files: Sequence[FileChange], ids: Mapping[str, str]) -> tuple[int, Any]:
+    """The diff's size in bytes, and a running sha256 over what defines the change."""
     h = hashlib.sha256(DIGEST_VERSION.encode() + b"\0")
-    size = 0
-    for i in range(0, len(diff), _CHUNK):
-        chunk = git.encode(diff[i : i + _CHUNK])
-        size += len(chunk)
-        h.update(chunk)
+    h.update(diff)
+    size = len(diff)
     for f in files:
         h.update(git.encode(f"\0{f.status}\0{f.old_path or ''}\0{f.path}\0{int(f.binary)}"))
     for path in sorted(ids):
@@ -448,14 +532,13 @@ def _range(target: Target, revs: Sequence[str]) -> str:
     return f"{revs[0]}..{revs[1]}" if target.scope is Scope.BRANCH else revs[0]
 
 
-def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, budget_bytes: int, spec: str) -> str:
+def _how_to_read(target: Target, revs: Sequence[str], diff_bytes: int, *, why: str, spec: str) -> str:
     rng = _range(target, revs)
     lines = [
         "## How to read the change",
         "",
-        f"The diff is {diff_bytes} bytes, over the {budget_bytes}-byte budget for including it "
-        "here, so it is not included. Read it with these read-only commands, run from the "
-        "repository root:",
+        f"The diff is {diff_bytes} bytes, {why}, so it is not included. Read it with these "
+        "read-only commands, run from the repository root:",
         f"- `git diff --no-ext-diff --stat {rng}{spec}`: every changed file and the size of its change;",
         f"- `git diff --no-ext-diff {rng} -- <path>`: one file's diff (quote the path for the shell).",
     ]
@@ -520,15 +603,9 @@ def _file_line(f: FileChange, skipped: Mapping[str, str], counts: Mapping[tuple[
     return f"{f.status} {name}"
 
 
-def _printable(text: str) -> str:
-    """``text`` as valid UTF-8 (bytes that were not UTF-8 become U+FFFD)."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return git.encode(text).decode("utf-8", "replace")
-    return text
+def _with_diff(head: str, diff: bytes) -> str:
+    """``head`` and the diff's section, decoded once as valid UTF-8 (bytes that are not become U+FFFD)."""
+    return (git.encode(head + "\n## Diff\n\n") + diff).decode("utf-8", "replace")
 
 
 def _file_summary(f: FileChange, skipped: Mapping[str, str]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -230,6 +231,14 @@ def _review(
     """Run Claude on the change and store what it found under ``k``; every failure is gate ERROR."""
     try:
         run = _run_claude(prep, inp, ctx, guide)
+        if run.failure == FailureKind.PROMPT_TOO_LONG and inp.fallback_context:
+            ctx.on_phase("claude refused the inlined diff as too long: the reviewer reads it with git instead")
+            inp = inp.self_collected()  # the outcome and the cache then say what the reviewer was given
+            base, k = (
+                functools.partial(base, input=InputSummary.from_dict(inp.to_summary())),
+                key(_key_parts(prep, inp, guide)),
+            )
+            run = _run_claude(prep, inp, ctx, guide)
     except ClaudeFailure as e:  # claude missing, or no network inside Codex's sandbox
         return _failed(prep, base, e, RunResult(exit_code=None))
     if not run.ok:
@@ -284,10 +293,10 @@ def _outcome(
     used = guide.to_dict() if guide is not None else {}
 
     def build(**fields: Any) -> ReviewOutcome:
+        fields.setdefault("input", InputSummary.from_dict(inp.to_summary()))
         return ReviewOutcome(
             mode=prep.request.mode,
             target=TargetSummary.of(prep.target),
-            input=InputSummary.from_dict(inp.to_summary()),
             model=prep.model,
             effort=prep.effort,
             focus=prep.request.focus,

@@ -2,33 +2,44 @@
 
 Sections are split on ``diff --git`` headers (a body line always starts with `` ``, ``+``,
 ``-`` or ``\\``, so the split is exact); each section's path comes from its headers, unquoted
-the way git quotes; the hunk lines of a section are parsed with ``unidiff``.
+the way git quotes. The diff is read as bytes, the way git wrote it: a hunk is its ``@@``
+header, and its added lines are counted from its body only when a finding needs them, so
+placing a finding costs a binary search over its file's hunk starts (:class:`LazyHunks`).
 """
 
 from __future__ import annotations
 
+import bisect
+import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from unidiff.patch import PatchSet
 
-from ccplugin.git import quote, unquote
+from ccplugin.git import decode, encode, quote, unquote
 from ccplugin.review.model import Hunk, Location
 from ccplugin.review.paths import repo_path
 
 MARK = "diff --git "
+_MARK = MARK.encode()
+_NL_MARK = b"\n" + _MARK
+_HEADER = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
+_PLUS, _MINUS, _BACKSLASH = ord("+"), ord("-"), ord("\\")
+
+Spans = tuple[tuple[int, int], ...]
 
 
 def parse_hunks(diff: str) -> dict[str, tuple[Hunk, ...]]:
     """New-side hunks per path (the new path of a rename; the old path of a deletion)."""
-    spans = section_spans(diff)
+    data = encode(diff)
+    spans = section_spans(data)
     if not spans:
         return _parse_plain(diff)
     result: dict[str, tuple[Hunk, ...]] = {}
     for start, end in spans:
-        text = diff[start:end]
-        path = section_path(text)
-        result[path] = result.get(path, ()) + _section_hunks(text)
+        path = section_path(decode(data[start : _body_start(data, start, end)]))
+        result[path] = result.get(path, ()) + _FileHunks(data, ((start, end),)).all()
     return result
 
 
@@ -39,12 +50,9 @@ def classify(path: str, line_start: int, line_end: int, hunks: Mapping[str, tupl
     if key is None:
         return Location.OUTSIDE
     lo, hi = min(line_start, line_end), max(line_start, line_end)
-    file_hunks = hunks[key]
-    if any(_adds_within(h, lo, hi) for h in file_hunks):
-        return Location.ADDED
-    if any(h.start <= hi and lo <= h.end for h in file_hunks):
-        return Location.CONTEXT
-    return Location.IN_FILE
+    if isinstance(hunks, LazyHunks):
+        return hunks.file(key).location(lo, hi)
+    return _FileHunks.of(hunks[key]).location(lo, hi)
 
 
 def changed_path(path: str, paths: Collection[str]) -> str | None:
@@ -57,20 +65,20 @@ def changed_path(path: str, paths: Collection[str]) -> str | None:
     return p if p in paths else None
 
 
-def section_spans(diff: str) -> list[tuple[int, int]]:
-    """``(start, end)`` offsets of each ``diff --git`` section, in order."""
-    starts = [0] if diff.startswith(MARK) else []
-    at = diff.find("\n" + MARK)
+def section_spans(diff: bytes) -> list[tuple[int, int]]:
+    """``(start, end)`` byte offsets of each ``diff --git`` section, in order."""
+    starts = [0] if diff.startswith(_MARK) else []
+    at = diff.find(_NL_MARK)
     while at != -1:
         starts.append(at + 1)
-        at = diff.find("\n" + MARK, at + 1)
+        at = diff.find(_NL_MARK, at + 1)
     return list(zip(starts, [*starts[1:], len(diff)], strict=False))
 
 
 def section_path(text: str) -> str:
     """The path a ``diff --git`` section is about, from its header lines."""
-    header = text[: _body_start(text)]
-    lines = header.split("\n")
+    at = text.find("\n@@")
+    lines = (text if at == -1 else text[: at + 1]).split("\n")
     for line in lines[1:]:
         if line.startswith(("rename to ", "copy to ")):
             return unquote(line.split(" ", 2)[2])
@@ -81,9 +89,9 @@ def section_path(text: str) -> str:
     return _git_header_path(lines[0][len(MARK) :])
 
 
-def _body_start(text: str) -> int:
-    at = text.find("\n@@")
-    return len(text) if at == -1 else at + 1
+def _body_start(diff: bytes, start: int, end: int) -> int:
+    at = diff.find(b"\n@@", start, end)
+    return end if at == -1 else at + 1
 
 
 def _label_path(label: str, prefix: str) -> str:
@@ -108,15 +116,86 @@ def _closing_quote(text: str) -> int:
     return i
 
 
-def _section_hunks(text: str) -> tuple[Hunk, ...]:
-    """Hunks of one file's text; a type change is two sections and both count."""
-    spans = section_spans(text) or [(0, len(text))]
-    found: list[Hunk] = []
-    for start, end in spans:
-        body = text[start:end][_body_start(text[start:end]) :]
-        if body:
-            found.extend(_hunks_from(_patch_set("--- a/f\n+++ b/f\n" + body)))
-    return tuple(found)
+@dataclass(frozen=True)
+class _Body:
+    """Where one hunk's lines are, and how many it has on each side."""
+
+    at: int
+    end: int
+    old: int
+    new: int
+
+
+class _FileHunks:
+    """One file's new-side hunks: starts and ends from the ``@@`` headers (sorted, apart), added
+    lines read from a hunk's body the first time they are needed."""
+
+    def __init__(self, diff: bytes, spans: Spans) -> None:
+        self._diff = diff
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self._bodies: list[_Body] = []
+        self._added: dict[int, frozenset[int]] = {}
+        for start, end in spans:
+            self._index(start, end)
+
+    @classmethod
+    def of(cls, hunks: Sequence[Hunk]) -> _FileHunks:
+        """The index of hunks already parsed."""
+        made = cls(b"", ())
+        made.starts, made.ends = [h.start for h in hunks], [h.end for h in hunks]
+        made._added = {i: h.added for i, h in enumerate(hunks)}
+        return made
+
+    def _index(self, start: int, end: int) -> None:
+        headers = list(_HEADER.finditer(self._diff, start, end))
+        for n, m in enumerate(headers):
+            new = int(m[3]) if m[3] is not None else 1
+            if new > 0:
+                first = int(m[2])
+                body_end = headers[n + 1].start() if n + 1 < len(headers) else end
+                self.starts.append(first)
+                self.ends.append(first + new - 1)
+                old = int(m[1]) if m[1] is not None else 1
+                eol = self._diff.find(b"\n", m.end(), body_end)
+                self._bodies.append(_Body(body_end if eol == -1 else eol + 1, body_end, old, new))
+
+    def added(self, i: int) -> frozenset[int]:
+        """The added line numbers of hunk ``i``."""
+        found = self._added.get(i)
+        if found is None:
+            found = self._added[i] = _added_lines(self._diff, self._bodies[i], self.starts[i])
+        return found
+
+    def all(self) -> tuple[Hunk, ...]:
+        return tuple(Hunk(s, e, self.added(i)) for i, (s, e) in enumerate(zip(self.starts, self.ends, strict=True)))
+
+    def location(self, lo: int, hi: int) -> Location:
+        """Where ``lo..hi`` falls: only the hunks it overlaps are looked at (binary search)."""
+        first, last = bisect.bisect_left(self.ends, lo), bisect.bisect_right(self.starts, hi)
+        if first >= last:
+            return Location.IN_FILE
+        if any(_adds_within(self.starts[i], self.ends[i], self.added(i), lo, hi) for i in range(first, last)):
+            return Location.ADDED
+        return Location.CONTEXT
+
+
+def _added_lines(diff: bytes, body: _Body, line: int) -> frozenset[int]:
+    """New-side numbers of the ``+`` lines of one hunk, walking its lines until both sides are counted."""
+    added: list[int] = []
+    at, old, new = body.at, body.old, body.new
+    while (old > 0 or new > 0) and at < body.end:
+        eol = diff.find(b"\n", at, body.end)
+        first = diff[at]
+        if first == _PLUS:
+            added.append(line)
+            line, new = line + 1, new - 1
+        elif first == _MINUS:
+            old -= 1
+        elif first != _BACKSLASH:  # context (an empty line too)
+            line, new, old = line + 1, new - 1, old - 1
+        at = body.end if eol == -1 else eol + 1
+    return frozenset(added)
 
 
 def _patch_set(text: str) -> Any:
@@ -141,33 +220,30 @@ def _parse_plain(diff: str) -> dict[str, tuple[Hunk, ...]]:
     return result
 
 
-def _adds_within(h: Hunk, lo: int, hi: int) -> bool:
-    if hi < h.start or lo > h.end or not h.added:
+def _adds_within(start: int, end: int, added: frozenset[int], lo: int, hi: int) -> bool:
+    if hi < start or lo > end or not added:
         return False
-    lo, hi = max(lo, h.start), min(hi, h.end)
-    if hi - lo < len(h.added):
-        return any(n in h.added for n in range(lo, hi + 1))
-    return any(lo <= n <= hi for n in h.added)
+    lo, hi = max(lo, start), min(hi, end)
+    if hi - lo < len(added):
+        return any(n in added for n in range(lo, hi + 1))
+    return any(lo <= n <= hi for n in added)
 
 
-Spans = tuple[tuple[int, int], ...]
-
-
-def section_index(diff: str, names: Iterable[tuple[str, str]]) -> dict[str, Spans]:
-    """Path → the spans of its section(s) in ``diff``, in diff order.
+def section_index(diff: bytes, names: Iterable[tuple[str, str]]) -> dict[str, Spans]:
+    """Path → the byte spans of its section(s) in ``diff``, in diff order.
 
     ``names`` are the ``(old_path, path)`` pairs of the change: a header line that matches
     one is that file's (exact, and cheap); any other header is parsed. A type change is two
     adjacent sections and gets one span; a path with sections apart (deleted from the index and
     untracked) gets one span each, never one that covers the files between them.
     """
-    headers = {f"{MARK}{quote('a/' + old)} {quote('b/' + new)}": new for old, new in names}
+    headers = {encode(f"{MARK}{quote('a/' + old)} {quote('b/' + new)}"): new for old, new in names}
     index: dict[str, Spans] = {}
     for start, end in section_spans(diff):
-        eol = diff.find("\n", start, end)
+        eol = diff.find(b"\n", start, end)
         path = headers.get(diff[start : end if eol == -1 else eol])
         if path is None:
-            path = section_path(diff[start:end])
+            path = section_path(decode(diff[start : _body_start(diff, start, end)]))
         spans = index.get(path, ())
         if spans and spans[-1][1] == start:
             index[path] = (*spans[:-1], (spans[-1][0], end))
@@ -177,33 +253,38 @@ def section_index(diff: str, names: Iterable[tuple[str, str]]) -> dict[str, Span
 
 
 class LazyHunks(Mapping[str, tuple[Hunk, ...]]):
-    """Hunks per changed path, parsed from the one diff string only when a path is looked up.
+    """Hunks per changed path, read from the one diff only when a path is looked up.
 
     Collecting a 5,000-file change must not pay for finding and parsing hunks that no
-    finding will ask about; the first lookup indexes the sections, each path is parsed once.
+    finding will ask about: the first lookup indexes the sections, a file's hunk headers are
+    read once, and a hunk's added lines only when a finding overlaps it (:meth:`file`).
     """
 
     def __init__(
         self,
-        diff: str,
+        diff: str | bytes,
         names: Sequence[tuple[str, str]],
         index: Mapping[str, Spans] | None = None,
     ) -> None:
-        self._diff = diff
+        self._diff = encode(diff) if isinstance(diff, str) else diff
         self._names = names
         self._paths = dict.fromkeys(new for _, new in names)
         self._index = index
-        self._parsed: dict[str, tuple[Hunk, ...]] = {}
+        self._files: dict[str, _FileHunks] = {}
 
-    def __getitem__(self, path: str) -> tuple[Hunk, ...]:
+    def file(self, path: str) -> _FileHunks:
+        """``path``'s hunk index (KeyError for a path the change does not have)."""
         if path not in self._paths:
             raise KeyError(path)
-        if path not in self._parsed:
+        found = self._files.get(path)
+        if found is None:
             if self._index is None:
                 self._index = section_index(self._diff, self._names)
-            spans = self._index.get(path, ())
-            self._parsed[path] = tuple(h for s, e in spans for h in _section_hunks(self._diff[s:e]))
-        return self._parsed[path]
+            found = self._files[path] = _FileHunks(self._diff, self._index.get(path, ()))
+        return found
+
+    def __getitem__(self, path: str) -> tuple[Hunk, ...]:
+        return self.file(path).all()
 
     def __contains__(self, path: object) -> bool:
         return path in self._paths

@@ -101,6 +101,7 @@ class InputSummary:
     budget_bytes: int | None = None
     target: TargetSummary | None = None
     not_reviewed: tuple[LeftOut, ...] | None = None
+    inline_refused: bool | None = None  # claude refused the inlined diff: the reviewer read it with git
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -125,6 +126,7 @@ class InputSummary:
             budget_bytes=d.get("budget_bytes"),
             target=TargetSummary.from_dict(target) if target is not None else None,
             not_reviewed=tuple(LeftOut.from_dict(f) for f in left) if left is not None else None,
+            inline_refused=d.get("inline_refused"),
         )
 
     @property
