@@ -20,7 +20,8 @@ Routes, under ``/repos/{owner}/{name}/`` and ``/repositories/{id}/`` alike: ``GE
   list is refused too. Each violation is a 422 and is kept in :attr:`FakeGitHub.violations`;
 - every answer is one GitHub's published response schemas allow
   (``tests/support/github/rest-responses-2022-11-28.json``, :mod:`support.github_responses`): pull requests,
-  files, reviews, comments and users carry every field those schemas require, and an answer they do not allow is kept in :attr:`FakeGitHub.violations` too;
+  files, reviews, comments and users carry every field those schemas require, and an answer they do not
+  allow is kept in :attr:`FakeGitHub.violations` too;
 - lists page with ``per_page``/``page`` and a ``Link`` header (``next``, ``last``, ``prev``,
   ``first``) in GitHub's ``/repositories/{id}/…`` form;
 - a review whose comment is not on a line of the diff of its ``commit_id`` is refused whole with
