@@ -225,7 +225,7 @@ def _step(
 
 
 INSTALLED = (
-    'set -euo pipefail\n"$HARNESS_PYTHON" -c "import ccplugin"\necho "python=$HARNESS_PYTHON" >> "$GITHUB_OUTPUT"\n'
+    'set -euo pipefail\n"$HARNESS_PYTHON" -P -c "import ccplugin"\necho "python=$HARNESS_PYTHON" >> "$GITHUB_OUTPUT"\n'
 )
 
 
@@ -268,3 +268,24 @@ def test_the_composite_steps_run_in_order(
     assert len(github.review_comments(PR)) == 1  # max-comments
     assert "Claude Code adversarial review" in pull.summary()
     assert ran.outputs["job-id"].startswith("adversarial-")
+
+
+@pytest.mark.real_claude
+def test_a_pull_request_cannot_shadow_ccplugin_with_its_own_package(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude], tmp_path: Path
+) -> None:
+    """The Review step runs in the checkout of the change: a `ccplugin/` folder there must not be what runs
+    beside the Claude key (python -P keeps the working directory off sys.path)."""
+    planted = pull.work / "ccplugin"
+    planted.mkdir()
+    marker = tmp_path / "shadowed"
+    (planted / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    (planted / "__main__.py").write_text("raise SystemExit(0)\n", encoding="utf-8")
+    claude = cc_fake_claude(structured(*FINDINGS))
+    env = pull.env(claude, github) | {"HARNESS_PYTHON": sys.executable}
+    del env["GITHUB_OUTPUT"]
+    ran = run_action({"github-token": github.WRITE_TOKEN}, env, pull.work, tmp_path, {"install": INSTALLED})
+
+    assert not marker.exists()
+    assert ran.step("Review").code == 1, ran.step("Review").err
+    assert ran.outputs["gate"] == "fail" and len(claude.fake.message_requests()) == 1
