@@ -592,13 +592,14 @@ def test_merge_refuses_a_shard_with_a_nan_confidence(tmp_path: Path) -> None:
 
 
 def test_merge_writes_reports_and_refuses_an_unknown_format(tmp_path: Path) -> None:
-    """`ci merge --report`: the merged outcome through any reporter (GitHub's included); an unknown one: exit 6."""
+    """`ci merge --report`: the merged outcome through any reporter (GitHub's included); an unknown one: exit 7."""
+    from ccplugin.jobs.kinds import ReviewMode
     from ccplugin.review import findings, gate
-    from ccplugin.review.outcome import ReviewOutcome
+    from ccplugin.review.outcome import InputSummary, ReviewOutcome, TargetSummary
 
     review = findings.parse(review_output(finding("calc.py", 6)), {}, tmp_path)
     decided = gate.decide(review, gate.GatePolicy("high"))
-    outcome = ReviewOutcome("review", decided, {"label": "x"}, {}, "m", None, review)
+    outcome = ReviewOutcome(ReviewMode.REVIEW, decided, TargetSummary(label="x"), InputSummary(), "m", None, review)
     shard = tmp_path / "shard.json"
     shard.write_text(json.dumps({**outcome.to_dict(), "label": "calc"}))
     env, out = _plain_env(tmp_path), tmp_path / "out"
@@ -608,7 +609,7 @@ def test_merge_writes_reports_and_refuses_an_unknown_format(tmp_path: Path) -> N
     assert json.loads((out / "merged.json").read_text())["gate"]["status"] == "fail"
     assert "**Gate: ❌ FAIL**" in (out / "merged.md").read_text()
     unknown = ccplugin("ci", "merge", str(shard), "--report", f"nope={out / 'x'}", cwd=tmp_path, env=env)
-    assert unknown.code == 6 and "unknown report format 'nope': use one of: github-summary, json, " in unknown.err
+    assert unknown.code == 7 and "unknown report format 'nope': use one of: github-summary, json, " in unknown.err
 
 
 # --- the runner protocol and placement, without a review ---------------------------------------
@@ -700,7 +701,7 @@ def test_a_pull_request_cannot_add_a_reporter(pull: PullRequest) -> None:
         "import pathlib\npathlib.Path(__file__).with_name('pwned').write_text('imported')\n"
     )
     run = ci(pull, pull.env(None, None), "--report", f"shouty={pull.files / 'cc.txt'}")
-    assert run.code == 6, run.err
+    assert run.code == 7, run.err
     assert run.err.strip().splitlines() == [
         "ccplugin: error: unknown report format 'shouty': use one of: github-summary, json, junit, markdown, "
         "sarif (a plugin adds more: see docs/plugins.md)"

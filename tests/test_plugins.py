@@ -76,7 +76,7 @@ def test_a_plugins_format_is_written_by_report(repo: Path, tmp_path: Path, cc_fa
 def test_an_unknown_format_is_one_line_naming_the_known_ones(repo: Path, tmp_path: Path) -> None:
     (repo / "calc.py").write_text("def add(a, b):\n    return a - b\n")
     run = ccplugin("review", "--report", f"shouty={tmp_path / 'cc.txt'}", cwd=repo, env=os.environ)
-    assert run.code == 6
+    assert run.code == 7
     assert run.err.strip().splitlines() == [
         "ccplugin: error: unknown report format 'shouty': use one of: json, junit, markdown, sarif "
         "(a plugin adds more: see docs/plugins.md)"
@@ -127,7 +127,7 @@ def test_a_change_under_review_cannot_add_a_reporter(repo: Path, tmp_path: Path)
     (info / "entry_points.txt").write_text("[ccplugin]\nevil = evil_reporter\n")
     (repo / "evil_reporter.py").write_text(PR_REPORTER)
     run = ccplugin("review", "--report", f"evil={tmp_path / 'cc.txt'}", cwd=repo, env=os.environ)
-    assert run.code == 6, run.err
+    assert run.code == 7, run.err
     assert "unknown report format 'evil'" in run.err
     assert not (repo / "pwned").exists()
 
@@ -204,5 +204,5 @@ def test_a_change_under_review_cannot_shadow_an_installed_module(repo: Path, tmp
         "import pathlib\npathlib.Path(__file__).with_name('pwned').write_text('imported')\nraise SystemExit(99)\n"
     )
     run = ccplugin("review", "--report", f"nope={tmp_path / 'x'}", cwd=repo, env=os.environ)
-    assert run.code == 6, run.err
+    assert run.code == 7, run.err
     assert not (repo / "pwned").exists()

@@ -731,6 +731,7 @@ WORKER_MODULES = {
     "ccplugin.claude.types",
     "ccplugin.controls",
     "ccplugin.errors",
+    "ccplugin.files",  # os-only: how the reporters write
     "ccplugin.git",
     "ccplugin.proc",
     "ccplugin.review.coverage",
