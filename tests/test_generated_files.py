@@ -8,20 +8,21 @@ CLI against the fake API, the fake GitHub for ``ci github``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
+import pr_repo
 from ccplugin.review import generated
 from ccplugin.review.generated import Kind
 from ccplugin.testing import reply, structured_output
 from ccplugin.testing.runner import OfflineClaude
 from conftest import git
 from helpers import ccplugin, finding, review_output
-from support.fake_github import FakeGitHub, files_from_git
-from test_ci_github import PR, PullRequest
+from pr_repo import commit, init, write
+from support.fake_github import FakeGitHub
+from test_ci_github import PullRequest
 
 pytestmark = pytest.mark.real_claude
 
@@ -47,24 +48,12 @@ def structured(*findings: dict[str, object]) -> list[object]:
     return [reply(structured_output(review_output(*findings)), tool_offered="StructuredOutput")]
 
 
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, content in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(content)
-
-
-def commit(root: Path, files: dict[str, str], message: str) -> str:
-    write(root, files)
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", message)
-    return git(root, "rev-parse", "HEAD").strip()
+def base_files(extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {"calc.py": CALC, ".gitattributes": ATTRIBUTES, ".gitignore": "__pycache__/\n", **(extra or {})}
 
 
 def base_repo(root: Path, extra: dict[str, str] | None = None) -> str:
-    root.mkdir(parents=True)
-    git(root, "init", "-q", "-b", "main")
-    files = {"calc.py": CALC, ".gitattributes": ATTRIBUTES, ".gitignore": "__pycache__/\n", **(extra or {})}
-    return commit(root, files, "base")
+    return init(root, base_files(extra))
 
 
 def changed_files() -> dict[str, str]:
@@ -165,19 +154,14 @@ def test_a_change_made_only_of_lock_files_is_nothing_to_review_never_a_pass(
 # --- ccplugin ci github: the attributes of the base --------------------------------------------
 
 
-@contextmanager
-def pull_request(tmp_path: Path, head: dict[str, str]) -> Iterator[tuple[PullRequest, FakeGitHub]]:
-    work, origin, files = tmp_path / "work", tmp_path / "origin.git", tmp_path / "runner"
-    base = base_repo(work, {"gen/api.py": "GENERATED = 0\n"})
-    files.mkdir()
-    git(work, "checkout", "-qb", "feature")
-    sha = commit(work, head, "feature")
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
-    git(work, "remote", "add", "origin", str(origin))
-    git(work, "push", "-q", "origin", "main", "feature")
-    with FakeGitHub("octo/repo") as gh:
-        gh.add_pull(PR, sha, base, files_from_git(work, base, sha))
-        yield PullRequest(work, origin, base, sha, files), gh
+def pull_request(tmp_path: Path, head: dict[str, str]) -> AbstractContextManager[tuple[PullRequest, FakeGitHub]]:
+    base = {
+        "calc.py": CALC,
+        ".gitattributes": ATTRIBUTES,
+        ".gitignore": "__pycache__/\n",
+        "gen/api.py": "GENERATED = 0\n",
+    }
+    return pr_repo.pull_request(tmp_path, base, head)
 
 
 def test_ci_github_reads_the_attributes_of_the_base_not_of_the_pull_request(

@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
+import pr_repo
 from ccplugin.review import prompts, rules
 from ccplugin.testing import reply, structured_output
 from ccplugin.testing.runner import OfflineClaude
 from conftest import git
 from helpers import ccplugin, finding, review_output
-from support.fake_github import FakeGitHub, files_from_git
-from test_ci_github import PR, PullRequest
+from pr_repo import commit, init, write
+from support.fake_github import FakeGitHub
+from test_ci_github import PullRequest
 
 pytestmark = pytest.mark.real_claude
 
@@ -46,23 +47,8 @@ def structured(*findings: dict[str, object], summary: str = "Needs a fix.") -> l
     return [reply(structured_output(output), tool_offered="StructuredOutput")]
 
 
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, content in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(content)
-
-
-def commit(root: Path, files: dict[str, str], message: str) -> str:
-    write(root, files)
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", message)
-    return git(root, "rev-parse", "HEAD").strip()
-
-
 def base_repo(root: Path, extra: dict[str, str]) -> str:
-    root.mkdir(parents=True)
-    git(root, "init", "-q", "-b", "main")
-    return commit(root, {"calc.py": CALC, ".gitignore": "__pycache__/\n", **extra}, "base")
+    return init(root, {"calc.py": CALC, ".gitignore": "__pycache__/\n", **extra})
 
 
 def prompt_of(claude: OfflineClaude) -> str:
@@ -264,21 +250,10 @@ def test_a_model_that_obeys_an_injected_rule_does_not_pass_the_gate(
 # --- ccplugin ci github: the rules of the base ---------------------------------------------------
 
 
-@contextmanager
 def pull_request(
     tmp_path: Path, base: dict[str, str], head: dict[str, str]
-) -> Iterator[tuple[PullRequest, FakeGitHub]]:
-    work, origin, files = tmp_path / "work", tmp_path / "origin.git", tmp_path / "runner"
-    base_sha = base_repo(work, base)
-    files.mkdir()
-    git(work, "checkout", "-qb", "feature")
-    head_sha = commit(work, head, "feature")
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
-    git(work, "remote", "add", "origin", str(origin))
-    git(work, "push", "-q", "origin", "main", "feature")
-    with FakeGitHub("octo/repo") as gh:
-        gh.add_pull(PR, head_sha, base_sha, files_from_git(work, base_sha, head_sha))
-        yield PullRequest(work, origin, base_sha, head_sha, files), gh
+) -> AbstractContextManager[tuple[PullRequest, FakeGitHub]]:
+    return pr_repo.pull_request(tmp_path, {"calc.py": CALC, ".gitignore": "__pycache__/\n", **base}, head)
 
 
 def test_ci_github_judges_a_pull_request_by_the_rules_of_its_base(
