@@ -5,17 +5,8 @@ from __future__ import annotations
 from ccplugin.hookspecs import hookimpl
 from ccplugin.jobs import kinds
 from ccplugin.report import Builtin
-from ccplugin.review.gate import GateStatus
 from ccplugin.review.model import Finding
 from ccplugin.review.outcome import FileSummary, ReviewOutcome
-
-_GATE = {
-    GateStatus.PASS: "PASS",
-    GateStatus.FAIL: "FAIL",
-    GateStatus.ERROR: "ERROR (not reviewed)",
-    GateStatus.NOTHING: "NOTHING TO REVIEW (not a pass)",
-    GateStatus.OFF: "off (report only; pass --fail-on to gate)",
-}
 
 
 @hookimpl
@@ -28,7 +19,7 @@ def render(o: ReviewOutcome) -> str:
     lines += [f"Target: {o.target.label or '?'}"]
     if o.focus:
         lines += [f"Focus: {o.focus}"]
-    lines += [f"Gate: {_GATE[o.gate.status]} — {o.gate.reason}"]
+    lines += [f"Gate: {o.gate.status.label} — {o.gate.reason}"]
     if o.review:
         lines += [f"Verdict: {o.review.verdict}", "", o.review.summary, ""]
         lines += _findings(o)

@@ -27,6 +27,27 @@ class GateStatus(StrEnum):
     NOTHING = "nothing"  # nothing to review: never a pass either
     OFF = "off"  # review completed, no fail_on threshold: report only
 
+    @property
+    def label(self) -> str:
+        """How every report names the gate (the GitHub summary adds :data:`EMOJI`)."""
+        return _LABELS[self]
+
+
+_LABELS = {
+    GateStatus.PASS: "PASS",
+    GateStatus.FAIL: "FAIL",
+    GateStatus.ERROR: "ERROR (not reviewed)",
+    GateStatus.NOTHING: "NOTHING TO REVIEW (not a pass)",
+    GateStatus.OFF: "off (report only: no fail-on threshold; pass --fail-on to gate)",
+}
+EMOJI = {
+    GateStatus.PASS: "✅",
+    GateStatus.FAIL: "❌",
+    GateStatus.ERROR: "⚠️",
+    GateStatus.NOTHING: "➖",
+    GateStatus.OFF: "ℹ️",
+}
+
 
 @dataclass(frozen=True)
 class GatePolicy:

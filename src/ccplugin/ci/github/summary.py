@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from ccplugin.jobs import kinds
 from ccplugin.redact import redact
-from ccplugin.review.gate import GateStatus
+from ccplugin.review.gate import EMOJI, GateStatus
 from ccplugin.review.model import Finding
 from ccplugin.review.outcome import ReviewOutcome
 
@@ -20,13 +20,7 @@ Link = Callable[[Finding], str | None]
 
 
 def gate_label(status: GateStatus) -> str:
-    return {
-        GateStatus.PASS: "✅ PASS",
-        GateStatus.FAIL: "❌ FAIL",
-        GateStatus.ERROR: "⚠️ ERROR (not reviewed)",
-        GateStatus.NOTHING: "➖ NOTHING TO REVIEW (not a pass)",
-        GateStatus.OFF: "ℹ️ report only (no fail-on threshold)",
-    }[status]
+    return f"{EMOJI[status]} {status.label}"
 
 
 def text(value: str) -> str:
