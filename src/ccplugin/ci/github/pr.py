@@ -56,6 +56,11 @@ def summary_marker(mode: str, label: str = "") -> str:
     return f"<!-- ccplugin:summary:{mode}{':' + safe if safe else ''} -->"
 
 
+def source_marker(mode: str, label: str = "") -> str:
+    """Which run (mode and shard) wrote an in-line comment: only that run's later reviews may resolve its thread."""
+    return summary_marker(mode, label).replace("ccplugin:summary:", "ccplugin:from:", 1)
+
+
 @dataclass(frozen=True)
 class Where:
     """The pull request a review goes to, the commit its comments name, and who the Action posts as."""
@@ -81,11 +86,11 @@ class Comment:
     line: int
     start_line: int | None = None
 
-    def to_api(self, gating: bool) -> dict[str, Any]:
+    def to_api(self, gating: bool, source: str = "") -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.finding.file, "line": self.line, "side": "RIGHT"}
         if self.start_line is not None:
             out |= {"start_line": self.start_line, "start_side": "RIGHT"}
-        return out | {"body": comment_body(self.finding, gating)}
+        return out | {"body": comment_body(self.finding, gating, source)}
 
 
 @dataclass(frozen=True)
@@ -160,12 +165,12 @@ def seen_fingerprints(bodies: Iterable[str | None]) -> set[str]:
     return {fp for body in bodies if body for fp in _FP.findall(body)}
 
 
-def comment_body(f: Finding, gating: bool) -> str:
+def comment_body(f: Finding, gating: bool, source: str = "") -> str:
     text = f"**[{f.severity}] {summary.cell(f.title)}**\n\n{summary.text(f.body)}"
     if f.recommendation:
         text += f"\n\n**Recommendation:** {summary.text(f.recommendation)}"
     tags = ["cc-review", *(["gating"] if gating else []), f"confidence {f.confidence:g}"]
-    return capped(text, f"\n\n<sub>{' · '.join(tags)}</sub>\n{fp_marker(f)}")
+    return capped(text, f"\n\n<sub>{' · '.join(tags)}</sub>\n{source}{fp_marker(f)}")
 
 
 def capped(text: str, tail: str, limit: int = COMMENT_MAX) -> str:
@@ -243,11 +248,12 @@ def _submit(api: GitHub, where: Where, p: Plan, o: ReviewOutcome) -> int:
     The first review carries the body. A comment GitHub refuses (422) is isolated by halving its
     batch; the refused ones are listed in one more review's body.
     """
-    gating = {f.fingerprint for f in o.gate.gating}
+    gating, source = {f.fingerprint for f in o.gate.gating}, source_marker(o.mode, where.label)
     batches = [p.inline[i : i + BATCH] for i in range(0, len(p.inline), BATCH)] or [()]
     body, refused = review_body(p, o, where.label), list[Comment]()
     for batch in batches:
-        isolated, body = _isolate(api, where, body, [(c, c.to_api(c.finding.fingerprint in gating)) for c in batch])
+        payloads = [(c, c.to_api(c.finding.fingerprint in gating, source)) for c in batch]
+        isolated, body = _isolate(api, where, body, payloads)
         refused += isolated
     if refused:
         _create_review(api, where, review_body(Plan((), tuple(c.finding for c in refused), ()), o, where.label), [])
