@@ -35,12 +35,24 @@ def post(o: ReviewOutcome, ev: Event, opts: Options, env: Mapping[str, str], rep
         if not report.posted.problem:
             report.notes.append(report.posted.note())
     resolved = _resolve_stale(api, where, o, report)
-    body = _sticky_body(o, env, [resolved] if resolved else [])
+    body = _sticky_body(o, env, [resolved] if resolved else []) + pr.head_marker(o)
     sticky = pr.upsert_sticky(api, where, pr.summary_marker(o.mode, opts.publish.label), body)
     report.sticky = sticky.sticky
     _problem(sticky.problem, report)
     if api.waits.seconds:
         report.notes.append(api.waits.note())
+
+
+def last_reviewed(ev: Event, opts: Options, env: Mapping[str, str]) -> str | None:
+    """The head the Action's summary comment of this mode (and label) names; None when there is none or GitHub
+    cannot be asked (the review is then a full one)."""
+    assert ev.pr is not None
+    api = GitHub(env.get("GITHUB_API_URL") or DEFAULT_API, env.get("GITHUB_TOKEN", ""), ev.repository)
+    where = pr.Where(ev.pr.number, ev.pr.head_sha, opts.github_login or pr.DEFAULT_LOGIN, opts.publish.label)
+    try:
+        return pr.reviewed_head(api, where, pr.summary_marker(opts.request.mode, opts.publish.label))
+    except GitHubError:
+        return None
 
 
 def _commit_hunks(o: ReviewOutcome, ev: Event, env: Mapping[str, str]) -> dict[str, tuple[Hunk, ...]] | None:

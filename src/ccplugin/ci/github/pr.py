@@ -45,6 +45,7 @@ ISOLATION_TRIES = 12  # refused review requests spent on one batch to find the c
 CONTINUED = "More in-line comments of this review (GitHub refused one of a larger batch)."
 ProblemKind = Literal["", "permission", "rate-limit", "other"]
 _FP = re.compile(r"<!-- ccplugin:fp=([0-9a-f]{8,64}) -->")
+_HEAD = re.compile(r"<!-- ccplugin:head=([0-9a-f]{40,64}) -->")
 
 
 def fp_marker(f: Finding) -> str:
@@ -298,6 +299,24 @@ def _create_review(api: GitHub, where: Where, body: str, comments: list[dict[str
     if where.head_sha:
         payload["commit_id"] = where.head_sha
     api.post(f"pulls/{where.number}/reviews", payload)
+
+
+def head_marker(o: ReviewOutcome) -> str:
+    """The head a completed branch review saw, for the next push's incremental review ("" for any other)."""
+    head = o.target.head
+    if o.review is None or o.error is not None or o.target.scope != "branch" or not head:
+        return ""
+    return f"\n<!-- ccplugin:head={head} -->"
+
+
+def reviewed_head(api: GitHub, where: Where, marker: str) -> str | None:
+    """The head named in the Action's own summary comment carrying ``marker`` (a person's comment never counts)."""
+    for c in api.get_all(f"issues/{where.number}/comments"):
+        body = str(c.get("body") or "") if isinstance(c, Mapping) else ""
+        if ours(c, where.login) and body.startswith(marker):
+            found = _HEAD.search(body)
+            return found.group(1) if found else None
+    return None
 
 
 def upsert_sticky(api: GitHub, where: Where, marker: str, body: str) -> Posted:
