@@ -155,15 +155,20 @@ def carry(
 def _old_hunks(
     root: Path, path: str, since: str, head: str, env: Mapping[str, str] | None
 ) -> list[tuple[int, int, int]] | None:
-    """``(old start, old count, new count)`` of each hunk of ``path`` in ``since..head``; None: gone at ``head``."""
-    if git.run(root, ["cat-file", "-e", f"{head}:{path}"], env, check=False).returncode != 0:
-        return None
+    """``(old start, old count, new count)`` of each hunk of ``path`` in ``since..head``; None: the new commits
+    deleted or renamed it (a path in neither commit is left alone: nothing touched it)."""
+    if not _exists(root, head, path, env):
+        return None if _exists(root, since, path, env) else []
     args = ["diff", "--unified=0", "--no-renames", *git.DIFF_OPTIONS, since, head, "--", path]
     text = git.decode(git.run(root, args, env).stdout)
     out = []
     for m in _OLD.finditer(text):
         out.append((int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1)))
     return out
+
+
+def _exists(root: Path, rev: str, path: str, env: Mapping[str, str] | None) -> bool:
+    return git.run(root, ["cat-file", "-e", f"{rev}:{path}"], env, check=False).returncode == 0
 
 
 def _moved(f: Finding, hunks: list[tuple[int, int, int]] | None) -> Finding | None:
