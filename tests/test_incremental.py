@@ -202,3 +202,17 @@ def test_carried_lines_move_with_the_edits_above_them(tmp_path: Path) -> None:
         ("util.py", 15, 16),
         ("never.py", 3, 3),  # in neither commit: nothing touched it
     ]
+
+
+@pytest.mark.real_claude
+def test_since_with_no_cache_reviews_the_whole_change(pull: PullRequest, cc_fake_claude: type[OfflineClaude]) -> None:
+    claude = cc_fake_claude(structured(finding("calc.py", 6)))
+    env = dict(claude.env)
+    base = ("review", "--scope", "branch", "--base", "main", "--fail-on", "high")
+    assert ccplugin(*base, cwd=pull.work, env=env).code == 1
+    (pull.work / "util.py").write_text(UTIL.replace("VALUE_18 = 18", "VALUE_18 = 184"))
+    git(pull.work, "commit", "-qam", "again")
+    second = ccplugin(*base, "--since", "last", "--no-cache", cwd=pull.work, env=env)
+    assert second.code == 1, second.err
+    assert "def sub(a, b)" in _prompt(claude, 1)  # the whole change: --no-cache never reads the earlier record
+    assert "full review: the cache is off" in second.out

@@ -6,10 +6,10 @@ not touch, moved to where those lines are now and placed on the whole change's d
 
 Falls back to a full review, and says why, when: ``since`` is not in the clone; it is not an ancestor of
 the head (a force-push); the change's merge base moved (a changed base, or the base merged in); there is
-no new commit; or there is no stored record of a review of exactly ``merge_base..since`` under the same
-mode, focus, model, effort and path filter (the record is written by this module after every branch
-review, into the review cache: in CI that cache is restored from this pull request's and its base's
-entries only, and sealed with the cache secret when there is one — a pull request cannot write one).
+no new commit; the cache is off (``--no-cache``); or there is no stored record of a review of exactly
+``merge_base..since`` under the same mode, focus, model, effort and path filter. The record is written by
+this module after every branch review, into the review cache: in CI that cache is restored from this pull
+request's and its base's entries only, and sealed with the cache secret when there is one.
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ def plan(prep: Prepared, cache: Cache, env: Mapping[str, str] | None) -> Plan:
     if why:
         return Plan(target, fallback=why)
     assert sha is not None
+    if not (prep.request.use_cache and prep.settings.cache):  # --no-cache never reads the cache
+        return Plan(target, fallback="the cache is off, so the earlier review's findings cannot be read")
     record = cache.get(record_key(prep, target.merge_base, sha))
     if record is None or not isinstance(record.get("review"), dict):
         return Plan(target, fallback=f"no stored review of {sha[:12]} to carry findings from")
