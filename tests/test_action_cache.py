@@ -136,13 +136,15 @@ def test_an_entry_planted_earlier_in_the_job_does_not_make_the_gate_pass(
     approving = cc_fake_claude(structured())
     scout = runner(pull, approving, github, tmp_path / "scout", "99")
     assert scout.run(PlatformCache(tmp_path / "scout-platform")).outputs["gate"] == "pass"
-    (planted,) = (scout.temp / FOLDER).glob("*.json")
+    planted = list((scout.temp / FOLDER).glob("*.json"))  # the review's entry and its reviewed-head record
+    assert planted
 
     claude = cc_fake_claude(structured(*FINDINGS))
     job = runner(pull, claude, github, tmp_path / "job", "100")
     for folder in (job.temp / FOLDER, job.root / "state" / "cache"):  # "its tests ran earlier in the job"
         folder.mkdir(parents=True)
-        shutil.copy(planted, folder / planted.name)
+        for entry in planted:
+            shutil.copy(entry, folder / entry.name)
     ran = job.run(PlatformCache(tmp_path / "platform"))
     assert ran.outputs["gate"] == "fail", ran.step("Review").err
     assert len(claude.fake.message_requests()) == 1  # reviewed for real

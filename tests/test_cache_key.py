@@ -41,6 +41,7 @@ CHANGED: dict[str, Any] = {
     "commits": ("## Commits\n\n1a2b3c4 another subject\n",),
     "budget_bytes": 1000,
     "rules": "f" * 64,
+    "incremental": True,
 }
 
 

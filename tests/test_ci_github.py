@@ -321,7 +321,8 @@ def test_a_new_push_repeats_nothing(pull: PullRequest, github: FakeGitHub, cc_fa
     assert len(github.review_comments(PR)) == 2 and len(github.reviews(PR)) == 1
     (sticky,) = github.issue_comments(PR)
     assert "Sign flipped" in sticky["body"]
-    assert [r.method for r in github.requests if "issues" in r.path] == ["GET", "POST", "GET", "PATCH"]
+    # each run first reads the summary comment for the last reviewed head (issue 13 item 2), then upserts it
+    assert [r.method for r in github.requests if "issues" in r.path] == ["GET", "GET", "POST", "GET", "GET", "PATCH"]
     assert "4 already reported on an earlier push" in pull.summary()
 
 

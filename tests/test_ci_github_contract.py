@@ -57,7 +57,8 @@ def local_hunks(p: PullRequest, head: str) -> dict[str, tuple[Hunk, ...]]:
 
 
 def statuses(gh: FakeGitHub, method: str | None = None) -> list[int]:
-    return [r.status for r in gh.requests if method is None or r.method == method]
+    """The statuses of the REST requests (the GraphQL ones, resolving threads, are tested in test_ci_github_threads)."""
+    return [r.status for r in gh.requests if (method is None or r.method == method) and r.path != "/graphql"]
 
 
 # --- the fake itself answers as GitHub does -------------------------------------------------------

@@ -12,7 +12,9 @@ model APIs share::
 
 Routes, under ``/repos/{owner}/{name}/`` and ``/repositories/{id}/`` alike: ``GET pulls/{n}``,
 ``GET pulls/{n}/files``, ``GET pulls/{n}/comments``, ``GET|POST pulls/{n}/reviews``,
-``GET|POST issues/{n}/comments``, ``PATCH issues/comments/{id}``. Like GitHub:
+``GET|POST issues/{n}/comments``, ``PATCH issues/comments/{id}``; and ``POST /graphql`` (the PR's
+``reviewThreads`` and ``resolveReviewThread``, checked against a vendored excerpt of GitHub's published
+GraphQL schema: :mod:`support.fake_graphql`). Like GitHub:
 
 - every request body is validated against the request schema of its operation, vendored from
   GitHub's published description (``github/rest-api-description``, api.github.com 2022-11-28:
@@ -51,6 +53,7 @@ from ccplugin import git
 from ccplugin.review.hunks import section_index
 from ccplugin.testing.scenario import Match
 from ccplugin.testing.server import LoopbackFake, ModelHandler, parse_json
+from support import fake_graphql
 from support.github_responses import response_problems, skeleton
 
 BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
@@ -169,6 +172,7 @@ class GitHubData:
     issue_comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     scripted: list[Scripted] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    resolved_threads: set[str] = field(default_factory=set)  # GraphQL node ids of resolved review threads
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     def new_id(self) -> int:
@@ -219,6 +223,9 @@ class _GitHubHandler(ModelHandler[None]):
 
     def _extra_route(self, path: str, query: str, raw: bytes) -> bool:
         body = parse_json(raw)
+        if path in ("/graphql", "/api/graphql") and self.command == "POST":
+            self._graphql(path, query, body)
+            return True
         m = _ROUTE.match(path)
         if m is None or (m.group("repo") or str(REPOSITORY_ID)) not in (self.data.repository, str(REPOSITORY_ID)):
             return False
@@ -252,6 +259,21 @@ class _GitHubHandler(ModelHandler[None]):
             errors = [{"resource": "Body", "code": "custom", "field": "body", "message": "body is too long"}]
             return 422, _error("Validation Failed", "overview/troubleshooting", errors), {}
         return handler(self, arg, query, body, who)
+
+    def _graphql(self, path: str, query: str, body: Any) -> None:
+        """GitHub's GraphQL endpoint: validated against the vendored schema excerpt, then executed."""
+        who = self._identity()
+        if who is None:
+            status, payload = 401, _error("Bad credentials", "graphql")
+        else:
+            with self.data.lock:
+                write = who.role == "write"
+                args = (self.data.review_comments, self.data.resolved_threads, self.data.repository, write)
+                payload, problems = fake_graphql.execute(body, *args)
+                self.data.violations += [f"POST {path}: {p}" for p in problems]
+            status = 200
+        self._log(path, query, body, None, None, status)
+        self._send_json(status, payload)
 
     def _check_answer(self, rest: str, status: int, payload: Any) -> None:
         """Keep, as a violation, an answer GitHub's published response schema does not allow."""
@@ -448,6 +470,21 @@ class FakeGitHub(LoopbackFake[None]):
             comment = issue_comment(self.data.new_id(), body, self.data.tokens[token or self.USER_TOKEN])
             self.data.issue_comments.setdefault(number, []).append(comment)
             return copy.deepcopy(comment)
+
+    def reply(self, number: int, comment_id: int, body: str, token: str | None = None) -> dict[str, Any]:
+        """A reply in the review thread of comment ``comment_id`` (by default: by the other user)."""
+        who = self.data.tokens[token or self.USER_TOKEN]
+        with self.data.lock:
+            root = next(c for c in self.data.review_comments[number] if c["id"] == comment_id)
+            reply = root | {"id": self.data.new_id(), "user": user(who), "body": body, "in_reply_to_id": comment_id}
+            self.data.review_comments[number].append(reply)
+            return copy.deepcopy(reply)
+
+    def resolved_threads(self, number: int) -> list[int]:
+        """The ids of the top-level review comments whose thread is resolved."""
+        with self.data.lock:
+            roots = [c for c in self.data.review_comments.get(number, []) if not c.get("in_reply_to_id")]
+            return [c["id"] for c in roots if fake_graphql.thread_id(c) in self.data.resolved_threads]
 
     def outdate_comments(self, number: int) -> None:
         """What GitHub does to review comments whose lines a push changed: ``line`` and ``position`` go null."""

@@ -44,7 +44,12 @@ class Change:
 
 
 class Provider(Protocol):
-    """One CI service (a module: its name and these functions)."""
+    """One CI service (a module: its name and these functions).
+
+    Optional: ``last_reviewed(change, opts, env) -> str | None``, the head the last completed review of this
+    change saw, from a record only the CI's identity writes; the review then covers only the commits since
+    (review.increment). A provider without it gets full reviews.
+    """
 
     NAME: str  # the `ccplugin ci <NAME>` subcommand
     PLUGINS: tuple[object, ...]  # ccplugin plugins its runs register (e.g. its own reporters)

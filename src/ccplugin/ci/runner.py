@@ -134,8 +134,15 @@ def _prepare(
         raise CCError("the event names no base to compare against", "pass `--base <branch or sha>`")
     named = provider.ensure_history(Path(opts.request.cwd), base, change, env)
     # no resume is offered in CI: no Claude session transcript is left on the runner
-    request = replace(opts.request, scope="branch", base=named, persist_session=False)
+    since = _last_reviewed(provider, change, opts, env)
+    request = replace(opts.request, scope="branch", base=named, persist_session=False, since=since)
     return engine.prepare(request, hooks)
+
+
+def _last_reviewed(provider: Provider, change: Change, opts: Options, env: Mapping[str, str]) -> str | None:
+    """Only what is new since the last reviewed head, where the provider can say it (an optional part)."""
+    ask = getattr(provider, "last_reviewed", None)
+    return str(ask(change, opts, env) or "") or None if callable(ask) else None
 
 
 def _review(prep: engine.Prepared, change: Change, env: Mapping[str, str]) -> ReviewOutcome:

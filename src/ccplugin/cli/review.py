@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import Any
 
-from ccplugin import plugins
+from ccplugin import git, paths, plugins
 from ccplugin.ci import providers
 from ccplugin.claude import env as claude_env
 from ccplugin.cli import common, render
 from ccplugin.errors import CCError
 from ccplugin.jobs import kinds, service
 from ccplugin.jobs.kinds import ReviewMode
-from ccplugin.jobs.store import Job
+from ccplugin.jobs.store import Job, State
 from ccplugin.report import select
 from ccplugin.review import engine, options
 from ccplugin.review import job as review_job
@@ -92,6 +93,27 @@ def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -
         include=tuple(args.include),
         exclude=tuple(args.exclude),
         base_hint=providers.base_hint(os.environ),  # the CI's base branch, for a branch review with no --base
+        since=_since(args.since, mode) if getattr(args, "since", None) else None,  # `review` only
+    )
+
+
+def _since(ref: str, mode: str) -> str:
+    """``--since``: a commit of this repository, or ``last`` (the head of this workspace's last completed review)."""
+    root = git.toplevel(Path(os.getcwd()))
+    if ref.strip() != "last":
+        sha = git.commit_of(root, ref.strip())
+        if sha is None:
+            raise CCError(f"`--since {ref}` is not a commit of this repository", "pass a commit, a branch, or `last`")
+        return sha
+    with common.open_store_to_read() as store:
+        jobs = store.list(paths.workspace(str(root)), states=[State.COMPLETED])
+    for job in jobs:
+        target = (job.result or {}).get("target") or {}
+        if job.kind == mode and (job.result or {}).get("review") and target.get("scope") == "branch":
+            return str(target.get("head") or "")
+    raise CCError(
+        "`--since last`: this workspace has no completed branch review to start from",
+        "run `ccplugin review --scope branch` once, or pass a commit: `--since <ref>`",
     )
 
 

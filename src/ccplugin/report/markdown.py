@@ -79,6 +79,8 @@ def _saw(o: ReviewOutcome) -> list[str]:
         out += [f"- Rules: {o.rules_source}"]
     if o.reused_from:
         out += [f"- Cached: reuses the review of {o.reused_from}"]
+    if o.incremental_line:
+        out += [f"- {o.incremental_line}"]
     if o.job_id:
         out += [f"- Job: {o.job_id}"]
     if o.session_id and o.session_persisted:

@@ -48,9 +48,12 @@ class KeyParts:
     commits: tuple[str, ...]  # the Commits section the reviewer is shown
     budget_bytes: int  # named in a self-collect prompt
     rules: str = ""  # the digest of the review rules the reviewer is given (review.rules)
+    incremental: bool = False  # the diff since the last reviewed head (review.increment), not the whole change
 
     def to_dict(self) -> dict[str, Any]:
         parts = asdict(self)
+        if not self.incremental:  # the keys of full reviews stay what they were
+            del parts["incremental"]
         parts["focus"] = self.focus.strip()
         parts["commits"] = [_SHA.sub("", c) for c in self.commits]
         parts["prompt"] = prompts.PROMPT_VERSION

@@ -19,7 +19,7 @@ from ccplugin.jobs import kinds
 from ccplugin.jobs.context import JobContext, run_claude
 from ccplugin.jobs.kinds import ReviewMode
 from ccplugin.redact import redact_json
-from ccplugin.review import coverage, findings, gate, generated, inflight, policy, prompts, rules, suppress
+from ccplugin.review import coverage, findings, gate, generated, increment, inflight, policy, prompts, rules, suppress
 from ccplugin.review.cache import Cache, KeyParts, key
 from ccplugin.review.collect import PathFilter, ReviewInput, collect
 from ccplugin.review.model import Finding, ReviewResult
@@ -52,6 +52,7 @@ class ReviewRequest:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     policy_rev: str | None = None  # the commit whose policy judges a working-tree review (default HEAD)
+    since: str | None = None  # the head an earlier review saw: review only what is new (review.increment)
     base_hint: BaseHint | None = None  # the CI's base branch, from its provider (ccplugin.ci.providers)
     # False where no resume is offered (CI): Claude runs with --no-session-persistence, so no
     # transcript (which holds raw tool results) stays in the runner's Claude config folder
@@ -90,6 +91,8 @@ def prepare(req: ReviewRequest, hooks: plugins.Plugins | None = None) -> Prepare
     if req.mode not in tuple(ReviewMode):
         raise CCError(f"unknown review mode {req.mode!r}", f"use one of: {', '.join(ReviewMode)}")
     target, trusted = _judged_by(git.toplevel(Path(req.cwd)), req)
+    if req.since and target.scope is not Scope.BRANCH:
+        raise CCError("`--since` only applies to a branch review", "drop `--since`, or use `--scope branch`")
     settings = trusted.settings.override(
         fail_on=req.fail_on,
         filter_mode=req.filter_mode,
@@ -144,23 +147,26 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
     ctx.on_phase("collecting diff")
     s = prep.settings
     root, rev = prep.target.repo_root, prep.trusted.origin.rev
+    cache = Cache.of(ctx.state_root, ctx.env)
+    plan = increment.plan(prep, cache, ctx.env)
     inp = collect(
-        prep.target,
+        plan.target,
         s.include + prep.request.include,
         s.exclude + prep.request.exclude,
         s.budget_bytes,
         leave_out=generated.classifier(root, rev, s.review_generated),
     )
     edited = policy.edited(prep.target, prep.trusted, PathFilter(prep.request.include, prep.request.exclude))
-    marked = policy.findings(edited, inp.hunks)
+    marked = policy.findings(edited, plan.hunks if plan.hunks is not None else inp.hunks)
+    if inp.input_mode == InputMode.NOTHING and plan.incremental:  # nothing reviewable is new: review the whole
+        return execute(replace(prep, request=replace(prep.request, since=None)), ctx)
     if inp.input_mode == InputMode.NOTHING:
-        return _nothing(prep, _outcome(prep, inp, ctx, edited), marked, inp)
+        return _nothing(prep, _outcome(prep, inp, ctx, edited, plan=plan), marked, inp)
     guide = rules.gather(root, prep.trusted.origin, s, inp.files)
-    base = _outcome(prep, inp, ctx, edited, guide)
-    cache = Cache.of(ctx.state_root, ctx.env)
-    k = key(_key_parts(prep, inp, guide))
+    base = _outcome(prep, inp, ctx, edited, guide, plan)
+    k = key(_key_parts(prep, inp, guide, plan))
     if not (prep.request.use_cache and s.cache):  # --no-cache: never waits, never reads
-        return _review(prep, inp, ctx, base, marked, cache, k, guide)
+        return _review(prep, inp, ctx, base, marked, cache, k, guide, plan)
     hit = _usable(cache.get(k))
     if hit is None:
         claim = _claim(prep, ctx, cache, k)
@@ -169,12 +175,14 @@ def execute(prep: Prepared, ctx: JobContext) -> ReviewOutcome:
         try:
             hit = _usable(cache.get(k))  # the review we waited for stored its result; a failed one did not
             if hit is None:
-                return _review(prep, inp, ctx, base, marked, cache, k, guide)
+                return _review(prep, inp, ctx, base, marked, cache, k, guide, plan)
         finally:
             if claim is not None:
                 claim.release()
     ctx.on_phase("cached")
-    return _finish(prep, base, ReviewResult.from_dict(hit["review"]), hit, cached=True, marked=marked)
+    return _finish(
+        prep, base, ReviewResult.from_dict(hit["review"]), hit, cached=True, marked=marked, plan=plan, cache=cache
+    )
 
 
 def _usable(hit: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -182,7 +190,7 @@ def _usable(hit: dict[str, Any] | None) -> dict[str, Any] | None:
     return hit if hit is not None and hit.get("coverage") else None
 
 
-def _key_parts(prep: Prepared, inp: ReviewInput, guide: rules.Rules) -> KeyParts:
+def _key_parts(prep: Prepared, inp: ReviewInput, guide: rules.Rules, plan: increment.Plan) -> KeyParts:
     s = prep.settings
     return KeyParts(
         digest=inp.digest(),
@@ -197,6 +205,7 @@ def _key_parts(prep: Prepared, inp: ReviewInput, guide: rules.Rules) -> KeyParts
         commits=inp.commits,
         budget_bytes=s.budget_bytes,
         rules=guide.digest(),
+        incremental=plan.incremental,
     )
 
 
@@ -227,6 +236,7 @@ def _review(
     cache: Cache,
     k: str,
     guide: rules.Rules,
+    plan: increment.Plan,
 ) -> ReviewOutcome:
     """Run Claude on the change and store what it found under ``k``; every failure is gate ERROR."""
     try:
@@ -236,7 +246,7 @@ def _review(
             inp = inp.self_collected()  # the outcome and the cache then say what the reviewer was given
             base, k = (
                 functools.partial(base, input=InputSummary.from_dict(inp.to_summary())),
-                key(_key_parts(prep, inp, guide)),
+                key(_key_parts(prep, inp, guide, plan)),
             )
             run = _run_claude(prep, inp, ctx, guide)
     except ClaudeFailure as e:  # claude missing, or no network inside Codex's sandbox
@@ -250,7 +260,7 @@ def _review(
         return _failed(prep, base, _NO_ANSWER, run)
     # the reviewer may quote a secret it read: mask our secrets' values and secret-shaped text
     structured = redact_json(run.structured, claude_env.Redactor.from_env(ctx.env))
-    result = findings.parse(structured, inp.hunks, prep.target.repo_root)
+    result = findings.parse(structured, plan.hunks if plan.hunks is not None else inp.hunks, prep.target.repo_root)
     stored = {
         "review": result.to_dict(),
         "run": run.to_dict(),
@@ -259,7 +269,7 @@ def _review(
         "at": time.time(),
     }
     cache.put(k, stored)
-    return _finish(prep, base, result, stored, cached=False, marked=marked)
+    return _finish(prep, base, result, stored, cached=False, marked=marked, plan=plan, cache=cache)
 
 
 _NO_ANSWER = ClaudeFailure(
@@ -287,7 +297,12 @@ def _saw_nothing(seen: coverage.Coverage) -> ClaudeFailure:
 
 
 def _outcome(
-    prep: Prepared, inp: ReviewInput, ctx: JobContext, edited: tuple[str, ...], guide: rules.Rules | None = None
+    prep: Prepared,
+    inp: ReviewInput,
+    ctx: JobContext,
+    edited: tuple[str, ...],
+    guide: rules.Rules | None = None,
+    plan: increment.Plan | None = None,
 ) -> Callable[..., ReviewOutcome]:
     origin = replace(prep.trusted.origin, edited=edited).to_dict()
     used = guide.to_dict() if guide is not None else {}
@@ -304,6 +319,7 @@ def _outcome(
             prompt_version=prompts.PROMPT_VERSION,
             policy=origin,
             rules=used,
+            incremental=plan.summary() if plan is not None else {},
             **fields,
         )
 
@@ -359,8 +375,12 @@ def _finish(
     *,
     cached: bool,
     marked: tuple[Finding, ...],
+    plan: increment.Plan,
+    cache: Cache,
 ) -> ReviewOutcome:
-    result = _judged(prep, prep.hooks.filter_findings(result), marked)
+    whole = increment.merged(result, plan.carried, plan.since)  # the gate is over the whole change
+    result = _judged(prep, prep.hooks.filter_findings(whole), marked)
+    increment.remember(prep, cache, result, marked)
     run = stored.get("run", {})
     return base(
         gate=gate.decide(result, prep.policy),

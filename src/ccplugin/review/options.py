@@ -131,6 +131,14 @@ TABLE: tuple[Option, ...] = (
         action_help="Branch or commit to diff against (default the pull request's base commit).",
     ),
     Option(
+        "since",
+        "text",
+        "review only the commits since REF (`last`: the head of this workspace's last completed review) and "
+        "carry forward that review's findings on untouched lines; a force-push or a moved base reviews the whole",
+        frozenset({Surface.REVIEW}),
+        metavar="REF|last",
+    ),
+    Option(
         "focus",
         "text",
         "What an adversarial review should challenge.",

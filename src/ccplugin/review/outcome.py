@@ -164,6 +164,7 @@ class ReviewOutcome:
     policy: dict[str, Any] = field(default_factory=dict)  # where the judging policy came from (policy.Origin)
     coverage: Coverage | None = None  # the changed files the review saw (None: it did not run)
     rules: dict[str, Any] = field(default_factory=dict)  # the review rules it was given (review.rules.Rules)
+    incremental: dict[str, Any] = field(default_factory=dict)  # since, commits, carried, fallback (review.increment)
 
     @property
     def input_mode(self) -> str:
@@ -187,6 +188,20 @@ class ReviewOutcome:
             return ""
         names = ", ".join(f"{f.path} ({f.kind})" for f in left[:20]) + (" …" if len(left) > 20 else "")
         return f"{len(left)} file(s): {names}"
+
+    @property
+    def incremental_line(self) -> str:
+        """``incremental: 2 new commit(s) reviewed; 3 finding(s) carried forward from the review of 1a2b3c4…``,
+        or why a review asked to be incremental reviewed the whole change; empty otherwise."""
+        inc = self.incremental
+        if inc.get("fallback"):
+            return f"full review: {inc['fallback']}"
+        if not inc.get("since"):
+            return ""
+        return (
+            f"incremental: {inc.get('commits', 0)} new commit(s) reviewed; {inc.get('carried', 0)} finding(s) "
+            f"carried forward from the review of {str(inc['since'])[:12]}"
+        )
 
     @property
     def reused_from(self) -> str:
@@ -226,6 +241,7 @@ class ReviewOutcome:
             "policy": self.policy,
             "coverage": self.coverage.to_dict() if self.coverage else None,
             "rules": self.rules,
+            "incremental": self.incremental,
         }
 
     @classmethod
@@ -255,4 +271,5 @@ class ReviewOutcome:
             policy=d.get("policy") or {},
             coverage=Coverage.from_dict(d["coverage"]) if d.get("coverage") else None,
             rules=d.get("rules") or {},
+            incremental=d.get("incremental") or {},
         )

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccplugin import git
-from ccplugin.ci.github import pr, summary, workflow
+from ccplugin.ci.github import pr, summary, threads, workflow
 from ccplugin.ci.github.event import Event
-from ccplugin.ci.github.rest import DEFAULT_API, GitHub
+from ccplugin.ci.github.rest import DEFAULT_API, GitHub, GitHubError
 from ccplugin.review.hunks import parse_hunks
 from ccplugin.review.model import Hunk
 from ccplugin.review.outcome import ReviewOutcome
@@ -34,11 +34,25 @@ def post(o: ReviewOutcome, ev: Event, opts: Options, env: Mapping[str, str], rep
             return
         if not report.posted.problem:
             report.notes.append(report.posted.note())
-    sticky = pr.upsert_sticky(api, where, pr.summary_marker(o.mode, opts.publish.label), _sticky_body(o, env))
+    resolved = _resolve_stale(api, where, o, report)
+    body = _sticky_body(o, env, [resolved] if resolved else []) + pr.head_marker(o)
+    sticky = pr.upsert_sticky(api, where, pr.summary_marker(o.mode, opts.publish.label), body)
     report.sticky = sticky.sticky
     _problem(sticky.problem, report)
     if api.waits.seconds:
         report.notes.append(api.waits.note())
+
+
+def last_reviewed(ev: Event, opts: Options, env: Mapping[str, str]) -> str | None:
+    """The head the Action's summary comment of this mode (and label) names; None when there is none or GitHub
+    cannot be asked (the review is then a full one)."""
+    assert ev.pr is not None
+    api = GitHub(env.get("GITHUB_API_URL") or DEFAULT_API, env.get("GITHUB_TOKEN", ""), ev.repository)
+    where = pr.Where(ev.pr.number, ev.pr.head_sha, opts.github_login or pr.DEFAULT_LOGIN, opts.publish.label)
+    try:
+        return pr.reviewed_head(api, where, pr.summary_marker(opts.request.mode, opts.publish.label))
+    except GitHubError:
+        return None
 
 
 def _commit_hunks(o: ReviewOutcome, ev: Event, env: Mapping[str, str]) -> dict[str, tuple[Hunk, ...]] | None:
@@ -54,16 +68,37 @@ def _commit_hunks(o: ReviewOutcome, ev: Event, env: Mapping[str, str]) -> dict[s
     return parse_hunks(git.decode(git.patch(root, [merge_base, head], env).result().stdout))
 
 
+def _resolve_stale(api: GitHub, where: pr.Where, o: ReviewOutcome, report: Report) -> str:
+    """Resolve the Action's threads whose finding the new review no longer reports; the note said ("" if none).
+
+    Only after a review (an error is no evidence that a finding is gone); a GraphQL refusal is a warning.
+    """
+    if o.review is None:
+        return ""
+    current = [f.fingerprint for f in o.findings if f.suppressed is None]
+    source = pr.source_marker(o.mode, where.label)
+    try:
+        done = threads.resolve_stale(api, where.number, where.login, source, current)
+    except GitHubError as e:
+        _problem(f"could not resolve the review threads of fixed findings ({e}); the gate is unaffected", report)
+        return ""
+    if not (done.resolved or done.human or done.outdated_kept):
+        return ""
+    report.notes.append(done.note())
+    return done.note()
+
+
 def _problem(problem: str, report: Report) -> None:
     if problem:
         report.problems.append(problem)
         report.notes.append(problem)
 
 
-def _sticky_body(o: ReviewOutcome, env: Mapping[str, str]) -> str:
+def _sticky_body(o: ReviewOutcome, env: Mapping[str, str], extra: list[str]) -> str:
     run_id, repo = env.get("GITHUB_RUN_ID"), env.get("GITHUB_REPOSITORY")
     server = env.get("GITHUB_SERVER_URL") or "https://github.com"
     notes = [f"[workflow run]({server}/{repo}/actions/runs/{run_id})"] if run_id and repo else []
+    notes += extra
     blocks = [*summary.blocks(o, notes)[:-1]]
     text, _ = workflow.fit(blocks, pr.BODY_LIMIT, "_Shortened: the full list is in the workflow run's summary._")
     return text

@@ -45,6 +45,7 @@ ISOLATION_TRIES = 12  # refused review requests spent on one batch to find the c
 CONTINUED = "More in-line comments of this review (GitHub refused one of a larger batch)."
 ProblemKind = Literal["", "permission", "rate-limit", "other"]
 _FP = re.compile(r"<!-- ccplugin:fp=([0-9a-f]{8,64}) -->")
+_HEAD = re.compile(r"<!-- ccplugin:head=([0-9a-f]{40,64}) -->")
 
 
 def fp_marker(f: Finding) -> str:
@@ -54,6 +55,11 @@ def fp_marker(f: Finding) -> str:
 def summary_marker(mode: str, label: str = "") -> str:
     safe = re.sub(r"[^A-Za-z0-9_.-]", "-", label)
     return f"<!-- ccplugin:summary:{mode}{':' + safe if safe else ''} -->"
+
+
+def source_marker(mode: str, label: str = "") -> str:
+    """Which run (mode and shard) wrote an in-line comment: only that run's later reviews may resolve its thread."""
+    return summary_marker(mode, label).replace("ccplugin:summary:", "ccplugin:from:", 1)
 
 
 @dataclass(frozen=True)
@@ -81,11 +87,11 @@ class Comment:
     line: int
     start_line: int | None = None
 
-    def to_api(self, gating: bool) -> dict[str, Any]:
+    def to_api(self, gating: bool, source: str = "") -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.finding.file, "line": self.line, "side": "RIGHT"}
         if self.start_line is not None:
             out |= {"start_line": self.start_line, "start_side": "RIGHT"}
-        return out | {"body": comment_body(self.finding, gating)}
+        return out | {"body": comment_body(self.finding, gating, source)}
 
 
 @dataclass(frozen=True)
@@ -160,12 +166,12 @@ def seen_fingerprints(bodies: Iterable[str | None]) -> set[str]:
     return {fp for body in bodies if body for fp in _FP.findall(body)}
 
 
-def comment_body(f: Finding, gating: bool) -> str:
+def comment_body(f: Finding, gating: bool, source: str = "") -> str:
     text = f"**[{f.severity}] {summary.cell(f.title)}**\n\n{summary.text(f.body)}"
     if f.recommendation:
         text += f"\n\n**Recommendation:** {summary.text(f.recommendation)}"
     tags = ["cc-review", *(["gating"] if gating else []), f"confidence {f.confidence:g}"]
-    return capped(text, f"\n\n<sub>{' · '.join(tags)}</sub>\n{fp_marker(f)}")
+    return capped(text, f"\n\n<sub>{' · '.join(tags)}</sub>\n{source}{fp_marker(f)}")
 
 
 def capped(text: str, tail: str, limit: int = COMMENT_MAX) -> str:
@@ -243,11 +249,12 @@ def _submit(api: GitHub, where: Where, p: Plan, o: ReviewOutcome) -> int:
     The first review carries the body. A comment GitHub refuses (422) is isolated by halving its
     batch; the refused ones are listed in one more review's body.
     """
-    gating = {f.fingerprint for f in o.gate.gating}
+    gating, source = {f.fingerprint for f in o.gate.gating}, source_marker(o.mode, where.label)
     batches = [p.inline[i : i + BATCH] for i in range(0, len(p.inline), BATCH)] or [()]
     body, refused = review_body(p, o, where.label), list[Comment]()
     for batch in batches:
-        isolated, body = _isolate(api, where, body, [(c, c.to_api(c.finding.fingerprint in gating)) for c in batch])
+        payloads = [(c, c.to_api(c.finding.fingerprint in gating, source)) for c in batch]
+        isolated, body = _isolate(api, where, body, payloads)
         refused += isolated
     if refused:
         _create_review(api, where, review_body(Plan((), tuple(c.finding for c in refused), ()), o, where.label), [])
@@ -292,6 +299,24 @@ def _create_review(api: GitHub, where: Where, body: str, comments: list[dict[str
     if where.head_sha:
         payload["commit_id"] = where.head_sha
     api.post(f"pulls/{where.number}/reviews", payload)
+
+
+def head_marker(o: ReviewOutcome) -> str:
+    """The head a completed branch review saw, for the next push's incremental review ("" for any other)."""
+    head = o.target.head
+    if o.review is None or o.error is not None or o.target.scope != "branch" or not head:
+        return ""
+    return f"\n<!-- ccplugin:head={head} -->"
+
+
+def reviewed_head(api: GitHub, where: Where, marker: str) -> str | None:
+    """The head named in the Action's own summary comment carrying ``marker`` (a person's comment never counts)."""
+    for c in api.get_all(f"issues/{where.number}/comments"):
+        body = str(c.get("body") or "") if isinstance(c, Mapping) else ""
+        if ours(c, where.login) and body.startswith(marker):
+            found = _HEAD.search(body)
+            return found.group(1) if found else None
+    return None
 
 
 def upsert_sticky(api: GitHub, where: Where, marker: str, body: str) -> Posted:

@@ -94,6 +94,16 @@ def ensure_history(root: Path, base: str, c: Change, env: Mapping[str, str]) -> 
     return ref if git.commit_of(root, ref, env) == base else base
 
 
+def last_reviewed(c: Change, opts: Options, env: Mapping[str, str]) -> str | None:
+    """The head named by the Action's own summary comment on the pull request (never anyone else's)."""
+    ev = event_of(c)
+    if ev.pr is None or not opts.post_review or not env.get("GITHUB_TOKEN"):
+        return None
+    from ccplugin.ci.github import post  # only a run that posts loads the REST client
+
+    return post.last_reviewed(ev, opts, env)
+
+
 def report(o: ReviewOutcome, c: Change, opts: Options, env: Mapping[str, str], r: Report) -> None:
     """The pull-request review and the sticky summary comment, then the annotations."""
     ev = event_of(c)

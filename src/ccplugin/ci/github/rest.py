@@ -119,6 +119,18 @@ class GitHub:
     def patch(self, path: str, body: dict[str, Any]) -> Any:
         return self._call("PATCH", self._url(path, {}), body)[0]
 
+    def graphql(self, query: str, variables: Mapping[str, Any]) -> Any:
+        """``data`` of one GraphQL request; an answer with ``errors`` is a :class:`GitHubError`.
+
+        GitHub answers a GraphQL refusal with 200 and ``errors`` (a read-only token's mutation:
+        ``type: FORBIDDEN``, "Resource not accessible by integration"); its status is 403 here.
+        """
+        answer, _ = self._call("POST", graphql_url(self.api_url), {"query": query, "variables": dict(variables)})
+        errors = answer.get("errors") if isinstance(answer, Mapping) else None
+        if errors or not isinstance(answer, Mapping) or not isinstance(answer.get("data"), Mapping):
+            raise GitHubError(_graphql_status(errors), _graphql_message(errors))
+        return answer["data"]
+
     def _url(self, path: str, params: dict[str, str | int]) -> str:
         url = f"{self.api_url.rstrip('/')}/repos/{self.repository}/{path.lstrip('/')}"
         return url + ("?" + urlencode(params) if params else "")
@@ -170,6 +182,24 @@ class GitHub:
         if has_body:
             headers["Content-Type"] = "application/json"
         return headers
+
+
+def graphql_url(api_url: str) -> str:
+    """GitHub's GraphQL endpoint beside its REST one: ``/graphql`` (GitHub Enterprise Server: ``/api/graphql``)."""
+    base = api_url.rstrip("/")
+    return base[: -len("/v3")] + "/graphql" if base.endswith("/api/v3") else base + "/graphql"
+
+
+def _graphql_status(errors: Any) -> int:
+    kinds = {e.get("type") for e in errors if isinstance(e, Mapping)} if isinstance(errors, list) else set()
+    return 403 if "FORBIDDEN" in kinds else 404 if "NOT_FOUND" in kinds else 200
+
+
+def _graphql_message(errors: Any) -> str:
+    if not isinstance(errors, list) or not errors:
+        return "GitHub's GraphQL answer had no data"
+    said = [str(e.get("message", e)) if isinstance(e, Mapping) else str(e) for e in errors[:3]]
+    return "; ".join(said)[:300]
 
 
 def _gave_up(answer: Refusal, wait: float, waits: Waits) -> str:

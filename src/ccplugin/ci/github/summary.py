@@ -95,6 +95,8 @@ def saw(o: ReviewOutcome) -> str:
         lines.insert(3, f"- Coverage: {o.coverage.line()}")
     if o.reused_from:
         lines.append(f"- Cached: reuses the review of {cell(o.reused_from)}")
+    if o.incremental_line:
+        lines.append(f"- {cell(o.incremental_line)}")
     if o.focus:
         lines.append(f"- Focus: {cell(o.focus)}")
     if o.job_id:
