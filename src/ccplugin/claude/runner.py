@@ -81,6 +81,7 @@ _FIX = {
     FailureKind.STRUCTURED_MISSING: "retry; the model answered without the StructuredOutput tool",
     FailureKind.STRUCTURED_INVALID: "retry; the model's structured answer broke the schema",
     FailureKind.CANCELLED: "",
+    FailureKind.OVER_BUDGET: "raise `--max-cost-usd`, or review a smaller change",
 }
 
 
@@ -139,7 +140,12 @@ def _run(
         if on_spawn is not None:
             on_spawn(proc.identity(child.pid) or proc.Identity(child.pid, 0))
         reason = proc.watch(
-            child, sink.stdout, sink.stderr, deadline=started + spec.timeout, cancel=cancel_check, drain=DRAIN_GRACE
+            child,
+            sink.stdout,
+            sink.stderr,
+            deadline=started + spec.timeout,
+            cancel=_stop_when(spec, sink, cancel_check),
+            drain=DRAIN_GRACE,
         )
     finally:
         exit_code = proc.reap(child, KILL_GRACE)
@@ -147,6 +153,19 @@ def _run(
             _unlink(prompt_file)
     sink.close()
     return _result(spec, sink, exit_code, reason, time.monotonic() - started)
+
+
+def _stop_when(spec: RunSpec, sink: _Sink, cancel_check: Callable[[], bool] | None) -> Callable[[], bool]:
+    """Stop claude on a cancel, or once the usage it reported is priced over the cap."""
+
+    def stop() -> bool:
+        return _over(spec, sink.parser.estimate_usd()) or (cancel_check is not None and cancel_check())
+
+    return stop
+
+
+def _over(spec: RunSpec, spent: float) -> bool:
+    return spec.max_cost_usd is not None and spent > spec.max_cost_usd
 
 
 def failure_error(result: RunResult) -> ClaudeFailure:
@@ -262,7 +281,8 @@ def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) 
         subtype=parsed.subtype,
         api_error_status=parsed.api_error_status,
         usage=parsed.usage,
-        cost_usd=parsed.total_cost_usd,
+        cost_usd=parsed.total_cost_usd if parsed.total_cost_usd is not None else parsed.estimated_cost_usd or None,
+        api_key_source=parsed.api_key_source,
         num_turns=parsed.num_turns,
         denials=parsed.permission_denials,
         tools_used=parsed.tools_used,
@@ -279,6 +299,12 @@ def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) 
 def _classify(spec: RunSpec, parsed: ParsedStream, code: int, reason: str, stderr: str) -> _Verdict:
     if reason == "timeout":
         return _Verdict(FailureKind.TIMEOUT, f"claude gave no result within {spec.timeout:g}s")
+    if reason == "cancelled" and _over(spec, parsed.estimated_cost_usd):
+        return _Verdict(
+            FailureKind.OVER_BUDGET,
+            f"stopped at the cost cap of ${spec.max_cost_usd:.2f}: the usage so far is priced at "
+            f"${parsed.estimated_cost_usd:.4f} (estimated)",
+        )
     if reason == "cancelled":
         return _Verdict(FailureKind.CANCELLED, "the run was cancelled")
     if not parsed.saw_result:
@@ -319,6 +345,12 @@ def _error_result(spec: RunSpec, parsed: ParsedStream, code: int, stderr: str) -
     if status is not None:
         kind = _HTTP_KIND.get(status, FailureKind.API_ERROR)
         return _Verdict(kind, f"Claude API error (HTTP {status}): {message}")
+    if parsed.subtype == "error_max_budget_usd":
+        cost = parsed.total_cost_usd if parsed.total_cost_usd is not None else parsed.estimated_cost_usd
+        return _Verdict(
+            FailureKind.OVER_BUDGET,
+            f"claude stopped at the cost cap of ${spec.max_cost_usd or 0:.2f} (--max-budget-usd): it cost ${cost:.4f}",
+        )
     if parsed.subtype == "error_max_turns":
         return _Verdict(
             FailureKind.MAX_TURNS,
