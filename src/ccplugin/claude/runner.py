@@ -302,7 +302,7 @@ def _classify(spec: RunSpec, parsed: ParsedStream, code: int, reason: str, stder
     if reason == "cancelled" and _over(spec, parsed.estimated_cost_usd):
         return _Verdict(
             FailureKind.OVER_BUDGET,
-            f"stopped at the cost cap of ${spec.max_cost_usd:.2f}: the usage so far is priced at "
+            f"over-budget: stopped at the cost cap of ${spec.max_cost_usd:.2f}: the usage so far is priced at "
             f"${parsed.estimated_cost_usd:.4f} (estimated)",
         )
     if reason == "cancelled":
@@ -349,7 +349,8 @@ def _error_result(spec: RunSpec, parsed: ParsedStream, code: int, stderr: str) -
         cost = parsed.total_cost_usd if parsed.total_cost_usd is not None else parsed.estimated_cost_usd
         return _Verdict(
             FailureKind.OVER_BUDGET,
-            f"claude stopped at the cost cap of ${spec.max_cost_usd or 0:.2f} (--max-budget-usd): it cost ${cost:.4f}",
+            f"over-budget: claude stopped at the cost cap of ${spec.max_cost_usd or 0:.2f} (--max-budget-usd): "
+            f"it cost ${cost:.4f}",
         )
     if parsed.subtype == "error_max_turns":
         return _Verdict(

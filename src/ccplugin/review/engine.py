@@ -322,7 +322,7 @@ def _again(
     spent = first.cost_usd or 0.0
     left = cap.left(spent)
     if left is not None and left <= 0:
-        detail = f"the cost cap of ${cap.usd:.2f} was spent (${spent:.4f}) before the retry"
+        detail = f"over-budget: the cost cap of ${cap.usd:.2f} was spent (${spent:.4f}) before the retry"
         return replace(first, failure=FailureKind.OVER_BUDGET, failure_detail=detail, structured=None)
     run = _run_claude(prep, inp, ctx, guide, left)
     return replace(run, cost_usd=spent + (run.cost_usd or 0.0))
