@@ -299,12 +299,9 @@ def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) 
 def _classify(spec: RunSpec, parsed: ParsedStream, code: int, reason: str, stderr: str) -> _Verdict:
     if reason == "timeout":
         return _Verdict(FailureKind.TIMEOUT, f"claude gave no result within {spec.timeout:g}s")
-    if reason == "cancelled" and _over(spec, parsed.estimated_cost_usd):
-        return _Verdict(
-            FailureKind.OVER_BUDGET,
-            f"over-budget: stopped at the cost cap of ${spec.max_cost_usd:.2f}: the usage so far is priced at "
-            f"${parsed.estimated_cost_usd:.4f} (estimated)",
-        )
+    over = _over_budget(spec, parsed, reason)
+    if over is not None:
+        return over
     if reason == "cancelled":
         return _Verdict(FailureKind.CANCELLED, "the run was cancelled")
     if not parsed.saw_result:
@@ -316,6 +313,29 @@ def _classify(spec: RunSpec, parsed: ParsedStream, code: int, reason: str, stder
     if spec.json_schema is not None:
         return _check_structured(spec.json_schema, parsed.structured)
     return _Verdict()
+
+
+def _over_budget(spec: RunSpec, parsed: ParsedStream, reason: str) -> _Verdict | None:
+    """Over the cap: stopped by claude's ``--max-budget-usd``, by ours mid-run, or at the end (a run that finished
+    in the same moment it went over is no exception: what it cost is over the cap whoever noticed)."""
+    cap = spec.max_cost_usd
+    spent = parsed.total_cost_usd if parsed.total_cost_usd is not None else parsed.estimated_cost_usd
+    if cap is None:
+        return None
+    if parsed.subtype == "error_max_budget_usd":
+        return _Verdict(
+            FailureKind.OVER_BUDGET,
+            f"over-budget: claude stopped at the cost cap of ${cap:.2f} (--max-budget-usd): it cost ${spent:.4f}",
+        )
+    if reason == "cancelled" and _over(spec, parsed.estimated_cost_usd):
+        return _Verdict(
+            FailureKind.OVER_BUDGET,
+            f"over-budget: stopped at the cost cap of ${cap:.2f}: the usage so far is priced at "
+            f"${parsed.estimated_cost_usd:.4f} (estimated)",
+        )
+    if _over(spec, spent):
+        return _Verdict(FailureKind.OVER_BUDGET, f"over-budget: the run cost ${spent:.4f}, over the cap of ${cap:.2f}")
+    return None
 
 
 def _no_result(parsed: ParsedStream, code: int, stderr: str) -> _Verdict:
@@ -345,13 +365,6 @@ def _error_result(spec: RunSpec, parsed: ParsedStream, code: int, stderr: str) -
     if status is not None:
         kind = _HTTP_KIND.get(status, FailureKind.API_ERROR)
         return _Verdict(kind, f"Claude API error (HTTP {status}): {message}")
-    if parsed.subtype == "error_max_budget_usd":
-        cost = parsed.total_cost_usd if parsed.total_cost_usd is not None else parsed.estimated_cost_usd
-        return _Verdict(
-            FailureKind.OVER_BUDGET,
-            f"over-budget: claude stopped at the cost cap of ${spec.max_cost_usd or 0:.2f} (--max-budget-usd): "
-            f"it cost ${cost:.4f}",
-        )
     if parsed.subtype == "error_max_turns":
         return _Verdict(
             FailureKind.MAX_TURNS,
