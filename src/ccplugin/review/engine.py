@@ -48,6 +48,7 @@ class ReviewRequest:
     timeout: float | None = None
     max_turns: int | None = None
     max_cost_usd: float | None = None  # the cost cap of this review's Claude runs, USD
+    max_pr_cost_usd: float | None = None  # CI: the cap of every review of the pull request (ccplugin.ci.runner)
     budget_bytes: int | None = None
     use_cache: bool = True
     include: tuple[str, ...] = ()
@@ -98,6 +99,7 @@ def prepare(req: ReviewRequest, hooks: plugins.Plugins | None = None) -> Prepare
         timeout=req.timeout,
         max_turns=req.max_turns,
         max_cost_usd=req.max_cost_usd,
+        max_pr_cost_usd=req.max_pr_cost_usd,
         budget_bytes=req.budget_bytes,
         model=req.model,
         effort=req.effort,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ccplugin import git
-from ccplugin.ci.github import pr, summary, workflow
+from ccplugin.ci.github import pr, spend, summary, workflow
 from ccplugin.ci.github.event import Event
-from ccplugin.ci.github.rest import DEFAULT_API, GitHub
+from ccplugin.ci.github.rest import DEFAULT_API, GitHub, GitHubError
 from ccplugin.review.hunks import parse_hunks
 from ccplugin.review.model import Hunk
 from ccplugin.review.outcome import ReviewOutcome
@@ -24,9 +24,7 @@ def post(o: ReviewOutcome, ev: Event, opts: Options, env: Mapping[str, str], rep
     if not token:
         report.notes.append("no `GITHUB_TOKEN`: no pull-request review was posted; see the annotations")
         return
-    api = GitHub(env.get("GITHUB_API_URL") or DEFAULT_API, token, ev.repository)
-    login = opts.github_login or pr.DEFAULT_LOGIN
-    where = pr.Where(ev.pr.number, ev.pr.head_sha, login, opts.publish.label, opts.max_comments)
+    api, where = _api(ev, opts, env, token)
     if o.review is not None:
         report.posted = pr.post_review(api, where, o, _commit_hunks(o, ev, env))
         _problem(report.posted.problem, report)
@@ -34,11 +32,44 @@ def post(o: ReviewOutcome, ev: Event, opts: Options, env: Mapping[str, str], rep
             return
         if not report.posted.problem:
             report.notes.append(report.posted.note())
-    sticky = pr.upsert_sticky(api, where, pr.summary_marker(o.mode, opts.publish.label), _sticky_body(o, env))
+    marker = pr.summary_marker(o.mode, opts.publish.label)
+    try:
+        comments = pr.issue_comments(api, where)
+    except GitHubError as e:
+        _problem(pr.problem_of("read the summary comments", e).problem, report)
+        return
+    before = _spent(comments, where, marker)
+    cost = 0.0 if o.cached else o.cost_usd or 0.0
+    said = spend.line(cost, before.total + cost, report.pr_cap, before.own)
+    report.notes.append(said)
+    ledger = before.own.add(where.head_sha, cost).marker()
+    sticky = pr.upsert_sticky(api, where, marker, f"{_sticky_body(o, env, said)}\n{ledger}", comments)
     report.sticky = sticky.sticky
     _problem(sticky.problem, report)
     if api.waits.seconds:
         report.notes.append(api.waits.note())
+
+
+def spent(ev: Event, opts: Options, env: Mapping[str, str]) -> float | None:
+    """What this pull request's earlier runs cost (every shard, every push); None when it cannot be read."""
+    assert ev.pr is not None
+    api, where = _api(ev, opts, env, env.get("GITHUB_TOKEN", ""))
+    try:
+        return _spent(pr.issue_comments(api, where), where, "").total
+    except GitHubError:
+        return None
+
+
+def _api(ev: Event, opts: Options, env: Mapping[str, str], token: str) -> tuple[GitHub, pr.Where]:
+    assert ev.pr is not None
+    api = GitHub(env.get("GITHUB_API_URL") or DEFAULT_API, token, ev.repository)
+    login = opts.github_login or pr.DEFAULT_LOGIN
+    return api, pr.Where(ev.pr.number, ev.pr.head_sha, login, opts.publish.label, opts.max_comments)
+
+
+def _spent(comments: Sequence[Mapping[str, Any]], where: pr.Where, marker: str) -> spend.Spent:
+    """The ledgers of the summary comments the Action wrote on the pull request (nobody else's count)."""
+    return spend.spent(comments, marker, lambda c: pr.ours(c, where.login))
 
 
 def _commit_hunks(o: ReviewOutcome, ev: Event, env: Mapping[str, str]) -> dict[str, tuple[Hunk, ...]] | None:
@@ -60,10 +91,11 @@ def _problem(problem: str, report: Report) -> None:
         report.notes.append(problem)
 
 
-def _sticky_body(o: ReviewOutcome, env: Mapping[str, str]) -> str:
+def _sticky_body(o: ReviewOutcome, env: Mapping[str, str], spend_line: str) -> str:
     run_id, repo = env.get("GITHUB_RUN_ID"), env.get("GITHUB_REPOSITORY")
     server = env.get("GITHUB_SERVER_URL") or "https://github.com"
     notes = [f"[workflow run]({server}/{repo}/actions/runs/{run_id})"] if run_id and repo else []
+    notes.append(spend_line)
     blocks = [*summary.blocks(o, notes)[:-1]]
     text, _ = workflow.fit(blocks, pr.BODY_LIMIT, "_Shortened: the full list is in the workflow run's summary._")
     return text
