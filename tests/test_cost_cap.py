@@ -17,8 +17,9 @@ import pytest
 from ccplugin.claude.argv import build_argv
 from ccplugin.claude.stream import StreamParser
 from ccplugin.claude.types import Mode, RunSpec
-from ccplugin.testing import reply, structured_output, tool_use
+from ccplugin.testing import fail, reply, structured_output, tool_use
 from ccplugin.testing.runner import OfflineClaude
+from conftest import git
 from helpers import ccplugin, finding, review_output
 
 pytestmark = pytest.mark.real_claude
@@ -142,3 +143,24 @@ def test_the_estimate_counts_each_message_once_whatever_its_blocks() -> None:
     second = {"id": "msg_2", "model": "claude-sonnet-4-6", "usage": TENTH, "content": []}
     parser.feed(json.dumps({"type": "assistant", "message": second}).encode() + b"\n")
     assert parser.estimate_usd() == pytest.approx(3.0 + 0.03 + 0.15)
+
+
+def test_the_retry_after_a_refused_inline_diff_runs_under_the_same_cap(
+    repo: Path, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    """The first run's 400 "prompt is too long" cost nothing; the self-collect retry gets the cap, and goes over."""
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    git(repo, "commit", "-qam", "bug")
+    claude = cc_fake_claude(
+        [
+            fail(400, "prompt is too long: 215000 tokens", type="invalid_request_error", prompt_contains="\n## Diff\n"),
+            reply(tool_use("Bash", {"command": "git diff main -- calc.py"}), turn=0, usage=DEAR),
+            *answer(delay_s=30),
+        ]
+    )
+    run = ccplugin("review", "--base", "main", "--max-cost-usd", "0.5", "--json", cwd=repo, env=claude.env)
+    out = run.json()
+    assert out["input"].get("inline_refused") is True, run.err
+    assert out["error"]["kind"] == "over-budget" and "$3.0000" in out["error"]["message"]
+    assert len(claude.fake.message_requests()) == 2
