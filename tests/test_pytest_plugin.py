@@ -812,3 +812,14 @@ def test_rerunfailures_does_not_rerun_the_gate(
     assert result.parseoutcomes() == {"passed": 1, "failed": 2, "rerun": 2}  # test_bad's two reruns; the gate none
     assert "RERUN cc-review::gate" not in result.stdout.str() and result.stdout.str().count("cc-review FAIL:") == 1
     assert len(claude.fake.message_requests()) == 1
+
+
+def test_the_cost_cap_makes_an_over_budget_review_an_error(
+    project: pytest.Pytester, cc_fake_claude: type[OfflineClaude], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dear = {"input_tokens": 100_000, "output_tokens": 100_000}  # $3.00 at Opus 4.7's price
+    claude = cc_fake_claude([reply(structured_output(review_output()), tool_offered="StructuredOutput", usage=dear)])
+    use_env(monkeypatch, claude.env)
+    result = run(project, "--cc-review", "--cc-fail-on", "high", "--cc-max-cost-usd", "0.5")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["cc-review ERROR: could not review: over-budget: *$0.50*$3.0000*"])

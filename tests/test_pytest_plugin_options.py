@@ -68,6 +68,8 @@ def test_a_review_that_cannot_start_is_an_error_item(project: pytest.Pytester, n
     ("args", "words"),
     [
         (["--cc-timeout", "0"], "must be positive"),
+        (["--cc-max-cost-usd", "0"], "`--max-cost-usd 0.0`: the value must be positive"),
+        (["--cc-max-cost-usd", "x"], "--cc-max-cost-usd 'x': expected a number"),
         (["--cc-budget", "x"], "--cc-budget-bytes 'x': expected a number"),
         (["--cc-on-error", "maybe"], "invalid on_error 'maybe': use one of: fail, pass"),
         (["--cc-filter-mode", "near"], "invalid filter_mode 'near'"),

@@ -35,6 +35,8 @@ class Settings:
     on_error: OnError = OnError.FAIL
     timeout: float = 1200.0
     max_turns: int = 40
+    max_cost_usd: float | None = None  # per review (every Claude run of it)
+    max_pr_cost_usd: float | None = None  # per pull request, over its pushes and shards (CI)
     budget_bytes: int = 256 * 1024
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -65,6 +67,8 @@ def validate(s: Settings, flags: Collection[str] = ()) -> Settings:
         ("timeout", s.timeout > 0, "must be positive"),
         ("max_turns", s.max_turns >= 1, "must be at least 1"),
         ("budget_bytes", s.budget_bytes >= 1, "must be positive"),
+        ("max_cost_usd", s.max_cost_usd is None or s.max_cost_usd > 0, "must be positive"),
+        ("max_pr_cost_usd", s.max_pr_cost_usd is None or s.max_pr_cost_usd > 0, "must be positive"),
     ):
         if not ok:
             raise _bad_number(name, getattr(s, name), must, name in flags)

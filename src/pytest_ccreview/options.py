@@ -106,6 +106,13 @@ SPECS: tuple[SpecTuple, ...] = (
         "SECONDS",
     ),
     (
+        ("--cc-max-cost-usd",),
+        ("cc_max_cost_usd",),
+        False,
+        "Stop the review once its Claude runs have cost this many US dollars (gate ERROR `over-budget`).",
+        "USD",
+    ),
+    (
         ("--cc-budget-bytes", "--cc-budget"),
         ("cc_budget_bytes", "cc_budget"),
         False,

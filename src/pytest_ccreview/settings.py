@@ -35,6 +35,7 @@ class Options:
     filter_mode: str | None = None
     on_error: str | None = None
     timeout: float | None = None
+    max_cost_usd: float | None = None
     budget_bytes: int | None = None
     cache: bool = True
     junit: Path | None = None
@@ -62,6 +63,7 @@ class Options:
             "filter_mode": self.filter_mode,
             "on_error": self.on_error,
             "timeout": self.timeout,
+            "max_cost_usd": self.max_cost_usd,
             "budget_bytes": self.budget_bytes,
             "use_cache": self.cache,
         }

@@ -78,6 +78,11 @@ class Provider(Protocol):
         """Tell the change (review comments, a summary comment, annotations); what went wrong goes in ``r``."""
         ...
 
+    def spent(self, change: Change, opts: Options, env: Mapping[str, str]) -> float | None:
+        """USD the change's earlier runs cost, every shard and push, from records only this CI's identity
+        writes (GitHub: the Action's own summary comments); None when it cannot be known."""
+        ...
+
     def notice(self, level: str, line: str, title: str) -> None:
         """One message the CI shows beside the run (level: notice | warning | error)."""
         ...

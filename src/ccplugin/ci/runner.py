@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from ccplugin import files, output, paths, plugins
 from ccplugin.ci.provider import FORK_RESCUE_REFUSED, Change, Provider
+from ccplugin.claude.env import billed_per_token
+from ccplugin.claude.types import FailureKind
 from ccplugin.errors import CCError, Exit
 from ccplugin.jobs import service
 from ccplugin.redact import redact
@@ -30,7 +32,7 @@ from ccplugin.rescue import worktree as rescue_worktree
 from ccplugin.review import engine
 from ccplugin.review import job as review_job
 from ccplugin.review.gate import GateStatus
-from ccplugin.review.outcome import ReviewOutcome
+from ccplugin.review.outcome import ReviewError, ReviewOutcome
 
 if TYPE_CHECKING:
     from ccplugin.ci.github.pr import Posted
@@ -81,6 +83,7 @@ class Report:
     dropped: dict[str, int] = field(default_factory=dict)
     posted: Posted | None = None
     sticky: str = ""
+    pr_cap: float | None = None  # the pull request's cost cap, when one is set (for the spend line)
     rescue: rescue_worktree.Proposal | None = None
     rescue_line: str = ""  # what the rescue did, for the summary's notes (the provider escapes it)
 
@@ -102,9 +105,10 @@ def run(provider: Provider, opts: Options, env: Mapping[str, str]) -> int:
     change = provider.change(opts, env)
     _refuse_untrusted(change, opts)
     prep = _prepare(provider, opts, change, env, hooks)
-    outcome = _review(prep, change, env)
+    report = Report(pr_cap=prep.settings.max_pr_cost_usd)
+    prep, spent = _pr_budget(provider, prep, change, opts, env, report)
+    outcome = spent or _review(prep, change, env)
     write_files(outcome, opts.publish, hooks)
-    report = Report()
     provider.report(outcome, change, opts, env, report)
     if opts.rescue_on_failure and outcome.gate.status is GateStatus.FAIL:
         _rescue(provider, outcome, prep, opts, env, report, change)
@@ -143,6 +147,35 @@ def _last_reviewed(provider: Provider, change: Change, opts: Options, env: Mappi
     """Only what is new since the last reviewed head, where the provider can say it (an optional part)."""
     ask = getattr(provider, "last_reviewed", None)
     return str(ask(change, opts, env) or "") or None if callable(ask) else None
+
+
+def _pr_budget(
+    provider: Provider, prep: engine.Prepared, change: Change, opts: Options, env: Mapping[str, str], report: Report
+) -> tuple[engine.Prepared, ReviewOutcome | None]:
+    """The review under what is left of the pull request's cap, or its over-budget outcome when none is left."""
+    cap = prep.settings.max_pr_cost_usd
+    if cap is None or not billed_per_token(env):  # a subscription: the engine's cap line says it is not enforced
+        return prep, None
+    spent = provider.spent(change, opts, env)
+    if spent is None:
+        report.notes.append(
+            f"the pull request's cost cap (${cap:.2f}) could not be checked: its earlier spend is unknown"
+        )
+        return prep, None
+    left = cap - spent
+    if left <= 0:
+        return prep, engine.not_reviewed(prep, _pr_spent(spent, cap))
+    run_cap = prep.settings.max_cost_usd
+    settings = replace(prep.settings, max_cost_usd=left if run_cap is None else min(run_cap, left))
+    return replace(prep, settings=settings), None
+
+
+def _pr_spent(spent: float, cap: float) -> ReviewError:
+    return ReviewError(
+        FailureKind.OVER_BUDGET.value,
+        f"over-budget: this pull request's reviews have cost ${spent:.4f}, its cap is ${cap:.2f}",
+        "raise `max-pr-cost-usd` (the Action input, or `max_pr_cost_usd` in the base branch's settings)",
+    )
 
 
 def _review(prep: engine.Prepared, change: Change, env: Mapping[str, str]) -> ReviewOutcome:

@@ -208,6 +208,8 @@ def build_argv(
     if spec.effort:
         argv += ["--effort", spec.effort]
     argv += ["--max-turns", str(spec.max_turns)]
+    if spec.max_cost_usd is not None:  # both the pinned 2.1.197 and 2.1.332 have it (tests/test_cost_cap.py)
+        argv += ["--max-budget-usd", f"{spec.max_cost_usd:.6f}"]
     if not spec.persist_session:
         argv.append("--no-session-persistence")
     if spec.resume:

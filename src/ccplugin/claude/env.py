@@ -63,6 +63,15 @@ def _has_password(value: str) -> bool:
     return bool(redact.url_passwords(value))
 
 
+def billed_per_token(env: Mapping[str, str]) -> bool:
+    """True when claude will use an API key (``ANTHROPIC_API_KEY``, ``ANTHROPIC_AUTH_TOKEN``) or a cloud (Bedrock,
+    Vertex), each billed per token: the cost claude reports is then a price paid. False on a subscription login
+    (``claude auth login``, ``CLAUDE_CODE_OAUTH_TOKEN``): claude prints a cost at API prices nobody pays."""
+    keys = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+    clouds = ("CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX")
+    return any(env.get(k, "").strip() for k in keys) or any(_flag(env, c) for c in clouds)
+
+
 def _flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in _TRUE
 

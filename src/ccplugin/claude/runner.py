@@ -81,6 +81,7 @@ _FIX = {
     FailureKind.STRUCTURED_MISSING: "retry; the model answered without the StructuredOutput tool",
     FailureKind.STRUCTURED_INVALID: "retry; the model's structured answer broke the schema",
     FailureKind.CANCELLED: "",
+    FailureKind.OVER_BUDGET: "raise `--max-cost-usd`, or review a smaller change",
 }
 
 
@@ -139,7 +140,12 @@ def _run(
         if on_spawn is not None:
             on_spawn(proc.identity(child.pid) or proc.Identity(child.pid, 0))
         reason = proc.watch(
-            child, sink.stdout, sink.stderr, deadline=started + spec.timeout, cancel=cancel_check, drain=DRAIN_GRACE
+            child,
+            sink.stdout,
+            sink.stderr,
+            deadline=started + spec.timeout,
+            cancel=_stop_when(spec, sink, cancel_check),
+            drain=DRAIN_GRACE,
         )
     finally:
         exit_code = proc.reap(child, KILL_GRACE)
@@ -147,6 +153,19 @@ def _run(
             _unlink(prompt_file)
     sink.close()
     return _result(spec, sink, exit_code, reason, time.monotonic() - started)
+
+
+def _stop_when(spec: RunSpec, sink: _Sink, cancel_check: Callable[[], bool] | None) -> Callable[[], bool]:
+    """Stop claude on a cancel, or once the usage it reported is priced over the cap."""
+
+    def stop() -> bool:
+        return _over(spec, sink.parser.estimate_usd()) or (cancel_check is not None and cancel_check())
+
+    return stop
+
+
+def _over(spec: RunSpec, spent: float) -> bool:
+    return spec.max_cost_usd is not None and spent > spec.max_cost_usd
 
 
 def failure_error(result: RunResult) -> ClaudeFailure:
@@ -262,7 +281,8 @@ def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) 
         subtype=parsed.subtype,
         api_error_status=parsed.api_error_status,
         usage=parsed.usage,
-        cost_usd=parsed.total_cost_usd,
+        cost_usd=parsed.total_cost_usd if parsed.total_cost_usd is not None else parsed.estimated_cost_usd or None,
+        api_key_source=parsed.api_key_source,
         num_turns=parsed.num_turns,
         denials=parsed.permission_denials,
         tools_used=parsed.tools_used,
@@ -279,6 +299,9 @@ def _result(spec: RunSpec, sink: _Sink, code: int, reason: str, elapsed: float) 
 def _classify(spec: RunSpec, parsed: ParsedStream, code: int, reason: str, stderr: str) -> _Verdict:
     if reason == "timeout":
         return _Verdict(FailureKind.TIMEOUT, f"claude gave no result within {spec.timeout:g}s")
+    over = _over_budget(spec, parsed, reason)
+    if over is not None:
+        return over
     if reason == "cancelled":
         return _Verdict(FailureKind.CANCELLED, "the run was cancelled")
     if not parsed.saw_result:
@@ -290,6 +313,29 @@ def _classify(spec: RunSpec, parsed: ParsedStream, code: int, reason: str, stder
     if spec.json_schema is not None:
         return _check_structured(spec.json_schema, parsed.structured)
     return _Verdict()
+
+
+def _over_budget(spec: RunSpec, parsed: ParsedStream, reason: str) -> _Verdict | None:
+    """Over the cap: stopped by claude's ``--max-budget-usd``, by ours mid-run, or at the end (a run that finished
+    in the same moment it went over is no exception: what it cost is over the cap whoever noticed)."""
+    cap = spec.max_cost_usd
+    spent = parsed.total_cost_usd if parsed.total_cost_usd is not None else parsed.estimated_cost_usd
+    if cap is None:
+        return None
+    if parsed.subtype == "error_max_budget_usd":
+        return _Verdict(
+            FailureKind.OVER_BUDGET,
+            f"over-budget: claude stopped at the cost cap of ${cap:.2f} (--max-budget-usd): it cost ${spent:.4f}",
+        )
+    if reason == "cancelled" and _over(spec, parsed.estimated_cost_usd):
+        return _Verdict(
+            FailureKind.OVER_BUDGET,
+            f"over-budget: stopped at the cost cap of ${cap:.2f}: the usage so far is priced at "
+            f"${parsed.estimated_cost_usd:.4f} (estimated)",
+        )
+    if _over(spec, spent):
+        return _Verdict(FailureKind.OVER_BUDGET, f"over-budget: the run cost ${spent:.4f}, over the cap of ${cap:.2f}")
+    return None
 
 
 def _no_result(parsed: ParsedStream, code: int, stderr: str) -> _Verdict:

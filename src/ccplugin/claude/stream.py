@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccplugin.claude import prices
 from ccplugin.claude.types import Event, ToolCall
 
 MAX_LINE = 8 * 1024 * 1024
@@ -57,6 +58,8 @@ class ParsedStream:
     assistant_error: str | None = None  # e.g. "authentication_failed" on a synthetic message
     usage: dict[str, Any] = field(default_factory=dict)
     total_cost_usd: float | None = None
+    estimated_cost_usd: float = 0.0  # priced from each assistant message's usage (claude.prices)
+    api_key_source: str | None = None  # the init event's ``apiKeySource``: "none" on a subscription login
     num_turns: int | None = None
     permission_denials: tuple[dict[str, Any], ...] = ()
     errors: tuple[str, ...] = ()
@@ -138,6 +141,9 @@ class StreamParser:
         self._files: dict[str, None] = {}
         self._final: dict[str, Any] = {}  # ParsedStream fields taken from the result event
         self._result_text: str | None = None
+        self._spent = 0.0  # the estimate of every finished message
+        self._message: tuple[str, float] = ("", 0.0)  # the current message's id and estimate
+        self._key_source: str | None = None
 
     # ---- bytes → lines
 
@@ -216,6 +222,7 @@ class StreamParser:
         if subtype == "init":
             self._set_session(obj, override=False)
             self._model = _str(obj.get("model"))
+            self._key_source = _str(obj.get("apiKeySource"))
             data = {"session_id": self._session_id, "model": self._model}
             return [Event("init", f"started {self._model or 'claude'}", data)]
         if subtype == "api_retry":
@@ -226,6 +233,8 @@ class StreamParser:
         self._set_session(obj, override=False)
         self._assistant_error = _str(obj.get("error")) or self._assistant_error
         message = obj.get("message")
+        if isinstance(message, dict):
+            self._priced(message)
         content = message.get("content") if isinstance(message, dict) else None
         if not isinstance(content, list):
             return []
@@ -239,6 +248,21 @@ class StreamParser:
             elif block.get("type") == "tool_use":
                 events.append(self._tool_block(block))
         return events
+
+    def _priced(self, message: Mapping[str, Any]) -> None:
+        """Count a message's usage once: claude prints one assistant event per block, each with the message's usage."""
+        usage = message.get("usage")
+        if not isinstance(usage, dict):
+            return
+        ident = _str(message.get("id")) or ""
+        cost = prices.cost_usd(_str(message.get("model")) or self._model, usage)
+        if ident != self._message[0] or not ident:
+            self._spent += self._message[1]
+        self._message = (ident, cost)
+
+    def estimate_usd(self) -> float:
+        """What the messages so far cost, estimated from their usage (retried calls are not messages)."""
+        return self._spent + self._message[1]
 
     def _text_block(self, text: object) -> list[Event]:
         if not isinstance(text, str) or not text:
@@ -351,6 +375,8 @@ class StreamParser:
             garbage_samples=tuple(self._samples),
             truncated=self._truncated,
             lines=self._lines,
+            estimated_cost_usd=self.estimate_usd(),
+            api_key_source=self._key_source,
             **self._final,
         )
 

@@ -37,6 +37,7 @@ class FailureKind(StrEnum):
     CANCELLED = "cancelled"
     NO_NETWORK = "sandbox-no-network"
     SAW_NOTHING = "saw-nothing"  # a self-collect review that never read the change
+    OVER_BUDGET = "over-budget"  # the run reached its cost cap (``max_cost_usd``) and was stopped
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class RunSpec:
     # RESCUE_WRITE: may Claude run the project's tests? They are code of the change, run in Claude's
     # environment, which holds Claude's credential; False leaves it the editing tools only
     run_tests: bool = True
+    # the cost cap in USD: passed as `--max-budget-usd`, and the run is stopped when the usage it
+    # reports is priced (claude.prices) at more; None: no cap
+    max_cost_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,9 @@ class RunResult:
     subtype: str | None = None
     api_error_status: int | None = None
     usage: dict[str, Any] = field(default_factory=dict)
-    cost_usd: float | None = None
+    cost_usd: float | None = None  # claude's total, else the estimate from the usage it printed
     num_turns: int | None = None
+    api_key_source: str | None = None  # "none": a subscription login, whose cost is no price paid
     denials: tuple[dict[str, Any], ...] = ()
     tools_used: tuple[str, ...] = ()  # "Read calc.py", "Edit calc.py", ...
     tool_calls: tuple[ToolCall, ...] = ()  # with their results' success (coverage), not stored
@@ -113,6 +118,7 @@ class RunResult:
             "api_error_status": self.api_error_status,
             "usage": self.usage,
             "cost_usd": self.cost_usd,
+            "api_key_source": self.api_key_source,
             "num_turns": self.num_turns,
             "denials": list(self.denials),
             "tools_used": list(self.tools_used),

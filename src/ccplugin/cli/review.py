@@ -88,6 +88,8 @@ def request_of(args: argparse.Namespace, *, mode: str, scope: str, focus: str) -
         on_error=args.on_error,
         timeout=args.timeout,
         max_turns=args.max_turns,
+        max_cost_usd=args.max_cost_usd,
+        max_pr_cost_usd=getattr(args, "max_pr_cost_usd", None),  # a flag of `ci github` only
         budget_bytes=args.budget_bytes,
         use_cache=args.cache,
         include=tuple(args.include),

@@ -73,6 +73,8 @@ def _saw(o: ReviewOutcome) -> list[str]:
     cost = "cached, no Claude call" if o.cached else _cost(o.cost_usd)
     effort = f" · effort {o.effort}" if o.effort else ""
     out += [f"- Model: {o.model}{effort} · {cost}"]
+    if o.cost_note:
+        out += [f"- Cost cap: {o.cost_note}"]
     if o.policy_source:
         out += [f"- Policy: {o.policy_source}"]
     if o.rules_source:

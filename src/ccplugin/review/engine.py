@@ -19,7 +19,19 @@ from ccplugin.jobs import kinds
 from ccplugin.jobs.context import JobContext, run_claude
 from ccplugin.jobs.kinds import ReviewMode
 from ccplugin.redact import redact_json
-from ccplugin.review import coverage, findings, gate, generated, increment, inflight, policy, prompts, rules, suppress
+from ccplugin.review import (
+    budget,
+    coverage,
+    findings,
+    gate,
+    generated,
+    increment,
+    inflight,
+    policy,
+    prompts,
+    rules,
+    suppress,
+)
 from ccplugin.review.cache import Cache, KeyParts, key
 from ccplugin.review.collect import PathFilter, ReviewInput, collect
 from ccplugin.review.model import Finding, ReviewResult
@@ -47,6 +59,8 @@ class ReviewRequest:
     on_error: str | None = None
     timeout: float | None = None
     max_turns: int | None = None
+    max_cost_usd: float | None = None  # the cost cap of this review's Claude runs, USD
+    max_pr_cost_usd: float | None = None  # CI: the cap of every review of the pull request (ccplugin.ci.runner)
     budget_bytes: int | None = None
     use_cache: bool = True
     include: tuple[str, ...] = ()
@@ -99,6 +113,8 @@ def prepare(req: ReviewRequest, hooks: plugins.Plugins | None = None) -> Prepare
         on_error=req.on_error,
         timeout=req.timeout,
         max_turns=req.max_turns,
+        max_cost_usd=req.max_cost_usd,
+        max_pr_cost_usd=req.max_pr_cost_usd,
         budget_bytes=req.budget_bytes,
         model=req.model,
         effort=req.effort,
@@ -239,8 +255,9 @@ def _review(
     plan: increment.Plan,
 ) -> ReviewOutcome:
     """Run Claude on the change and store what it found under ``k``; every failure is gate ERROR."""
+    cap = budget.Cap.of(prep.settings.max_cost_usd, ctx.env)
     try:
-        run = _run_claude(prep, inp, ctx, guide)
+        run = _run_claude(prep, inp, ctx, guide, cap.left(0.0))
         if run.failure == FailureKind.PROMPT_TOO_LONG and inp.fallback_context:
             ctx.on_phase("claude refused the inlined diff as too long: the reviewer reads it with git instead")
             inp = inp.self_collected()  # the outcome and the cache then say what the reviewer was given
@@ -248,7 +265,7 @@ def _review(
                 functools.partial(base, input=InputSummary.from_dict(inp.to_summary())),
                 key(_key_parts(prep, inp, guide, plan)),
             )
-            run = _run_claude(prep, inp, ctx, guide)
+            run = _again(prep, inp, ctx, guide, cap, run)
     except ClaudeFailure as e:  # claude missing, or no network inside Codex's sandbox
         return _failed(prep, base, e, RunResult(exit_code=None))
     if not run.ok:
@@ -306,6 +323,7 @@ def _outcome(
 ) -> Callable[..., ReviewOutcome]:
     origin = replace(prep.trusted.origin, edited=edited).to_dict()
     used = guide.to_dict() if guide is not None else {}
+    cap = budget.Cap.of(prep.settings.max_cost_usd, ctx.env)
 
     def build(**fields: Any) -> ReviewOutcome:
         fields.setdefault("input", InputSummary.from_dict(inp.to_summary()))
@@ -320,13 +338,29 @@ def _outcome(
             policy=origin,
             rules=used,
             incremental=plan.summary() if plan is not None else {},
+            cost_cap=cap.to_dict(),
             **fields,
         )
 
     return build
 
 
-def _run_claude(prep: Prepared, inp: ReviewInput, ctx: JobContext, guide: rules.Rules) -> RunResult:
+def _again(
+    prep: Prepared, inp: ReviewInput, ctx: JobContext, guide: rules.Rules, cap: budget.Cap, first: RunResult
+) -> RunResult:
+    """A second Claude run after ``first``, under what is left of the cap; its cost includes the first's."""
+    spent = first.cost_usd or 0.0
+    left = cap.left(spent)
+    if left is not None and left <= 0:
+        detail = f"over-budget: the cost cap of ${cap.usd:.2f} was spent (${spent:.4f}) before the retry"
+        return replace(first, failure=FailureKind.OVER_BUDGET, failure_detail=detail, structured=None)
+    run = _run_claude(prep, inp, ctx, guide, left)
+    return replace(run, cost_usd=spent + (run.cost_usd or 0.0))
+
+
+def _run_claude(
+    prep: Prepared, inp: ReviewInput, ctx: JobContext, guide: rules.Rules, max_cost_usd: float | None
+) -> RunResult:
     prompt = prompts.render(
         prep.request.mode,
         target_label=prep.target.label,
@@ -344,6 +378,7 @@ def _run_claude(prep: Prepared, inp: ReviewInput, ctx: JobContext, guide: rules.
         timeout=prep.settings.timeout,
         json_schema=prompts.schema(),
         persist_session=prep.request.persist_session,
+        max_cost_usd=max_cost_usd,
     )
     ctx.on_phase("reviewing")
     return run_claude(spec, ctx)

@@ -205,6 +205,20 @@ TABLE: tuple[Option, ...] = (
         metavar="N",
     ),
     Option(
+        "max_cost_usd",
+        "float",
+        "Stop the review once its Claude runs have cost this many US dollars (gate ERROR `over-budget`).",
+        ALL_REVIEW,
+        metavar="USD",
+    ),
+    Option(
+        "max_pr_cost_usd",
+        "float",
+        "Stop reviewing a pull request once its reviews (every push, every shard) have cost this many US dollars.",
+        frozenset({Surface.CI, Surface.ACTION, Surface.SETTINGS}),
+        metavar="USD",
+    ),
+    Option(
         "budget_bytes",
         "int",
         "Inline the diff up to this many bytes, else the reviewer collects it.",

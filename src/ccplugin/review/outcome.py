@@ -160,6 +160,7 @@ class ReviewOutcome:
     reused: dict[str, Any] = field(default_factory=dict)  # a hit's source: job_id, at (epoch seconds)
     usage: dict[str, Any] = field(default_factory=dict)
     cost_usd: float | None = None
+    cost_cap: dict[str, Any] = field(default_factory=dict)  # review.budget.Cap: the cap and whether it held
     prompt_version: str = ""
     policy: dict[str, Any] = field(default_factory=dict)  # where the judging policy came from (policy.Origin)
     coverage: Coverage | None = None  # the changed files the review saw (None: it did not run)
@@ -204,6 +205,11 @@ class ReviewOutcome:
         )
 
     @property
+    def cost_note(self) -> str:
+        """``cap $0.50`` or the one line that says why the cap could not be held; empty without a cap."""
+        return str(self.cost_cap.get("note", ""))
+
+    @property
     def reused_from(self) -> str:
         """For a cache hit: ``job review-… (2026-12-04 19:31:02 UTC)``; empty otherwise."""
         if not self.cached:
@@ -237,6 +243,7 @@ class ReviewOutcome:
             "reused": self.reused,
             "usage": self.usage,
             "cost_usd": self.cost_usd,
+            "cost_cap": self.cost_cap,
             "prompt_version": self.prompt_version,
             "policy": self.policy,
             "coverage": self.coverage.to_dict() if self.coverage else None,
@@ -267,6 +274,7 @@ class ReviewOutcome:
             reused=d.get("reused") or {},
             usage=d.get("usage") or {},
             cost_usd=d.get("cost_usd"),
+            cost_cap=d.get("cost_cap") or {},
             prompt_version=d.get("prompt_version", ""),
             policy=d.get("policy") or {},
             coverage=Coverage.from_dict(d["coverage"]) if d.get("coverage") else None,

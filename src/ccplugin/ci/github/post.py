@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ccplugin import git
-from ccplugin.ci.github import pr, summary, threads, workflow
+from ccplugin.ci.github import pr, spend, summary, threads, workflow
 from ccplugin.ci.github.event import Event
 from ccplugin.ci.github.rest import DEFAULT_API, GitHub, GitHubError
 from ccplugin.review.hunks import parse_hunks
@@ -24,9 +24,7 @@ def post(o: ReviewOutcome, ev: Event, opts: Options, env: Mapping[str, str], rep
     if not token:
         report.notes.append("no `GITHUB_TOKEN`: no pull-request review was posted; see the annotations")
         return
-    api = GitHub(env.get("GITHUB_API_URL") or DEFAULT_API, token, ev.repository)
-    login = opts.github_login or pr.DEFAULT_LOGIN
-    where = pr.Where(ev.pr.number, ev.pr.head_sha, login, opts.publish.label, opts.max_comments)
+    api, where = _api(ev, opts, env, token)
     if o.review is not None:
         report.posted = pr.post_review(api, where, o, _commit_hunks(o, ev, env))
         _problem(report.posted.problem, report)
@@ -35,8 +33,19 @@ def post(o: ReviewOutcome, ev: Event, opts: Options, env: Mapping[str, str], rep
         if not report.posted.problem:
             report.notes.append(report.posted.note())
     resolved = _resolve_stale(api, where, o, report)
-    body = _sticky_body(o, env, [resolved] if resolved else []) + pr.head_marker(o)
-    sticky = pr.upsert_sticky(api, where, pr.summary_marker(o.mode, opts.publish.label), body)
+    marker = pr.summary_marker(o.mode, opts.publish.label)
+    try:
+        comments = pr.issue_comments(api, where)
+    except GitHubError as e:
+        _problem(pr.problem_of("read the summary comments", e).problem, report)
+        return
+    before = _spent(comments, where, marker)
+    cost = 0.0 if o.cached else o.cost_usd or 0.0
+    said = spend.line(cost, before.total + cost, report.pr_cap, before.own)
+    report.notes.append(said)
+    ledger = before.own.add(where.head_sha, cost).marker()
+    body = _sticky_body(o, env, [said, *([resolved] if resolved else [])]) + pr.head_marker(o)
+    sticky = pr.upsert_sticky(api, where, marker, f"{body}\n{ledger}", comments)
     report.sticky = sticky.sticky
     _problem(sticky.problem, report)
     if api.waits.seconds:
@@ -46,13 +55,33 @@ def post(o: ReviewOutcome, ev: Event, opts: Options, env: Mapping[str, str], rep
 def last_reviewed(ev: Event, opts: Options, env: Mapping[str, str]) -> str | None:
     """The head the Action's summary comment of this mode (and label) names; None when there is none or GitHub
     cannot be asked (the review is then a full one)."""
-    assert ev.pr is not None
-    api = GitHub(env.get("GITHUB_API_URL") or DEFAULT_API, env.get("GITHUB_TOKEN", ""), ev.repository)
-    where = pr.Where(ev.pr.number, ev.pr.head_sha, opts.github_login or pr.DEFAULT_LOGIN, opts.publish.label)
+    api, where = _api(ev, opts, env, env.get("GITHUB_TOKEN", ""))
     try:
         return pr.reviewed_head(api, where, pr.summary_marker(opts.request.mode, opts.publish.label))
     except GitHubError:
         return None
+
+
+def spent(ev: Event, opts: Options, env: Mapping[str, str]) -> float | None:
+    """What this pull request's earlier runs cost (every shard, every push); None when it cannot be read."""
+    assert ev.pr is not None
+    api, where = _api(ev, opts, env, env.get("GITHUB_TOKEN", ""))
+    try:
+        return _spent(pr.issue_comments(api, where), where, "").total
+    except GitHubError:
+        return None
+
+
+def _api(ev: Event, opts: Options, env: Mapping[str, str], token: str) -> tuple[GitHub, pr.Where]:
+    assert ev.pr is not None
+    api = GitHub(env.get("GITHUB_API_URL") or DEFAULT_API, token, ev.repository)
+    login = opts.github_login or pr.DEFAULT_LOGIN
+    return api, pr.Where(ev.pr.number, ev.pr.head_sha, login, opts.publish.label, opts.max_comments)
+
+
+def _spent(comments: Sequence[Mapping[str, Any]], where: pr.Where, marker: str) -> spend.Spent:
+    """The ledgers of the summary comments the Action wrote on the pull request (nobody else's count)."""
+    return spend.spent(comments, marker, lambda c: pr.ours(c, where.login))
 
 
 def _commit_hunks(o: ReviewOutcome, ev: Event, env: Mapping[str, str]) -> dict[str, tuple[Hunk, ...]] | None:

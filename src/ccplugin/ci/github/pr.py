@@ -319,11 +319,16 @@ def reviewed_head(api: GitHub, where: Where, marker: str) -> str | None:
     return None
 
 
-def upsert_sticky(api: GitHub, where: Where, marker: str, body: str) -> Posted:
-    """Create the summary comment, or edit the one the Action wrote that carries ``marker``."""
+def upsert_sticky(
+    api: GitHub, where: Where, marker: str, body: str, comments: Sequence[Mapping[str, Any]] | None = None
+) -> Posted:
+    """Create the summary comment, or edit the one the Action wrote that carries ``marker``.
+
+    ``comments``: the pull request's issue comments, when the caller has just read them."""
     text = f"{marker}\n{body}"
     try:
-        comments = api.get_all(f"issues/{where.number}/comments")
+        if comments is None:
+            comments = issue_comments(api, where)
         existing = [c for c in comments if ours(c, where.login) and marker in str(c.get("body", ""))]
         if existing:
             api.patch(f"issues/comments/{existing[0]['id']}", {"body": text})
@@ -332,6 +337,15 @@ def upsert_sticky(api: GitHub, where: Where, marker: str, body: str) -> Posted:
     except GitHubError as e:
         return _problem("update the summary comment", e)
     return Posted(sticky="created")
+
+
+def issue_comments(api: GitHub, where: Where) -> list[Mapping[str, Any]]:
+    return [c for c in api.get_all(f"issues/{where.number}/comments") if isinstance(c, Mapping)]
+
+
+def problem_of(what: str, e: GitHubError) -> Posted:
+    """What a GitHub refusal means for ``what`` (could not …), as the caller reports it."""
+    return _problem(what, e)
 
 
 def _problem(what: str, e: GitHubError) -> Posted:

@@ -114,6 +114,16 @@ def report(o: ReviewOutcome, c: Change, opts: Options, env: Mapping[str, str], r
     _annotate(o, c, r)
 
 
+def spent(c: Change, opts: Options, env: Mapping[str, str]) -> float | None:
+    """What the pull request's earlier runs cost, from the ledgers in the Action's own summary comments."""
+    ev = event_of(c)
+    if ev.pr is None or not env.get("GITHUB_TOKEN"):
+        return None
+    from ccplugin.ci.github import post  # the seam of report()
+
+    return post.spent(ev, opts, env)
+
+
 def notice(level: str, line: str, title: str) -> None:
     output.line(workflow.command(level, line, title=title))
 

@@ -85,6 +85,8 @@ def saw(o: ReviewOutcome) -> str:
         f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.additions or 0} −{inp.deletions or 0}",
         f"- Model: `{o.model}`" + (f" · effort {o.effort}" if o.effort else "") + f" · cost {cost}",
     ]
+    if o.cost_note:
+        lines.append(f"- Cost cap: {cell(o.cost_note)}")
     if o.policy_source:
         lines.append(f"- Policy: {cell(o.policy_source)}")
     if o.rules_source:
