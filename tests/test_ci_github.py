@@ -683,7 +683,10 @@ def test_report_writes_an_installed_plugins_format(
     reports = ("--report", f"shouty={out / 'cc.txt'}", "--report", f"sarif={out / 'cc.sarif'}")
     run = ci(pull, env, "--fail-on", "high", *reports, "--report", f"github-summary={out / 'summary.md'}")
     assert run.code == 1, run.err
-    assert (out / "cc.txt").read_text() == "1 FINDING(S) AT OR ABOVE HIGH (WORST: HIGH)"
+    # CI's default filter is `added` (issue 13 item 3): the reason says the three pre-existing ones do not gate
+    assert (out / "cc.txt").read_text() == (
+        "1 FINDING(S) AT OR ABOVE HIGH (WORST: HIGH); 3 PRE-EXISTING FINDING(S) SHOWN, NOT GATING (FILTER: ADDED)"
+    )
     assert len(json.loads((out / "cc.sarif").read_text())["runs"][0]["results"]) == 4
     # the GitHub provider's own format: the step summary's markdown, less the run's notes
     written = (out / "summary.md").read_text()
@@ -706,3 +709,53 @@ def test_a_pull_request_cannot_add_a_reporter(pull: PullRequest) -> None:
         "sarif (a plugin adds more: see docs/plugins.md)"
     ]
     assert not (pull.work / "pwned").exists() and not (pull.files / "cc.txt").exists()
+
+
+# --- pre-existing is not new: CI's default filter is `added` (issue 13 item 3) ----------------------
+
+
+@pytest.mark.real_claude
+def test_ci_defaults_to_added_and_labels_pre_existing_findings_everywhere(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    claude = cc_fake_claude(structured(*FINDINGS))
+    run = ci(pull, pull.env(claude, github), "--fail-on", "low")
+    assert run.code == 1, run.err
+    out = pull.outputs()
+    assert (out["findings-count"], out["gating-count"]) == ("4", "1")  # only the added line's finding gates
+    note = "3 pre-existing finding(s) shown, not gating (filter: added)"
+    text = pull.summary()
+    assert note in text
+    assert "| context | pre-existing |" in text and "| added | new | gating |" in text
+    (review,) = github.reviews(PR)
+    assert note in review["body"] and "Magic numbers (pre-existing)" in review["body"]
+    bodies = {c["line"]: c["body"] for c in github.review_comments(PR)}
+    assert "cc-review · pre-existing · confidence" in bodies[1]
+    assert "cc-review · new · gating · confidence" in bodies[6]
+    (sticky,) = github.issue_comments(PR)
+    assert note in sticky["body"]
+
+
+@pytest.mark.real_claude
+def test_ci_filter_flag_and_the_base_settings_file_beat_the_ci_default(
+    pull: PullRequest, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    claude = cc_fake_claude(structured(*FINDINGS))
+    run = ci(pull, pull.env(claude, None), "--fail-on", "low", "--filter-mode", "nofilter", "--no-post-review")
+    assert run.code == 1, run.err
+    assert pull.outputs()["gating-count"] == "4"
+    # the base commit's settings name a filter: CI's own default no longer applies
+    git(pull.work, "checkout", "-q", "main")
+    (pull.work / ".ccplugin.toml").write_text('filter_mode = "file"\n')
+    git(pull.work, "add", ".ccplugin.toml")
+    git(pull.work, "commit", "-qm", "settings")
+    pull.base = git(pull.work, "rev-parse", "HEAD").strip()
+    git(pull.work, "checkout", "-q", "feature")
+    git(pull.work, "merge", "-q", "--no-edit", "main")
+    pull.head = git(pull.work, "rev-parse", "HEAD").strip()
+    git(pull.work, "push", "-q", "origin", "main", "feature")
+    claude = cc_fake_claude(structured(*FINDINGS))
+    run = ci(pull, pull.env(claude, None), "--fail-on", "low", "--no-post-review", "--no-cache")
+    assert run.code == 1, run.err
+    assert pull.outputs()["gating-count"] == "3"  # added, context and in-file: not the untouched file's
+    assert "1 pre-existing finding(s) shown, not gating (filter: file)" in pull.summary()

@@ -51,7 +51,7 @@ def _findings(o: ReviewOutcome) -> list[str]:
 
 def _finding(f: Finding, gating: bool) -> list[str]:
     where = f.where
-    tags = [f.location.value, f"fp {f.fingerprint}"]
+    tags = [f.baseline.value, f.location.value, f"fp {f.fingerprint}"]
     if gating:
         tags.insert(0, "GATING")
     if f.suppressed:

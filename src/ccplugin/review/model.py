@@ -14,7 +14,7 @@ from typing import Any
 
 from ccplugin import controls
 from ccplugin.review import paths
-from ccplugin.review.values import SEVERITY_RANK, Severity, Verdict
+from ccplugin.review.values import SEVERITY_RANK, Baseline, Severity, Verdict
 
 __all__ = ["SEVERITY_RANK", "FileChange", "Finding", "Hunk", "Location", "ReviewResult", "Severity", "Verdict"]
 
@@ -67,17 +67,24 @@ class Finding:
     def rank(self) -> int:
         return self.severity.rank
 
+    @property
+    def baseline(self) -> Baseline:
+        """NEW on a line the change added or changed; PRE_EXISTING anywhere else."""
+        return Baseline.NEW if self.location is Location.ADDED else Baseline.PRE_EXISTING
+
     def with_(self, **changes: Any) -> Finding:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["location"] = self.location.value
+        d["baseline"] = self.baseline.value  # derived from the location: read back from it
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Finding:
-        return cls(**{**d, "location": Location(d.get("location", Location.OUTSIDE.value))})
+        fields = {k: v for k, v in d.items() if k != "baseline"}
+        return cls(**{**fields, "location": Location(d.get("location", Location.OUTSIDE.value))})
 
 
 @dataclass(frozen=True)

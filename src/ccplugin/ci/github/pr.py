@@ -164,7 +164,7 @@ def comment_body(f: Finding, gating: bool) -> str:
     text = f"**[{f.severity}] {summary.cell(f.title)}**\n\n{summary.text(f.body)}"
     if f.recommendation:
         text += f"\n\n**Recommendation:** {summary.text(f.recommendation)}"
-    tags = ["cc-review", *(["gating"] if gating else []), f"confidence {f.confidence:g}"]
+    tags = ["cc-review", f.baseline.value, *(["gating"] if gating else []), f"confidence {f.confidence:g}"]
     return capped(text, f"\n\n<sub>{' · '.join(tags)}</sub>\n{fp_marker(f)}")
 
 
@@ -179,6 +179,10 @@ def capped(text: str, tail: str, limit: int = COMMENT_MAX) -> str:
     return text[: max(0, limit - len(tail) - len(note))] + note + tail
 
 
+def _listed(f: Finding) -> str:
+    return f"- **[{f.severity}]** `{summary.cell(f.where)}` {summary.cell(f.title)} ({f.baseline.value}) {fp_marker(f)}"
+
+
 def review_body(p: Plan, o: ReviewOutcome, label: str) -> str:
     title = kinds.of_mode(o.mode).report_title + (f" · {label}" if label else "")
     lines = [f"### {title}", "", f"**Gate: {summary.gate_label(o.gate.status)}** — {summary.text(o.gate.reason)}", ""]
@@ -186,9 +190,7 @@ def review_body(p: Plan, o: ReviewOutcome, label: str) -> str:
         lines.append(f"{len(p.inline)} new finding(s) commented in-line.")
     if p.in_body:
         lines += ["", "Not in the diff's hunks (or over the comment limit), so listed here:", ""]
-        lines += [
-            f"- **[{f.severity}]** `{summary.cell(f.where)}` {summary.cell(f.title)} {fp_marker(f)}" for f in p.in_body
-        ]
+        lines += [_listed(f) for f in p.in_body]
     if p.already:
         lines += ["", f"{len(p.already)} finding(s) reported on an earlier push are not repeated."]
     text, _ = fit(lines, BODY_LIMIT, "(list shortened: see the workflow run's summary)")

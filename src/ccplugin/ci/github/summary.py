@@ -59,14 +59,15 @@ def table(o: ReviewOutcome, link: Link | None = None) -> list[str]:
     if not o.findings:
         return ["No findings.\n"] if o.review else []
     gating = {f.fingerprint for f in o.gate.gating}
-    rows = ["| Severity | Where | Finding | Diff | Gate |", "| --- | --- | --- | --- | --- |"]
+    rows = ["| Severity | Where | Finding | Diff | Baseline | Gate |", "| --- | --- | --- | --- | --- | --- |"]
     for f in o.findings:
         place = f"`{cell(f.where)}`"
         url = link(f) if link and f.in_repo else None
         if url:
             place = f"[{place}]({url})"
         status = "gating" if f.fingerprint in gating else (f"suppressed: {cell(f.suppressed)}" if f.suppressed else "")
-        rows.append(f"| {f.severity} | {place} | {cell(f.title)} | {f.location.value} | {status} |")
+        row = f"| {f.severity} | {place} | {cell(f.title)} | {f.location.value} | {f.baseline.value} | {status} |"
+        rows.append(row)
     rows[-1] += "\n"
     return rows
 
@@ -75,7 +76,7 @@ def details(f: Finding) -> str:
     body = text(f.body)
     if f.recommendation:
         body += f"\n\n**Recommendation:** {text(f.recommendation)}"
-    head = f"[{f.severity}] {cell(f.title)} ({cell(f.where)})"
+    head = f"[{f.severity}] {cell(f.title)} ({cell(f.where)}) · {f.baseline.value}"
     foot = f"confidence {f.confidence:g} · fingerprint `{f.fingerprint}`"
     return f"<details><summary>{head}</summary>\n\n{body}\n\n{foot}\n</details>\n"
 
