@@ -759,3 +759,61 @@ def test_ci_filter_flag_and_the_base_settings_file_beat_the_ci_default(
     assert run.code == 1, run.err
     assert pull.outputs()["gating-count"] == "3"  # added, context and in-file: not the untouched file's
     assert "1 pre-existing finding(s) shown, not gating (filter: file)" in pull.summary()
+
+
+# --- fixes you can commit: suggestion blocks, else a patch (issue 13 item 5) -------------------------
+
+
+def _fenced(body: str, info: str) -> str:
+    """The text of the one ``info`` fence in ``body``."""
+    (found,) = re.findall(rf"(?ms)^(`{{3,}}){info}\n(.*?)^\1$", body)
+    return str(found[1])
+
+
+@pytest.mark.real_claude
+def test_a_suggestion_in_one_hunk_is_a_committable_block_that_applies(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    findings = [
+        finding("calc.py", 6) | {"replacement": "    return a - b"},  # inside calc.py's hunk, applies
+        finding("util.py", 14, "medium", "Magic numbers", end=16) | {"replacement": "A = 14\nB = 15\nC = 16"},
+    ]  # util.py 14-16: line 14 is outside the hunk (15-21), so the comment cannot carry a block
+    claude = cc_fake_claude(structured(*findings))
+    run = ci(pull, pull.env(claude, github), "--fail-on", "high")
+    assert run.code == 1, run.err
+    bodies = {c["path"]: c for c in github.review_comments(PR)}
+    block = _fenced(bodies["calc.py"]["body"], "suggestion")
+    assert (bodies["calc.py"].get("start_line"), bodies["calc.py"]["line"]) == (None, 6)
+    # GitHub replaces the comment's lines with the block: do the same and compare with the intended fix
+    lines = CALC_HEAD.splitlines(keepends=True)
+    fixed = "".join(lines[:5]) + block + "".join(lines[6:])
+    assert fixed == CALC_HEAD.replace("return b - a", "return a - b")
+    assert "```diff" not in bodies["calc.py"]["body"]
+    # the other is a patch in the comment body, and `git apply` takes it at the commit
+    util = bodies["util.py"]["body"]
+    assert "```suggestion" not in util and "as a patch: it is not a committable suggestion here" in util
+    (pull.work / "fix.patch").write_text(_fenced(util, "diff"))
+    git(pull.work, "apply", "--unidiff-zero", "fix.patch")
+    assert (pull.work / "util.py").read_text().splitlines()[13:16] == ["A = 14", "B = 15", "C = 16"]
+
+
+@pytest.mark.real_claude
+def test_a_suggestion_that_does_not_apply_at_the_commit_is_only_a_patch(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    """The checkout's line 6 is not the commit's (an uncommitted edit): no committable block for it."""
+    (pull.work / "calc.py").write_text(CALC_HEAD.replace("return b - a", "return b - a  # edited"))
+    claude = cc_fake_claude(structured(finding("calc.py", 6) | {"replacement": "    return a - b"}))
+    run = ci(pull, pull.env(claude, github), "--fail-on", "high")
+    assert run.code == 1, run.err
+    (comment,) = github.review_comments(PR)
+    assert "```suggestion" not in comment["body"]
+    assert "-    return b - a  # edited\n+    return a - b\n" in _fenced(comment["body"], "diff")
+
+
+def test_a_suggestion_fence_is_longer_than_any_backtick_run_in_it() -> None:
+    from ccplugin.review.model import Suggestion
+
+    sneaky = _finding("high", 9).with_(suggestion=Suggestion("x = '```'\n````\n", "x = 1\n"))
+    body = pr.comment_body(sneaky, True, block=True)
+    assert "`````suggestion\nx = '```'\n````\n`````\n" in body

@@ -73,8 +73,8 @@ def test_pre_existing_findings_are_labelled_everywhere_and_do_not_gate_under_add
     by_baseline = {name: p["baseline"] for name, p in props.items() if "baseline" in p}
     assert sorted(by_baseline.values()) == ["new", "pre-existing", "pre-existing"]
     markdown = (out / "r.markdown").read_text()
-    assert "[critical] eval of input (old.py:2) · pre-existing · outside_diff" in markdown
-    assert "[high] Sign flipped (calc.py:6) · GATING · new · added" in markdown
+    assert "[critical] eval of input (old.py:2) · outside_diff · pre-existing" in markdown
+    assert "[high] Sign flipped (calc.py:6) · GATING · added · new" in markdown
 
 
 def test_pre_existing_findings_gate_under_nofilter(changed: Path, cc_fake_claude: type[OfflineClaude]) -> None:
