@@ -817,3 +817,13 @@ def test_a_suggestion_fence_is_longer_than_any_backtick_run_in_it() -> None:
     sneaky = _finding("high", 9).with_(suggestion=Suggestion("x = '```'\n````\n", "x = 1\n"))
     body = pr.comment_body(sneaky, True, block=True)
     assert "`````suggestion\nx = '```'\n````\n`````\n" in body
+
+
+def test_a_suggestion_holding_a_secret_is_never_a_committable_block() -> None:
+    """Masking would change the code GitHub commits: the masked patch is shown instead."""
+    from ccplugin.review.model import Suggestion
+
+    leaky = _finding("high", 9).with_(suggestion=Suggestion('KEY = "sk-ant-abcdefghijkl"\n', "KEY = 1\n"))
+    body = pr.comment_body(leaky, True, block=True)
+    assert "```suggestion" not in body and "sk-ant-abcdefghijkl" not in body
+    assert '+KEY = "sk-ant-' in _fenced(body, "diff")
