@@ -685,7 +685,10 @@ def test_report_writes_an_installed_plugins_format(
     reports = ("--report", f"shouty={out / 'cc.txt'}", "--report", f"sarif={out / 'cc.sarif'}")
     run = ci(pull, env, "--fail-on", "high", *reports, "--report", f"github-summary={out / 'summary.md'}")
     assert run.code == 1, run.err
-    assert (out / "cc.txt").read_text() == "1 FINDING(S) AT OR ABOVE HIGH (WORST: HIGH)"
+    # CI's default filter is `added` (issue 13 item 3): the reason says the three pre-existing ones do not gate
+    assert (out / "cc.txt").read_text() == (
+        "1 FINDING(S) AT OR ABOVE HIGH (WORST: HIGH); 3 PRE-EXISTING FINDING(S) SHOWN, NOT GATING (FILTER: ADDED)"
+    )
     assert len(json.loads((out / "cc.sarif").read_text())["runs"][0]["results"]) == 4
     # the GitHub provider's own format: the step summary's markdown, less the run's notes
     written = (out / "summary.md").read_text()
@@ -708,3 +711,121 @@ def test_a_pull_request_cannot_add_a_reporter(pull: PullRequest) -> None:
         "sarif (a plugin adds more: see docs/plugins.md)"
     ]
     assert not (pull.work / "pwned").exists() and not (pull.files / "cc.txt").exists()
+
+
+# --- pre-existing is not new: CI's default filter is `added` (issue 13 item 3) ----------------------
+
+
+@pytest.mark.real_claude
+def test_ci_defaults_to_added_and_labels_pre_existing_findings_everywhere(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    claude = cc_fake_claude(structured(*FINDINGS))
+    run = ci(pull, pull.env(claude, github), "--fail-on", "low")
+    assert run.code == 1, run.err
+    out = pull.outputs()
+    assert (out["findings-count"], out["gating-count"]) == ("4", "1")  # only the added line's finding gates
+    note = "3 pre-existing finding(s) shown, not gating (filter: added)"
+    text = pull.summary()
+    assert note in text
+    assert "| context | pre-existing |" in text and "| added | new | gating |" in text
+    (review,) = github.reviews(PR)
+    assert note in review["body"] and "Magic numbers (pre-existing)" in review["body"]
+    bodies = {c["line"]: c["body"] for c in github.review_comments(PR)}
+    assert "cc-review · pre-existing · confidence" in bodies[1]
+    assert "cc-review · new · gating · confidence" in bodies[6]
+    (sticky,) = github.issue_comments(PR)
+    assert note in sticky["body"]
+
+
+@pytest.mark.real_claude
+def test_ci_filter_flag_and_the_base_settings_file_beat_the_ci_default(
+    pull: PullRequest, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    claude = cc_fake_claude(structured(*FINDINGS))
+    run = ci(pull, pull.env(claude, None), "--fail-on", "low", "--filter-mode", "nofilter", "--no-post-review")
+    assert run.code == 1, run.err
+    assert pull.outputs()["gating-count"] == "4"
+    # the base commit's settings name a filter: CI's own default no longer applies
+    git(pull.work, "checkout", "-q", "main")
+    (pull.work / ".ccplugin.toml").write_text('filter_mode = "file"\n')
+    git(pull.work, "add", ".ccplugin.toml")
+    git(pull.work, "commit", "-qm", "settings")
+    pull.base = git(pull.work, "rev-parse", "HEAD").strip()
+    git(pull.work, "checkout", "-q", "feature")
+    git(pull.work, "merge", "-q", "--no-edit", "main")
+    pull.head = git(pull.work, "rev-parse", "HEAD").strip()
+    git(pull.work, "push", "-q", "origin", "main", "feature")
+    claude = cc_fake_claude(structured(*FINDINGS))
+    run = ci(pull, pull.env(claude, None), "--fail-on", "low", "--no-post-review", "--no-cache")
+    assert run.code == 1, run.err
+    assert pull.outputs()["gating-count"] == "3"  # added, context and in-file: not the untouched file's
+    assert "1 pre-existing finding(s) shown, not gating (filter: file)" in pull.summary()
+
+
+# --- fixes you can commit: suggestion blocks, else a patch (issue 13 item 5) -------------------------
+
+
+def _fenced(body: str, info: str) -> str:
+    """The text of the one ``info`` fence in ``body``."""
+    (found,) = re.findall(rf"(?ms)^(`{{3,}}){info}\n(.*?)^\1$", body)
+    return str(found[1])
+
+
+@pytest.mark.real_claude
+def test_a_suggestion_in_one_hunk_is_a_committable_block_that_applies(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    findings = [
+        finding("calc.py", 6) | {"replacement": "    return a - b"},  # inside calc.py's hunk, applies
+        finding("util.py", 14, "medium", "Magic numbers", end=16) | {"replacement": "A = 14\nB = 15\nC = 16"},
+    ]  # util.py 14-16: line 14 is outside the hunk (15-21), so the comment cannot carry a block
+    claude = cc_fake_claude(structured(*findings))
+    run = ci(pull, pull.env(claude, github), "--fail-on", "high")
+    assert run.code == 1, run.err
+    bodies = {c["path"]: c for c in github.review_comments(PR)}
+    block = _fenced(bodies["calc.py"]["body"], "suggestion")
+    assert (bodies["calc.py"].get("start_line"), bodies["calc.py"]["line"]) == (None, 6)
+    # GitHub replaces the comment's lines with the block: do the same and compare with the intended fix
+    lines = CALC_HEAD.splitlines(keepends=True)
+    fixed = "".join(lines[:5]) + block + "".join(lines[6:])
+    assert fixed == CALC_HEAD.replace("return b - a", "return a - b")
+    assert "```diff" not in bodies["calc.py"]["body"]
+    # the other is a patch in the comment body, and `git apply` takes it at the commit
+    util = bodies["util.py"]["body"]
+    assert "```suggestion" not in util and "as a patch: it is not a committable suggestion here" in util
+    (pull.work / "fix.patch").write_text(_fenced(util, "diff"))
+    git(pull.work, "apply", "--unidiff-zero", "fix.patch")
+    assert (pull.work / "util.py").read_text().splitlines()[13:16] == ["A = 14", "B = 15", "C = 16"]
+
+
+@pytest.mark.real_claude
+def test_a_suggestion_that_does_not_apply_at_the_commit_is_only_a_patch(
+    pull: PullRequest, github: FakeGitHub, cc_fake_claude: type[OfflineClaude]
+) -> None:
+    """The checkout's line 6 is not the commit's (an uncommitted edit): no committable block for it."""
+    (pull.work / "calc.py").write_text(CALC_HEAD.replace("return b - a", "return b - a  # edited"))
+    claude = cc_fake_claude(structured(finding("calc.py", 6) | {"replacement": "    return a - b"}))
+    run = ci(pull, pull.env(claude, github), "--fail-on", "high")
+    assert run.code == 1, run.err
+    (comment,) = github.review_comments(PR)
+    assert "```suggestion" not in comment["body"]
+    assert "-    return b - a  # edited\n+    return a - b\n" in _fenced(comment["body"], "diff")
+
+
+def test_a_suggestion_fence_is_longer_than_any_backtick_run_in_it() -> None:
+    from ccplugin.review.model import Suggestion
+
+    sneaky = _finding("high", 9).with_(suggestion=Suggestion("x = '```'\n````\n", "x = 1\n"))
+    body = pr.comment_body(sneaky, True, block=True)
+    assert "`````suggestion\nx = '```'\n````\n`````\n" in body
+
+
+def test_a_suggestion_holding_a_secret_is_never_a_committable_block() -> None:
+    """Masking would change the code GitHub commits: the masked patch is shown instead."""
+    from ccplugin.review.model import Suggestion
+
+    leaky = _finding("high", 9).with_(suggestion=Suggestion('KEY = "sk-ant-abcdefghijkl"\n', "KEY = 1\n"))
+    body = pr.comment_body(leaky, True, block=True)
+    assert "```suggestion" not in body and "sk-ant-abcdefghijkl" not in body
+    assert '+KEY = "sk-ant-' in _fenced(body, "diff")

@@ -100,7 +100,7 @@ def test_every_input_name_is_spelled_once() -> None:
 
 
 def test_the_settings_keys_are_the_tables_with_its_defaults() -> None:
-    settings = {f.name: f.default for f in fields(config.Settings) if f.name != "extra"}
+    settings = {f.name: f.default for f in fields(config.Settings) if f.name not in ("extra", "given")}
     assert set(settings) == options.setting_keys()
     for name, default in settings.items():
         assert default == BY_NAME[name].default, name

@@ -49,6 +49,7 @@ class Settings:
     path_rules: tuple[PathRule, ...] = ()
     review_generated: tuple[str, ...] = ()  # globs reviewed even when generated, vendored or lock files
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    given: frozenset[str] = field(default_factory=frozenset, compare=False)  # the keys the settings file set
 
     def override(self, **values: Any) -> Settings:
         """A copy with every non-None value applied, validated."""
@@ -127,7 +128,7 @@ def settings_of(table: Mapping[str, Any]) -> Settings:
             )
         values[name] = _typed(name, value)
     try:
-        return validate(Settings(**values))
+        return validate(Settings(**values, given=frozenset(values)))
     except TypeError as e:  # pragma: no cover (guarded by the known-keys check)
         raise CCError(f"bad ccplugin settings: {e}", "fix [tool.ccplugin]") from e
 

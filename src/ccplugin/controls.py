@@ -19,6 +19,11 @@ def clean(text: str) -> str:
     return _CONTROLS.sub("", text.replace("\r\n", "\n"))
 
 
+def found(text: str) -> bool:
+    """Whether ``text`` holds a character :func:`clean` removes (a carriage return too)."""
+    return _CONTROLS.search(text) is not None
+
+
 def clean_fields(obj: object, *names: str) -> None:
     """Strip the named text fields of a frozen dataclass in place (from its ``__post_init__``); None stays."""
     for name in names:

@@ -14,6 +14,7 @@ class Exit(IntEnum):
     NEEDS_CONSENT = 5  # a change only the user may allow (e.g. turning on Codex hooks they turned off)
     BAD_CORPUS = 6  # `ccplugin eval`: a corpus, case or results file that does not validate
     UNKNOWN_FORMAT = 7  # `--report` names a format no installed reporter renders
+    STALE = 8  # `review --apply`: the finding's lines changed since the review, so its suggestion is not applied
     INTERRUPTED = 130
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 from collections.abc import MutableMapping
+from dataclasses import replace
 from typing import Any
 
 from ccplugin.ci import merge, providers, runner
@@ -47,7 +48,10 @@ def run_args(args: argparse.Namespace) -> int:
         args = with_action_inputs(args, os.environ)
     opts = runner.Options(
         publish=_publish(args),
-        request=review.request_of(args, mode=args.mode, scope="branch", focus=args.focus),
+        request=replace(
+            review.request_of(args, mode=args.mode, scope="branch", focus=args.focus),
+            filter_default=options.surface_default("filter_mode", Surface.CI),
+        ),
         post_review=args.post_review,
         max_comments=args.max_comments,
         allow_pull_request_target=args.allow_pull_request_target,

@@ -10,7 +10,7 @@ from typing import Any
 from ccplugin import git, paths, plugins
 from ccplugin.ci import providers
 from ccplugin.claude import env as claude_env
-from ccplugin.cli import common, render
+from ccplugin.cli import apply, common, render
 from ccplugin.errors import CCError
 from ccplugin.jobs import kinds, service
 from ccplugin.jobs.kinds import ReviewMode
@@ -33,6 +33,12 @@ def add_parser(sub: Any, name: str) -> argparse.ArgumentParser:
     how.add_argument("--background", action="store_true", help="run as a detached job; print its id")
     how.add_argument("--wait", action="store_true", help="run in the foreground (the default)")
     p.add_argument("--job-id", help="run the job `ccplugin reserve` reserved (a Codex subagent's background run)")
+    p.add_argument(
+        "--apply",
+        metavar="FINGERPRINT",
+        help="apply that finding's suggested replacement to the work tree (no review is run)",
+    )
+    p.add_argument("--job", metavar="JOB", help="with --apply: the review job (default: this workspace's last)")
     add_report_flag(p)
     if adversarial:
         p.add_argument("focus", nargs="*", help="what to challenge, e.g. the retry and rollback design")
@@ -61,6 +67,10 @@ def _selected(text: str) -> select.Selected:
 
 
 def run_args(args: argparse.Namespace) -> int:
+    if args.apply is not None or args.job is not None:
+        if args.apply is None:
+            raise CCError("`--job` picks the review `--apply` reads", "pass `--apply FINGERPRINT` with it")
+        return apply.run(args.apply, args.job)
     request = request_of(args, mode=args.command, scope=args.scope, focus=" ".join(getattr(args, "focus", [])))
     reports = tuple(args.reports)
     if reports and (args.job_id or args.background):

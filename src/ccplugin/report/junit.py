@@ -143,6 +143,7 @@ def case_properties(f: Finding) -> dict[str, str]:
         "confidence": f"{f.confidence:g}",
         "fingerprint": f.fingerprint,
         "location": f.location.value,
+        "baseline": f.baseline.value,
         "line_end": str(max(1, f.line_end)),
     }
     if f.suppressed is not None:

@@ -42,7 +42,7 @@ def _findings(o: ReviewOutcome) -> list[str]:
 
 def _finding(f: Finding, gating: bool) -> list[str]:
     where = f.where
-    tags = [f.location.value, f"fp {f.fingerprint}"]
+    tags = [f.location.value, f.baseline.value, f"fp {f.fingerprint}"]
     if gating:
         tags.insert(0, "GATING")
     if f.suppressed:
@@ -51,6 +51,10 @@ def _finding(f: Finding, gating: bool) -> list[str]:
     out += [f"  {line}" for line in f.body.splitlines()]
     if f.recommendation:
         out += [f"  Recommendation: {f.recommendation}"]
+    if f.suggestion:
+        patch = f.suggestion.patch(f.file, f.line_start)
+        out += [f"  Suggested change (`ccplugin review --apply {f.fingerprint}`):", "  ```diff"]
+        out += [f"  {line}" for line in patch.splitlines()] + ["  ```"]
     return [*out, ""]
 
 

@@ -6,8 +6,10 @@ high → ``error``, medium → ``warning``, low → ``note``. Locations are repo
 ``%SRCROOT%`` with 1-based regions (a finding outside the repository has a location that only
 says so: no URI that could leave ``%SRCROOT%``); the fingerprint is a ``partialFingerprints`` entry so alerts
 track across pushes; suppressed findings carry an external, accepted suppression with the
-waiver's reason. A review that could not run is ``executionSuccessful: false`` with the reason
-as an error notification and no results; the gate itself is in the run's properties.
+waiver's reason. ``baselineState`` (SARIF 2.1.0 §3.27.24) says whether the change brought the
+finding: ``new`` on a line it added or changed, ``unchanged`` for a pre-existing one. A review
+that could not run is ``executionSuccessful: false`` with the reason as an error notification and no results;
+the gate itself is in the run's properties.
 
 Within what GitHub code scanning documents (docs.github.com, "SARIF support for code scanning"
 and "SARIF results exceed limit"): ``shortDescription`` and ``fullDescription`` at most 1,024
@@ -31,6 +33,7 @@ from ccplugin.report import Builtin
 from ccplugin.review.gate import GateStatus
 from ccplugin.review.model import SEVERITY_RANK, Finding
 from ccplugin.review.outcome import ReviewOutcome
+from ccplugin.review.values import Baseline
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -40,6 +43,7 @@ DESCRIPTION_MAX = 1024  # characters of a rule's shortDescription / fullDescript
 RESULTS_MAX = 25_000  # results (and rules) per run GitHub accepts
 NO_HELP = "No recommendation was given; the result's message says what was found."
 FILE_MAX = 10_000_000  # bytes: code scanning refuses an upload over 10 MB gzip-compressed; this is uncompressed
+BASELINE_STATE = {Baseline.NEW: "new", Baseline.PRE_EXISTING: "unchanged"}  # SARIF 2.1.0 §3.27.24
 MESSAGE_MAX = 4_000  # characters a result's message keeps when the file would be too large
 
 
@@ -154,6 +158,7 @@ def result(f: Finding, index: int, gating: bool) -> dict[str, Any]:
         "message": {"text": message(f)},
         "locations": [location(f)],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
+        "baselineState": BASELINE_STATE[f.baseline],
         "properties": {
             "severity": f.severity,
             "confidence": f.confidence,

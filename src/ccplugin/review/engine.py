@@ -56,6 +56,7 @@ class ReviewRequest:
     effort: str | None = None
     fail_on: str | None = None
     filter_mode: str | None = None
+    filter_default: str | None = None  # the surface's filter when neither the flag nor the settings file names one
     on_error: str | None = None
     timeout: float | None = None
     max_turns: int | None = None
@@ -109,7 +110,7 @@ def prepare(req: ReviewRequest, hooks: plugins.Plugins | None = None) -> Prepare
         raise CCError("`--since` only applies to a branch review", "drop `--since`, or use `--scope branch`")
     settings = trusted.settings.override(
         fail_on=req.fail_on,
-        filter_mode=req.filter_mode,
+        filter_mode=_filter_mode(req, trusted.settings),
         on_error=req.on_error,
         timeout=req.timeout,
         max_turns=req.max_turns,
@@ -123,6 +124,13 @@ def prepare(req: ReviewRequest, hooks: plugins.Plugins | None = None) -> Prepare
     gate_policy = gate.GatePolicy(settings.fail_on, settings.filter_mode, settings.on_error)
     hooks = plugins.host() if hooks is None else hooks
     return Prepared(req, target, settings, model, effort, gate_policy, trusted, hooks)
+
+
+def _filter_mode(req: ReviewRequest, settings: config.Settings) -> str | None:
+    """The flag's filter; else the settings file's; else the surface's own default (CI: ``added``)."""
+    if req.filter_mode is not None or "filter_mode" in settings.given:
+        return req.filter_mode
+    return req.filter_default
 
 
 def _judged_by(root: Path, req: ReviewRequest) -> tuple[Target, Policy]:

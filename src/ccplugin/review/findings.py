@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ccplugin import controls
+from ccplugin.review import suggestion
 from ccplugin.review.hunks import classify
 from ccplugin.review.model import Finding, Hunk, ReviewResult
 from ccplugin.review.paths import OUTSIDE, repo_path
@@ -49,10 +50,12 @@ def _finding(raw: Mapping[str, Any], hunks: Mapping[str, tuple[Hunk, ...]], root
     title = controls.clean(str(raw["title"])).strip()
     body = str(raw["body"]).strip()
     past = _past_the_end(root, file, start)
+    fix, dropped = suggestion.read(raw.get("replacement"), root, file, start, end)
+    notes = "".join(f"\n\n({note})" for note in (past, dropped) if note)
     return Finding(
         severity=severity,
         title=title,
-        body=f"{body}\n\n({past})" if past else body,
+        body=body + notes,
         file=file,
         line_start=start,
         line_end=end,
@@ -60,6 +63,7 @@ def _finding(raw: Mapping[str, Any], hunks: Mapping[str, tuple[Hunk, ...]], root
         recommendation=str(raw.get("recommendation", "")).strip(),
         fingerprint=fingerprint(file, title, severity),
         location=classify(file, start, end, hunks),
+        suggestion=fix,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from ccplugin import controls
 from ccplugin.errors import Exit
 from ccplugin.review.model import SEVERITY_RANK, Finding, Location, ReviewResult
-from ccplugin.review.values import FilterMode
+from ccplugin.review.values import Baseline, FilterMode
 
 # filter mode → locations whose findings may gate (reviewdog's vocabulary)
 _FILTERS: dict[str, frozenset[Location]] = {
@@ -93,21 +94,44 @@ def gates(finding: Finding, policy: GatePolicy) -> bool:
     """Whether one finding, on its own, fails the gate under ``policy``."""
     if policy.fail_on in (None, "none") or finding.suppressed is not None:
         return False
-    if finding.location not in _FILTERS[policy.filter_mode]:
+    if not admits(policy, finding):
         return False
     return finding.rank <= SEVERITY_RANK[policy.fail_on]
+
+
+def admits(policy: GatePolicy, finding: Finding) -> bool:
+    """Whether ``policy``'s filter lets a finding at this diff location gate."""
+    return finding.location in _FILTERS[policy.filter_mode]
+
+
+def held_back(findings: Iterable[Finding], policy: GatePolicy) -> tuple[Finding, ...]:
+    """The unsuppressed pre-existing findings that the filter keeps from gating."""
+    return tuple(
+        f for f in findings if f.baseline is Baseline.PRE_EXISTING and f.suppressed is None and not admits(policy, f)
+    )
+
+
+def held_back_note(findings: Iterable[Finding], policy: GatePolicy) -> str:
+    """``2 pre-existing finding(s) shown, not gating (filter: added)``; empty when there are none."""
+    n = len(held_back(findings, policy))
+    return f"{n} pre-existing finding(s) shown, not gating (filter: {policy.filter_mode})" if n else ""
 
 
 def decide(result: ReviewResult, policy: GatePolicy) -> GateOutcome:
     gating = tuple(f for f in result.worst_first() if gates(f, policy))
     if policy.fail_on in (None, "none"):
         return GateOutcome(GateStatus.OFF, "no fail_on threshold: findings reported only", (), policy)
+    note = held_back_note(result.findings, policy)
     if gating:
         worst = gating[0].severity
         reason = f"{len(gating)} finding(s) at or above {policy.fail_on} (worst: {worst})"
-        return GateOutcome(GateStatus.FAIL, reason, gating, policy)
+        return GateOutcome(GateStatus.FAIL, _with(reason, note), gating, policy)
     reason = f"no unsuppressed finding at or above {policy.fail_on} ({policy.filter_mode})"
-    return GateOutcome(GateStatus.PASS, reason, (), policy)
+    return GateOutcome(GateStatus.PASS, _with(reason, note), (), policy)
+
+
+def _with(reason: str, note: str) -> str:
+    return f"{reason}; {note}" if note else reason
 
 
 def error(reason: str, policy: GatePolicy) -> GateOutcome:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ccplugin import controls
 from ccplugin.review import paths
-from ccplugin.review.values import SEVERITY_RANK, Severity, Verdict
+from ccplugin.review.values import SEVERITY_RANK, Baseline, Severity, Verdict
 
 __all__ = ["SEVERITY_RANK", "FileChange", "Finding", "Hunk", "Location", "ReviewResult", "Severity", "Verdict"]
 
@@ -26,6 +26,47 @@ class Location(StrEnum):
     CONTEXT = "context"  # inside a hunk, on an unchanged line
     IN_FILE = "in_file"  # in a changed file, outside every hunk
     OUTSIDE = "outside_diff"  # in a file the change did not touch
+
+
+MAX_CHARS = 8000  # of a suggestion's text: the schema's maxLength too
+MAX_LINES = 200
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """``replacement`` for the lines whose text (line ends included) was ``original``."""
+
+    replacement: str
+    original: str
+
+    def __post_init__(self) -> None:
+        for name in ("replacement", "original"):
+            check(getattr(self, name), name)
+
+    def patch(self, file: str, start: int) -> str:
+        """The suggestion as a zero-context unified diff of ``file`` at line ``start``
+        (``git apply --unidiff-zero`` applies it)."""
+        old_n, new_n = len(self.original.splitlines()), len(self.replacement.splitlines())
+        old_start, new_start = (start if old_n else start - 1), (start if new_n else start - 1)
+        head = f"--- a/{file}\n+++ b/{file}\n@@ -{old_start},{old_n} +{new_start},{new_n} @@\n"
+        return head + _side(self.original, "-") + _side(self.replacement, "+")
+
+
+def check(text: object, what: str = "replacement") -> None:
+    """A ValueError naming what is wrong with ``text`` as a suggestion's text."""
+    if not isinstance(text, str):
+        raise ValueError(f"the {what} is not text")
+    if len(text) > MAX_CHARS or text.count("\n") > MAX_LINES:
+        raise ValueError(f"the {what} is over {MAX_CHARS} characters or {MAX_LINES} lines")
+    if controls.found(text):
+        raise ValueError(f"the {what} holds a control character")
+
+
+def _side(text: str, mark: str) -> str:
+    if not text:
+        return ""
+    out = "".join(f"{mark}{line}\n" for line in text.splitlines())
+    return out if text.endswith("\n") else out + "\\ No newline at end of file\n"
 
 
 @dataclass(frozen=True)
@@ -41,6 +82,7 @@ class Finding:
     fingerprint: str = ""
     location: Location = Location.OUTSIDE
     suppressed: str | None = None  # the waiver's reason when suppressed
+    suggestion: Suggestion | None = None  # the reviewer's replacement for lines line_start..line_end
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "severity", Severity(self.severity))
@@ -67,17 +109,31 @@ class Finding:
     def rank(self) -> int:
         return self.severity.rank
 
+    @property
+    def baseline(self) -> Baseline:
+        """NEW on a line the change added or changed; PRE_EXISTING anywhere else."""
+        return Baseline.NEW if self.location is Location.ADDED else Baseline.PRE_EXISTING
+
     def with_(self, **changes: Any) -> Finding:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["location"] = self.location.value
+        d["baseline"] = self.baseline.value  # derived from the location: read back from it
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Finding:
-        return cls(**{**d, "location": Location(d.get("location", Location.OUTSIDE.value))})
+        fields = {k: v for k, v in d.items() if k != "baseline"}
+        fix = d.get("suggestion")
+        return cls(
+            **{
+                **fields,
+                "location": Location(d.get("location", Location.OUTSIDE.value)),
+                "suggestion": Suggestion(**fix) if fix is not None else None,
+            }
+        )
 
 
 @dataclass(frozen=True)

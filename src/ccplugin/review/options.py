@@ -60,6 +60,8 @@ class Option:
     action_help: str = ""  # the Action input's description, when it says more than ``help``
     action_default: str | None = None  # the Action input's default, when it is not the engine's
     input: str = ""  # the Action input's name when it is not the CLI spelling
+    # a surface's own default, used when neither its flag nor the settings file gives a value
+    surface_defaults: Mapping[Surface, str] = field(default_factory=dict)
 
     @property
     def flag(self) -> str:
@@ -178,6 +180,12 @@ TABLE: tuple[Option, ...] = (
         default=FilterMode.NOFILTER.value,
         choices=_choices(FilterMode),
         metavar="MODE",
+        # CI gates a pull request on what it added: a pre-existing finding is shown, labelled, and does not block
+        surface_defaults={Surface.CI: FilterMode.ADDED.value, Surface.ACTION: FilterMode.ADDED.value},
+        action_help=(
+            "Which findings may gate, by diff location: `added`, `diff_context`, `file`, `nofilter` "
+            "(default `added` in CI unless the settings file names one: a pre-existing finding does not block)."
+        ),
     ),
     Option(
         "on_error",
@@ -397,6 +405,11 @@ ACTION_ONLY = frozenset(
 def on(surface: Surface) -> tuple[Option, ...]:
     """The options ``surface`` has, in table order."""
     return tuple(o for o in TABLE if surface in o.surfaces)
+
+
+def surface_default(name: str, surface: Surface) -> str | None:
+    """``surface``'s own default for option ``name`` (None: the settings file's, else the engine's)."""
+    return next(o.surface_defaults.get(surface) for o in TABLE if o.name == name)
 
 
 def setting_keys() -> frozenset[str]:

@@ -13,8 +13,8 @@ from typing import Any
 
 from ccplugin.jobs.kinds import ReviewMode
 
-PROMPT_VERSION = "v2"  # v2: untrusted sections close only with a per-run token
-SCHEMA_NAME = "review-output.v1.json"
+PROMPT_VERSION = "v3"  # v2: untrusted sections close only with a per-run token; v3: a finding may carry a replacement
+SCHEMA_NAME = "review-output.v2.json"  # v2: the optional `replacement` of a finding's lines
 _TEMPLATES = {ReviewMode.REVIEW: "review", ReviewMode.ADVERSARIAL: "adversarial"}
 _PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
 NO_FOCUS = "No extra focus provided."

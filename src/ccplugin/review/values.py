@@ -1,5 +1,5 @@
-"""The review's closed value sets, each declared once: severities, filter modes, error policy, scope,
-verdict and input mode. A leaf module (the option table and the models import it)."""
+"""The review's closed value sets, each declared once: severities, filter modes, baselines, error policy,
+scope, verdict and input mode. A leaf module (the option table and the models import it)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ class FilterMode(StrEnum):
     DIFF_CONTEXT = "diff_context"
     FILE = "file"
     NOFILTER = "nofilter"
+
+
+class Baseline(StrEnum):
+    """Whether the change brought a finding: ``new`` when its lines touch a line the change added or
+    changed, ``pre-existing`` otherwise (context lines, outside every hunk, a file the change did not touch)."""
+
+    NEW = "new"
+    PRE_EXISTING = "pre-existing"
 
 
 class OnError(StrEnum):

@@ -10,8 +10,9 @@ from ccplugin import git
 from ccplugin.ci.github import pr, spend, summary, threads, workflow
 from ccplugin.ci.github.event import Event
 from ccplugin.ci.github.rest import DEFAULT_API, GitHub, GitHubError
+from ccplugin.review import suggestion
 from ccplugin.review.hunks import parse_hunks
-from ccplugin.review.model import Hunk
+from ccplugin.review.model import Finding, Hunk
 from ccplugin.review.outcome import ReviewOutcome
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ def post(o: ReviewOutcome, ev: Event, opts: Options, env: Mapping[str, str], rep
         return
     api, where = _api(ev, opts, env, token)
     if o.review is not None:
-        report.posted = pr.post_review(api, where, o, _commit_hunks(o, ev, env))
+        report.posted = pr.post_review(api, where, o, _commit_hunks(o, ev, env), _applicable(o, ev, env))
         _problem(report.posted.problem, report)
         if report.posted.kind == "permission":  # a read-only token: the sticky comment would be refused as well
             return
@@ -115,6 +116,25 @@ def _resolve_stale(api: GitHub, where: pr.Where, o: ReviewOutcome, report: Repor
         return ""
     report.notes.append(done.note())
     return done.note()
+
+
+def _applicable(o: ReviewOutcome, ev: Event, env: Mapping[str, str]) -> frozenset[str]:
+    """Fingerprints of the findings whose suggestion applies cleanly to their file at the event's head commit."""
+    assert ev.pr is not None
+    root, head = Path(o.target.repo_root or "."), ev.pr.head_sha
+    if not head or git.commit_of(root, head, env) != head:
+        return frozenset()
+    return frozenset(f.fingerprint for f in o.findings if f.suggestion and _applies_at(root, head, f, env))
+
+
+def _applies_at(root: Path, head: str, f: Finding, env: Mapping[str, str]) -> bool:
+    assert f.suggestion is not None
+    data = git.file_at(root, head, f.file, env)
+    try:
+        text = data.decode("utf-8") if data is not None else None
+    except UnicodeDecodeError:
+        return False
+    return text is not None and suggestion.applies(text, f.line_start, f.line_end, f.suggestion)
 
 
 def _problem(problem: str, report: Report) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from ccplugin.ci.github import summary
@@ -86,12 +86,18 @@ class Comment:
     finding: Finding
     line: int
     start_line: int | None = None
+    applies: bool = False  # its suggestion applies to the file at the commit (post.py checked)
+
+    @property
+    def whole(self) -> bool:
+        """The comment covers all of the finding's lines (so a suggestion block replaces exactly them)."""
+        return (self.start_line or self.line) == self.finding.line_start and self.line == self.finding.line_end
 
     def to_api(self, gating: bool, source: str = "") -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.finding.file, "line": self.line, "side": "RIGHT"}
         if self.start_line is not None:
             out |= {"start_line": self.start_line, "start_side": "RIGHT"}
-        return out | {"body": comment_body(self.finding, gating, source)}
+        return out | {"body": comment_body(self.finding, gating, source, block=self.applies and self.whole)}
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,13 @@ def place(f: Finding, hunks: Mapping[str, tuple[Hunk, ...]]) -> Comment | None:
     return None
 
 
-def plan(findings: Sequence[Finding], hunks: Mapping[str, tuple[Hunk, ...]], seen: set[str], max_comments: int) -> Plan:
+def plan(
+    findings: Sequence[Finding],
+    hunks: Mapping[str, tuple[Hunk, ...]],
+    seen: set[str],
+    max_comments: int,
+    applicable: frozenset[str] = frozenset(),
+) -> Plan:
     inline: list[Comment] = []
     in_body: list[Finding] = []
     already: list[Finding] = []
@@ -156,7 +168,7 @@ def plan(findings: Sequence[Finding], hunks: Mapping[str, tuple[Hunk, ...]], see
             continue
         comment = place(f, hunks) if len(inline) < max_comments else None
         if comment is not None:
-            inline.append(comment)
+            inline.append(replace(comment, applies=f.fingerprint in applicable))
         else:
             in_body.append(f)
     return Plan(tuple(inline), tuple(in_body), tuple(already))
@@ -166,12 +178,14 @@ def seen_fingerprints(bodies: Iterable[str | None]) -> set[str]:
     return {fp for body in bodies if body for fp in _FP.findall(body)}
 
 
-def comment_body(f: Finding, gating: bool, source: str = "") -> str:
+def comment_body(f: Finding, gating: bool, source: str = "", *, block: bool = False) -> str:
+    """The comment; its suggestion as a committable ``suggestion`` block when ``block``, else as a ``diff``."""
     text = f"**[{f.severity}] {summary.cell(f.title)}**\n\n{summary.text(f.body)}"
     if f.recommendation:
         text += f"\n\n**Recommendation:** {summary.text(f.recommendation)}"
-    tags = ["cc-review", *(["gating"] if gating else []), f"confidence {f.confidence:g}"]
-    return capped(text, f"\n\n<sub>{' · '.join(tags)}</sub>\n{source}{fp_marker(f)}")
+    tags = ["cc-review", f.baseline.value, *(["gating"] if gating else []), f"confidence {f.confidence:g}"]
+    # the suggestion goes in the tail, which a cut keeps whole: a fence is never cut in half
+    return capped(text, summary.suggested(f, block) + f"\n\n<sub>{' · '.join(tags)}</sub>\n{source}{fp_marker(f)}")
 
 
 def capped(text: str, tail: str, limit: int = COMMENT_MAX) -> str:
@@ -185,6 +199,10 @@ def capped(text: str, tail: str, limit: int = COMMENT_MAX) -> str:
     return text[: max(0, limit - len(tail) - len(note))] + note + tail
 
 
+def _listed(f: Finding) -> str:
+    return f"- **[{f.severity}]** `{summary.cell(f.where)}` {summary.cell(f.title)} ({f.baseline.value}) {fp_marker(f)}"
+
+
 def review_body(p: Plan, o: ReviewOutcome, label: str) -> str:
     title = kinds.of_mode(o.mode).report_title + (f" · {label}" if label else "")
     lines = [f"### {title}", "", f"**Gate: {summary.gate_label(o.gate.status)}** — {summary.text(o.gate.reason)}", ""]
@@ -192,9 +210,7 @@ def review_body(p: Plan, o: ReviewOutcome, label: str) -> str:
         lines.append(f"{len(p.inline)} new finding(s) commented in-line.")
     if p.in_body:
         lines += ["", "Not in the diff's hunks (or over the comment limit), so listed here:", ""]
-        lines += [
-            f"- **[{f.severity}]** `{summary.cell(f.where)}` {summary.cell(f.title)} {fp_marker(f)}" for f in p.in_body
-        ]
+        lines += [_listed(f) for f in p.in_body]
     if p.already:
         lines += ["", f"{len(p.already)} finding(s) reported on an earlier push are not repeated."]
     text, _ = fit(lines, BODY_LIMIT, "(list shortened: see the workflow run's summary)")
@@ -204,14 +220,18 @@ def review_body(p: Plan, o: ReviewOutcome, label: str) -> str:
 Hunks = Mapping[str, tuple[Hunk, ...]]
 
 
-def post_review(api: GitHub, where: Where, o: ReviewOutcome, local: Hunks | None) -> Posted:
+def post_review(
+    api: GitHub, where: Where, o: ReviewOutcome, local: Hunks | None, applicable: frozenset[str] = frozenset()
+) -> Posted:
     """Post the new findings as one review (batched); a GitHub refusal becomes ``problem``.
 
-    ``local`` is the diff of ``where.head_sha`` from git (None when the checkout lacks that commit).
+    ``local`` is the diff of ``where.head_sha`` from git (None when the checkout lacks that commit);
+    ``applicable`` the findings whose suggestion applies to their file at that commit.
     """
     try:
         hunks = local if local is not None else commit_hunks(api, where)
-        p = plan(o.findings, hunks or {}, seen_fingerprints(_our_bodies(api, where)), where.max_comments)
+        seen = seen_fingerprints(_our_bodies(api, where))
+        p = plan(o.findings, hunks or {}, seen, where.max_comments, applicable)
         landed = _submit(api, where, p, o) if p.inline or p.in_body else 0
     except GitHubError as e:
         return _problem("post the review", e)

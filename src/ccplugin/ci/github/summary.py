@@ -8,6 +8,7 @@ whole blocks from the end instead of cutting markup in half.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from ccplugin.jobs import kinds
@@ -53,23 +54,45 @@ def table(o: ReviewOutcome, link: Link | None = None) -> list[str]:
     if not o.findings:
         return ["No findings.\n"] if o.review else []
     gating = {f.fingerprint for f in o.gate.gating}
-    rows = ["| Severity | Where | Finding | Diff | Gate |", "| --- | --- | --- | --- | --- |"]
+    rows = ["| Severity | Where | Finding | Diff | Baseline | Gate |", "| --- | --- | --- | --- | --- | --- |"]
     for f in o.findings:
         place = f"`{cell(f.where)}`"
         url = link(f) if link and f.in_repo else None
         if url:
             place = f"[{place}]({url})"
         status = "gating" if f.fingerprint in gating else (f"suppressed: {cell(f.suppressed)}" if f.suppressed else "")
-        rows.append(f"| {f.severity} | {place} | {cell(f.title)} | {f.location.value} | {status} |")
+        row = f"| {f.severity} | {place} | {cell(f.title)} | {f.location.value} | {f.baseline.value} | {status} |"
+        rows.append(row)
     rows[-1] += "\n"
     return rows
+
+
+def suggested(f: Finding, block: bool) -> str:
+    """``f``'s suggestion: a committable ``suggestion`` block when ``block`` (and it holds no secret), else the
+    change as a ``diff``; empty without one. Code in a fence is shown as written, so it is not escaped."""
+    s = f.suggestion
+    if s is None:
+        return ""
+    if block and redact(s.replacement) == s.replacement:
+        return "\n\n" + fenced("suggestion", s.replacement)
+    patch = redact(s.patch(f.file, f.line_start))
+    return "\n\n**Suggested change** (as a patch: it is not a committable suggestion here)\n\n" + fenced("diff", patch)
+
+
+def fenced(info: str, body: str) -> str:
+    """``body`` in a backtick fence longer than any backtick run in it, so nothing in it can close the fence."""
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    end = "" if not body or body.endswith("\n") else "\n"
+    return f"{fence}{info}\n{body}{end}{fence}\n"
 
 
 def details(f: Finding) -> str:
     body = text(f.body)
     if f.recommendation:
         body += f"\n\n**Recommendation:** {text(f.recommendation)}"
-    head = f"[{f.severity}] {cell(f.title)} ({cell(f.where)})"
+    body += suggested(f, False)
+    head = f"[{f.severity}] {cell(f.title)} ({cell(f.where)}) · {f.baseline.value}"
     foot = f"confidence {f.confidence:g} · fingerprint `{f.fingerprint}`"
     return f"<details><summary>{head}</summary>\n\n{body}\n\n{foot}\n</details>\n"
 
