@@ -105,7 +105,8 @@ def test_a_scripted_reviewer_gets_exactly_the_expected_scores(
         "clean-b": ("reviewed", 1, "inline"),
         "clean-c": ("reviewed", 0, "inline"),
     }
-    assert out["config"]["prompt_version"] == "v2" and out["config"]["model"] == "claude-opus-4-7[1m]"
+    # prompt v3: a finding may carry a replacement (issue 13 item 5)
+    assert out["config"]["prompt_version"] == "v3" and out["config"]["model"] == "claude-opus-4-7[1m]"
     assert out["cost_usd"] > 0 and out["errors"] == 0
     assert json.loads((tmp_path / "a.json").read_text())["totals"] == out["totals"]
     requests = claude.fake.message_requests()
