@@ -77,16 +77,7 @@ def _saw(o: ReviewOutcome) -> list[str]:
     cost = "cached, no Claude call" if o.cached else _cost(o.cost_usd)
     effort = f" · effort {o.effort}" if o.effort else ""
     out += [f"- Model: {o.model}{effort} · {cost}"]
-    if o.cost_note:
-        out += [f"- Cost cap: {o.cost_note}"]
-    if o.policy_source:
-        out += [f"- Policy: {o.policy_source}"]
-    if o.rules_source:
-        out += [f"- Rules: {o.rules_source}"]
-    if o.reused_from:
-        out += [f"- Cached: reuses the review of {o.reused_from}"]
-    if o.incremental_line:
-        out += [f"- {o.incremental_line}"]
+    out += [f"- {line}" for line in o.provenance()]
     if o.job_id:
         out += [f"- Job: {o.job_id}"]
     if o.session_id and o.session_persisted:

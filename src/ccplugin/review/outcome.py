@@ -204,6 +204,17 @@ class ReviewOutcome:
             f"carried forward from the review of {str(inc['since'])[:12]}"
         )
 
+    def provenance(self) -> list[str]:
+        """The optional lines every report gives on what judged the review and what it reused, in order."""
+        facts = (
+            ("Cost cap: ", self.cost_note),
+            ("Policy: ", self.policy_source),
+            ("Rules: ", self.rules_source),
+            ("Cached: reuses the review of ", self.reused_from),
+            ("", self.incremental_line),
+        )
+        return [f"{label}{value}" for label, value in facts if value]
+
     @property
     def cost_note(self) -> str:
         """``cap $0.50`` or the one line that says why the cap could not be held; empty without a cap."""

@@ -108,20 +108,11 @@ def saw(o: ReviewOutcome) -> str:
         f"- Input: {o.input_mode} · {len(files)} file(s), +{inp.additions or 0} −{inp.deletions or 0}",
         f"- Model: `{o.model}`" + (f" · effort {o.effort}" if o.effort else "") + f" · cost {cost}",
     ]
-    if o.cost_note:
-        lines.append(f"- Cost cap: {cell(o.cost_note)}")
-    if o.policy_source:
-        lines.append(f"- Policy: {cell(o.policy_source)}")
-    if o.rules_source:
-        lines.append(f"- Rules: {cell(o.rules_source)}")
+    lines += [f"- {cell(line)}" for line in o.provenance()]
     if o.not_reviewed:
         lines.append(f"- Not reviewed (generated/vendored/lock): {cell(o.not_reviewed)}")
     if o.coverage:
         lines.insert(3, f"- Coverage: {o.coverage.line()}")
-    if o.reused_from:
-        lines.append(f"- Cached: reuses the review of {cell(o.reused_from)}")
-    if o.incremental_line:
-        lines.append(f"- {cell(o.incremental_line)}")
     if o.focus:
         lines.append(f"- Focus: {cell(o.focus)}")
     if o.job_id:
